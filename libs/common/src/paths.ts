@@ -1,0 +1,18 @@
+import { resolve, relative, isAbsolute, sep } from 'node:path';
+import { InvalidInputError } from './errors';
+
+/**
+ * Resolve `candidate` inside `root`, refusing anything that escapes it
+ * (`..`, absolute paths elsewhere, NUL bytes).
+ */
+export function resolveInside(root: string, candidate: string): string {
+  if (candidate.includes('\0')) throw new InvalidInputError('path contains a NUL byte', { path: candidate });
+  const base = resolve(root);
+  const full = resolve(base, candidate);
+  const rel = relative(base, full);
+  if (rel === '') return full;
+  if (rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
+    throw new InvalidInputError(`path escapes ${base}`, { path: candidate });
+  }
+  return full;
+}
