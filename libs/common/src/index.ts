@@ -6,3 +6,4 @@ export * from './paths';
 export * from './config';
 export * from './config.module';
 export * from './progress';
+export * from './health';

@@ -1,0 +1,3 @@
+export * from './bootstrap';
+export * from './openapi';
+export * from './app.module';
