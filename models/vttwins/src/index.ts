@@ -1,0 +1,4 @@
+export * from './s2dtw/s2dtw-options';
+export * from './s2dtw/s2dtw.reference';
+export * from './s2dtw/s2dtw.kernel';
+export * from './s2dtw/s2dtw.op';
