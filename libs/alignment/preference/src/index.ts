@@ -1,0 +1,13 @@
+export * from './losses/preference-loss.types';
+export * from './losses/dpo-sigmoid.loss';
+export * from './losses/dpo-hinge.loss';
+export * from './losses/dpo-ipo.loss';
+export * from './losses/kto.loss';
+export * from './losses/bco.loss';
+export * from './losses/bce.loss';
+export * from './losses/preference-losses';
+export { negLogSigmoid } from './losses/loss-inputs';
+export * from './running-mean';
+export * from './logistic-regression';
+export * from './density-ratio-estimator';
+export * from './preference-metrics';
