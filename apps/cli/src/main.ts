@@ -8,6 +8,10 @@ async function main(): Promise<void> {
   await CommandFactory.run(CliModule, {
     logger: ['error', 'warn'],
     errorHandler: (err) => {
+      // commander reports --help/--version as errors with exit code 0
+      const code = (err as { code?: string; exitCode?: number }).code ?? '';
+      // commander has already printed its own usage message
+      if (code.startsWith('commander.')) process.exit((err as { exitCode?: number }).exitCode ?? 2);
       // One line on stderr and a stable exit code per error type.
       process.stderr.write(`tessera: ${describeError(err)}\n`);
       process.exit(exitCodeFor(err));

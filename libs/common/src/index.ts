@@ -7,3 +7,4 @@ export * from './config';
 export * from './config.module';
 export * from './progress';
 export * from './health';
+export * from './project-root';

@@ -1,0 +1,101 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ComponentHealth, describeError, loadConfig, TesseraConfig, tesseraVersion } from '@tessera/common';
+
+export interface DoctorReport {
+  ok: boolean;
+  versions: Record<string, string>;
+  machine: { platform: string; arch: string; cpus: number; memoryGiB: number };
+  config: { dataDir: string; database: string; vectorStore: string; queue: string; tfBackend: string };
+  components: Record<string, ComponentHealth>;
+}
+
+/** Version from a package's own package.json, found next to its entry (some packages do not export it). */
+function packageVersion(name: string): string {
+  try {
+    let dir = dirname(require.resolve(name));
+    while (!existsSync(join(dir, 'package.json')) || !readFileSync(join(dir, 'package.json'), 'utf8').includes(`"name": "${name}"`)) {
+      const up = dirname(dir);
+      if (up === dir) return 'unknown';
+      dir = up;
+    }
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+function ffmpegVersion(): ComponentHealth {
+  const r = spawnSync(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return { ok: false, error: 'ffmpeg not found on PATH (apt-get install -y ffmpeg)' };
+  return { ok: true, kind: 'ffmpeg', detail: { version: /ffmpeg version (\S+)/.exec(r.stdout)?.[1] ?? 'unknown' } };
+}
+
+function sharpInfo(): ComponentHealth {
+  try {
+    const versions = (require('sharp') as { versions: Record<string, string> }).versions;
+    return { ok: true, kind: 'sharp', detail: { sharp: versions.sharp, libvips: versions.vips } };
+  } catch (e) {
+    return { ok: false, error: describeError(e) };
+  }
+}
+
+/** Extra component checks registered by the libs the CLI is built with. */
+export type DoctorCheck = (config: TesseraConfig) => Promise<[string, ComponentHealth]>;
+export const doctorChecks: DoctorCheck[] = [];
+
+export async function collectDoctorReport(env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
+  const config = loadConfig(env);
+  const components: Record<string, ComponentHealth> = { ffmpeg: ffmpegVersion(), images: sharpInfo() };
+  for (const check of doctorChecks) {
+    try {
+      const [name, health] = await check(config);
+      components[name] = health;
+    } catch (e) {
+      components[check.name || 'check'] = { ok: false, error: describeError(e) };
+    }
+  }
+  return {
+    ok: Object.values(components).every((c) => c.ok),
+    versions: {
+      tessera: tesseraVersion(),
+      node: process.versions.node,
+      '@nestjs/core': packageVersion('@nestjs/core'),
+      '@tensorflow/tfjs': packageVersion('@tensorflow/tfjs'),
+      'better-sqlite3': packageVersion('better-sqlite3'),
+      '@qdrant/js-client-rest': packageVersion('@qdrant/js-client-rest'),
+    },
+    machine: {
+      platform: process.platform,
+      arch: process.arch,
+      cpus: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+    },
+    config: {
+      dataDir: config.dataDir,
+      database: config.database.kind === 'sqlite' ? `sqlite:${config.database.path}` : 'postgres',
+      vectorStore: config.qdrant ? `qdrant:${config.qdrant.url}` : 'embedded',
+      queue: config.redisUrl ? 'bullmq (redis)' : 'embedded (catalogue DB)',
+      tfBackend: config.tfBackend,
+    },
+    components,
+  };
+}
+
+export function formatDoctorReport(r: DoctorReport): string {
+  const lines = ['Tessera doctor', ''];
+  lines.push('versions:');
+  for (const [k, v] of Object.entries(r.versions)) lines.push(`  ${k.padEnd(24)} ${v}`);
+  lines.push(`machine:  ${r.machine.platform}/${r.machine.arch}, ${r.machine.cpus} CPUs, ${r.machine.memoryGiB} GiB`);
+  lines.push('config:');
+  for (const [k, v] of Object.entries(r.config)) lines.push(`  ${k.padEnd(24)} ${v}`);
+  lines.push('components:');
+  for (const [k, c] of Object.entries(r.components)) {
+    const detail = c.detail ? ` ${JSON.stringify(c.detail)}` : '';
+    lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${k.padEnd(20)} ${c.kind ?? ''}${detail}${c.error ? ` — ${c.error}` : ''}`);
+  }
+  lines.push('', r.ok ? 'all components ok' : 'some components failed (see above)', '');
+  return lines.join('\n');
+}
