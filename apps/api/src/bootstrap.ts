@@ -27,3 +27,14 @@ export async function startApi(config: TesseraConfig, options: ApiModuleOptions 
   await app.listen(config.port, config.host);
   return app;
 }
+
+/** The committed `openapi.json` text for the app as `tessera serve` composes it. */
+export async function renderOpenApiJson(config: TesseraConfig): Promise<string> {
+  const app = await createApiApp({ ...config, logLevel: 'silent' });
+  await app.init();
+  try {
+    return `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;
+  } finally {
+    await app.close();
+  }
+}

@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-/** The staged public datasets beside the project (read-only; absent on some machines). */
-export const SHARED_DATA_DIR = resolve(__dirname, '../../../../shared/data');
+/**
+ * The staged public datasets beside the project (read-only; absent on some machines).
+ * `TESSERA_SHARED_DATA` points elsewhere, e.g. when the suite runs from a copy of the tree.
+ */
+export const SHARED_DATA_DIR = process.env.TESSERA_SHARED_DATA ?? resolve(__dirname, '../../../../shared/data');
 
 export function sharedDataPath(...parts: string[]): string {
   return resolve(SHARED_DATA_DIR, ...parts);

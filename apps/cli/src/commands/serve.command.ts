@@ -18,9 +18,13 @@ export class ServeCommand extends CommandRunner {
     const app = await startApi(config);
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     process.stdout.write(
-      [`Tessera API listening on ${url}`, `  docs:    ${url}/docs`, `  health:  ${url}/health/ready`, `  metrics: ${url}/metrics`, ''].join(
-        '\n',
-      ),
+      [
+        `Tessera API listening on ${url}`,
+        `  docs:    ${url}/docs`,
+        `  health:  ${url}/health/ready`,
+        `  metrics: ${url}/metrics`,
+        '',
+      ].join('\n'),
     );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

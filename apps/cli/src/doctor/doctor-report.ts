@@ -16,7 +16,10 @@ export interface DoctorReport {
 function packageVersion(name: string): string {
   try {
     let dir = dirname(require.resolve(name));
-    while (!existsSync(join(dir, 'package.json')) || !readFileSync(join(dir, 'package.json'), 'utf8').includes(`"name": "${name}"`)) {
+    while (
+      !existsSync(join(dir, 'package.json')) ||
+      !readFileSync(join(dir, 'package.json'), 'utf8').includes(`"name": "${name}"`)
+    ) {
       const up = dirname(dir);
       if (up === dir) return 'unknown';
       dir = up;
