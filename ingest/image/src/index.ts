@@ -1,0 +1,2 @@
+export * from './image.types';
+export * from './sharp-image.repository';

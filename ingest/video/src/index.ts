@@ -1,0 +1,3 @@
+export * from './media-probe.types';
+export * from './clip-planner';
+export * from './ffmpeg-media.repository';
