@@ -12,8 +12,14 @@ import {
 
 /** One user's ranked list (best first, ideally the full candidate list) and relevant set. */
 export interface UserRanking<T = number> {
+  /** Best first; may be cut at max(ks) when `firstRank` is given. */
   ranked: readonly T[];
   relevant: ReadonlySet<T>;
+  /**
+   * 1-based rank of the first relevant item in the full candidate list, when
+   * `ranked` is truncated (used for `mrr` and `medianRank`).
+   */
+  firstRank?: number;
 }
 
 export interface RankingEvalOptions extends RecallOptions {
@@ -35,7 +41,7 @@ export function evaluateRankings<T>(users: Iterable<UserRanking<T>>, options: Ra
   const add = (name: string, v: number) => (sums[name] = (sums[name] ?? 0) + v);
   const firstRanks: number[] = [];
   let n = 0;
-  for (const { ranked, relevant } of users) {
+  for (const { ranked, relevant, firstRank } of users) {
     if (relevant.size === 0) continue;
     n++;
     for (const k of options.ks) {
@@ -44,8 +50,13 @@ export function evaluateRankings<T>(users: Iterable<UserRanking<T>>, options: Ra
       add(`hit@${k}`, hitRateAtK(ranked, relevant, k));
       add(`precision@${k}`, precisionAtK(ranked, relevant, k));
     }
-    add('mrr', reciprocalRank(ranked, relevant));
-    firstRanks.push(firstRelevantRank(ranked, relevant) ?? ranked.length + 1);
+    if (firstRank !== undefined) {
+      add('mrr', 1 / firstRank);
+      firstRanks.push(firstRank);
+    } else {
+      add('mrr', reciprocalRank(ranked, relevant));
+      firstRanks.push(firstRelevantRank(ranked, relevant) ?? ranked.length + 1);
+    }
   }
   const out: MetricTable = {};
   for (const [name, total] of Object.entries(sums)) out[name] = n === 0 ? 0 : total / n;
