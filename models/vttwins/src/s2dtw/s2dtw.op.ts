@@ -12,11 +12,13 @@ export function s2dtwSimilarity(z: tf.Tensor, options: Partial<S2dtwOptions> = {
   const o = resolveS2dtwOptions(options);
   if (z.rank !== 3) throw new InvalidInputError(`S2DTW expects Z of rank 3 (B×n×m), got shape [${z.shape}]`);
   const [batch, n, m] = z.shape as [number, number, number];
-  const op = tf.customGrad((zIn: tf.Tensor) => {
+  const op = tf.customGrad<tf.Tensor1D>((...inputs) => {
+    const zIn = inputs[0] as tf.Tensor;
     const { similarity, state } = s2dtwForwardBatch(zIn.dataSync(), batch, n, m, o);
     const value = tf.tensor1d(Float32Array.from(similarity));
-    const gradFunc = (dy: tf.Tensor): tf.Tensor => tf.tensor3d(s2dtwBackwardBatch(state, dy.dataSync()), [batch, n, m]);
+    const gradFunc = (dy: tf.Tensor1D): tf.Tensor =>
+      tf.tensor3d(s2dtwBackwardBatch(state, dy.dataSync()), [batch, n, m]);
     return { value, gradFunc };
   });
-  return op(z) as tf.Tensor1D;
+  return op(z);
 }

@@ -49,16 +49,24 @@ describe('plain soft-DTW reference (spec section 8)', () => {
   it('matches the known values and expected alignments for γ = 1 and γ = 0.1', () => {
     const a = softDtwReference(D, 1);
     expect(a.value).toBeCloseTo(0.02976, 5);
-    expectMatrixClose(softDtwExpectedAlignmentReference(D, a.r, 1), [
-      [1, 0.481712, 0.139423],
-      [0.207995, 0.672375, 1],
-    ], 1e-6);
+    expectMatrixClose(
+      softDtwExpectedAlignmentReference(D, a.r, 1),
+      [
+        [1, 0.481712, 0.139423],
+        [0.207995, 0.672375, 1],
+      ],
+      1e-6,
+    );
     const b = softDtwReference(D, 0.1);
     expect(b.value).toBeCloseTo(1.197404, 6);
-    expectMatrixClose(softDtwExpectedAlignmentReference(D, b.r, 0.1), [
-      [1, 0.007781, 0.000327],
-      [0.017846, 0.993108, 1],
-    ], 1e-6);
+    expectMatrixClose(
+      softDtwExpectedAlignmentReference(D, b.r, 0.1),
+      [
+        [1, 0.007781, 0.000327],
+        [0.017846, 0.993108, 1],
+      ],
+      1e-6,
+    );
     expect(b.value).toBeGreaterThanOrEqual(1.2 - 0.1 * Math.log(5));
     expect(b.value).toBeLessThanOrEqual(1.2);
   });
@@ -97,10 +105,14 @@ describe('S2DTW reference (spec section 8)', () => {
       ],
       0.1,
     );
-    expectMatrixClose(c, [
-      [-1.009861, -1.0],
-      [-1.1, -1.700125],
-    ], 1e-6);
+    expectMatrixClose(
+      c,
+      [
+        [-1.009861, -1.0],
+        [-1.1, -1.700125],
+      ],
+      1e-6,
+    );
   });
 
   it('padding puts C on odd cells and δ everywhere else', () => {
@@ -115,10 +127,14 @@ describe('S2DTW reference (spec section 8)', () => {
   it('reproduces the table of similarities', () => {
     const same = [e1, e2];
     expect(s(same, same)).toBeCloseTo(2.182212, 6);
-    expectMatrixClose(s2dtwReference(similarityMatrixReference(same, same)).cost, [
-      [-1.109861, -1.0],
-      [-1.0, -2.000009],
-    ], 1e-6);
+    expectMatrixClose(
+      s2dtwReference(similarityMatrixReference(same, same)).cost,
+      [
+        [-1.109861, -1.0],
+        [-1.0, -2.000009],
+      ],
+      1e-6,
+    );
     expect(s(same, [e2, e1])).toBeCloseTo(0.251964, 6);
     expect(s(same, [e3, e3])).toBeCloseTo(-1.27231, 6);
     expect(s(same, same, { gamma: 1 })).toBeCloseTo(5.657851, 6);
@@ -129,13 +145,17 @@ describe('S2DTW reference (spec section 8)', () => {
 
   it('reproduces the expected alignment of the identical pair', () => {
     const { alignment } = s2dtwReference(similarityMatrixReference([e1, e2], [e1, e2]));
-    expectMatrixClose(alignment, [
-      [1, 0.0066, 0, 0, 0],
-      [0.0066, 1, 0.4983, 0.4983, 0],
-      [0, 0.4983, 0.0034, 0.4983, 0],
-      [0, 0.4983, 0.4983, 1, 0.0066],
-      [0, 0, 0, 0.0066, 1],
-    ], 6e-5);
+    expectMatrixClose(
+      alignment,
+      [
+        [1, 0.0066, 0, 0, 0],
+        [0.0066, 1, 0.4983, 0.4983, 0],
+        [0, 0.4983, 0.0034, 0.4983, 0],
+        [0, 0.4983, 0.4983, 1, 0.0066],
+        [0, 0, 0, 0.0066, 1],
+      ],
+      6e-5,
+    );
   });
 
   it('increasing δ lowers s for a matched pair', () => {
@@ -184,22 +204,41 @@ describe('batched S2DTW kernel', () => {
       [8, 8],
       [3, 5],
     ]) {
-      for (const options of [DEFAULT_S2DTW_OPTIONS, PLAIN_SOFT_DTW_OPTIONS, { ...DEFAULT_S2DTW_OPTIONS, gamma: 1, delta: 0.2 }]) {
+      for (const options of [
+        DEFAULT_S2DTW_OPTIONS,
+        PLAIN_SOFT_DTW_OPTIONS,
+        { ...DEFAULT_S2DTW_OPTIONS, gamma: 1, delta: 0.2 },
+      ]) {
         const batch = 4;
         const zs = Array.from({ length: batch }, () => randomMatrix(rng, n, m, 0.5));
         const flat = Float64Array.from(zs.flat(2));
         const dy = Array.from({ length: batch }, () => rng.normal());
-        const { similarity, state } = s2dtwForwardBatch(flat, batch, n, m, options);
-        const grad = s2dtwBackwardBatch(state, dy);
-        zs.forEach((z, p) => {
-          const ref = s2dtwReference(z, options);
-          expect(Math.abs(similarity[p] - ref.similarity)).toBeLessThan(1e-9);
-          ref.gradZ.flat().forEach((g, k) => expect(Math.abs(grad[p * n * m + k] - dy[p] * g)).toBeLessThan(1e-5));
-          const e = s2dtwExpectedAlignment(state, p);
-          ref.alignment.flat().forEach((x, k) => expect(Math.abs(e[k] - x)).toBeLessThan(1e-9));
-        });
+        for (const forceLog of [false, true]) {
+          const { similarity, state } = s2dtwForwardBatch(flat, batch, n, m, options, forceLog);
+          expect(state.logDomainPairs).toBe(forceLog ? batch : 0);
+          const grad = s2dtwBackwardBatch(state, dy);
+          zs.forEach((z, p) => {
+            const ref = s2dtwReference(z, options);
+            expect(Math.abs(similarity[p] - ref.similarity)).toBeLessThan(1e-9);
+            ref.gradZ.flat().forEach((g, k) => expect(Math.abs(grad[p * n * m + k] - dy[p] * g)).toBeLessThan(1e-5));
+            const e = s2dtwExpectedAlignment(state, p);
+            ref.alignment.flat().forEach((x, k) => expect(Math.abs(e[k] - x)).toBeLessThan(1e-9));
+          });
+        }
       }
     }
+  });
+
+  it('falls back to the log domain where exp would overflow (tiny γ, unnormalised input), same values', () => {
+    const rng = new Rng(9);
+    const z = randomMatrix(rng, 4, 4, 30);
+    const options = { ...DEFAULT_S2DTW_OPTIONS, gamma: 0.01, gammaLocal: 0.01 };
+    const { similarity, state } = s2dtwForwardBatch(Float64Array.from(z.flat()), 1, 4, 4, options);
+    expect(state.logDomainPairs).toBe(1);
+    const ref = s2dtwReference(z, options);
+    expect(Math.abs(similarity[0] - ref.similarity)).toBeLessThan(1e-9 * Math.abs(ref.similarity));
+    const grad = s2dtwBackwardBatch(state, [1]);
+    ref.gradZ.flat().forEach((g, k) => expect(Math.abs(grad[k] - g)).toBeLessThan(1e-5));
   });
 });
 
@@ -223,7 +262,10 @@ describe('s2dtwSimilarity TF.js op', () => {
     const out = s2dtwSimilarity(z).arraySync();
     [2.182212, 0.251964, -1.27231].forEach((x, k) => expect(Math.abs(out[k] - x)).toBeLessThan(1e-5));
     // Plain soft-DTW of D is −s over Z = −D.
-    const plain = s2dtwSimilarity(tf.tensor3d([D.map((r) => r.map((x) => -x))]), { ...PLAIN_SOFT_DTW_OPTIONS, gamma: 1 });
+    const plain = s2dtwSimilarity(tf.tensor3d([D.map((r) => r.map((x) => -x))]), {
+      ...PLAIN_SOFT_DTW_OPTIONS,
+      gamma: 1,
+    });
     expect(Math.abs(-plain.arraySync()[0] - 0.02976)).toBeLessThan(1e-5);
     tf.dispose([z, plain]);
   });
