@@ -50,4 +50,26 @@ describe('FfmpegMediaRepository on the staged clips', () => {
     expect(s.frames.length).toBeLessThanOrEqual(5);
     expect(s.timestampsS[0]).toBe(10);
   });
+
+  it('picks scene-change keyframes as JPEGs, topped up with evenly spaced ones', async () => {
+    const k = await media.keyframes(popeye, { count: 6, width: 160 });
+    expect(k).toHaveLength(6);
+    for (const f of k) {
+      expect(f.jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+      expect(f.jpeg.subarray(-2)).toEqual(Buffer.from([0xff, 0xd9]));
+      expect(f.timeS).toBeGreaterThanOrEqual(0);
+      expect(f.timeS).toBeLessThan(64.1);
+    }
+    expect(k.map((f) => f.timeS)).toEqual([...k.map((f) => f.timeS)].sort((a, b) => a - b));
+    expect(k.some((f) => f.source === 'scene')).toBe(true);
+    // A generated clip with no cuts at all falls back to even spacing entirely.
+    const still = await media.keyframes(webm, { count: 3, width: 96, sceneThreshold: 1.01 });
+    expect(still.map((f) => f.source)).toEqual(['even', 'even', 'even']);
+    expect(still.map((f) => f.timeS)).toEqual([7.442, 22.326, 37.21]);
+  });
+
+  it('segments into fixed windows, merging a short tail', async () => {
+    const plan = await media.segment(webm, { mode: 'fixed', lengthS: 10, minLastS: 5 });
+    expect(plan.clips.map((c) => [c.startS, c.endS])).toEqual([[0, 10], [10, 20], [20, 30], [30, 44.652]]);
+  });
 });

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import {
@@ -11,6 +11,7 @@ import {
 } from '@tessera/common';
 import ffmpeg from 'fluent-ffmpeg';
 import { planClips } from './clip-planner';
+import { looksLikeMediaContainer } from './container-sniffer';
 import { runProcess, stderrTail, type ProcessResult } from './ffmpeg-process';
 import type {
   AudioStreamInfo,
@@ -90,7 +91,7 @@ export class FfmpegMediaRepository {
       path,
       (c) => void chunks.push(c),
     );
-    this.throwOnFailure(res, path, 'ffprobe');
+    await this.throwOnFailure(res, path, 'ffprobe');
     let raw: FfprobeOutput;
     try {
       raw = JSON.parse(Buffer.concat(chunks).toString('utf8')) as FfprobeOutput;
@@ -186,7 +187,7 @@ export class FfmpegMediaRepository {
     });
     const count = Math.floor(filled / frameBytes);
     // A decode error after some frames still fails: half a video is not a sample of it.
-    this.throwOnFailure(res, path, 'ffmpeg');
+    await this.throwOnFailure(res, path, 'ffmpeg');
     if (count === 0) {
       throw new InvalidInputError(`${path}: no frames could be decoded${startS > 0 ? ` after ${startS} s` : ''}`, { path });
     }
@@ -226,7 +227,7 @@ export class FfmpegMediaRepository {
       (c) => void chunks.push(c),
       { stderrTailBytes: 4 * 1024 * 1024 },
     );
-    this.throwOnFailure(res, path, 'ffmpeg');
+    await this.throwOnFailure(res, path, 'ffmpeg');
     const jpegs = splitJpegs(Buffer.concat(chunks));
     const metas = parseSceneMetadata(res.stderr);
     const scene: Keyframe[] = jpegs
@@ -313,8 +314,25 @@ export class FfmpegMediaRepository {
     return runProcess(bin, args, { timeoutMs: this.timeoutMs, onStdout, ...extra });
   }
 
-  private throwOnFailure(res: ProcessResult, path: string, tool: string): void {
-    if (res.timedOut || res.code !== 0) throw this.translate(res, path, tool);
+  private async throwOnFailure(res: ProcessResult, path: string, tool: string): Promise<void> {
+    if (!res.timedOut && res.code === 0) return;
+    const err = this.translate(res, path, tool);
+    // A demuxer failure on bytes that are no container at all means "not media", not "damaged".
+    if (err instanceof InvalidInputError && /damaged or truncated/.test(err.message) && !(await this.startsLikeMedia(path))) {
+      throw new UnsupportedMediaError(`${path}: not a recognised media container (${stderrTail(res.stderr)})`, err.details);
+    }
+    throw err;
+  }
+
+  private async startsLikeMedia(path: string): Promise<boolean> {
+    const fh = await open(path, 'r');
+    try {
+      const head = Buffer.alloc(512);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      return looksLikeMediaContainer(head.subarray(0, bytesRead));
+    } finally {
+      await fh.close();
+    }
   }
 
   /** ffmpeg's exit status and stderr tail, as a typed error a caller can act on. */
