@@ -17,3 +17,6 @@ export * from './data/unpair-preferences';
 export * from './data/dataset-split';
 export * from './data/oasst2.loader';
 export * from './data/topical-chat.loader';
+export * from './sequence-log-prob';
+export * from './causal-lm-policy.port';
+export * from './training-diverged.error';

@@ -1,0 +1,166 @@
+import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { CorruptDataError, InvalidInputError, NotFoundError, newId, sha256 } from '@tessera/common';
+import { ByteTokenizer } from './byte-tokenizer';
+import type { LmTokenizer } from './lm-tokenizer';
+import { TransformerLm } from './transformer-lm';
+import type { TransformerLmConfig } from './transformer-lm.config';
+
+export const LM_CHECKPOINT_FORMAT = 'tessera-lm/1';
+
+/** What a reader needs to trust a checkpoint: data, config, metrics, backend. */
+export interface LmModelCard {
+  modelId: string;
+  /** Data the weights were trained on, e.g. "hh-rlhf harmless-base test, train split (seed 13)". */
+  data?: string;
+  training?: Record<string, unknown>;
+  metrics?: Record<string, number>;
+  notes?: string;
+}
+
+export interface LmCheckpointMeta {
+  format: string;
+  config: TransformerLmConfig;
+  tokenizer: { fingerprint: string; spec: Record<string, unknown> };
+  weights: { name: string; shape: number[]; offset: number }[];
+  weightsSha256: string;
+  step: number;
+  seed: number;
+  backend: string;
+  savedAt: string;
+  card: LmModelCard;
+}
+
+/**
+ * Writes model.json-like `meta.json`, `weights.bin`, `tokenizer.json` and optional `state.json` (e.g. the
+ * BCO running mean and UDM classifier) to a temporary folder beside `dir`, flushes, then renames it into
+ * place, so a crash never leaves a half-written checkpoint.
+ */
+export async function saveLmCheckpoint(
+  dir: string,
+  model: TransformerLm,
+  card: LmModelCard,
+  options: { step?: number; state?: Record<string, unknown> } = {},
+): Promise<LmCheckpointMeta> {
+  const named = model.namedWeights();
+  const parts = await Promise.all(named.map((w) => w.variable.data() as Promise<Float32Array>));
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const flat = new Float32Array(total);
+  const weights: LmCheckpointMeta['weights'] = [];
+  let offset = 0;
+  named.forEach((w, i) => {
+    flat.set(parts[i], offset);
+    weights.push({ name: w.name, shape: w.variable.shape, offset });
+    offset += parts[i].length;
+  });
+  const bytes = new Uint8Array(flat.buffer);
+  const meta: LmCheckpointMeta = {
+    format: LM_CHECKPOINT_FORMAT,
+    config: model.config,
+    tokenizer: { fingerprint: model.tokenizerFingerprint, spec: model.tokenizer.toJSON() },
+    weights,
+    weightsSha256: sha256(bytes),
+    step: options.step ?? 0,
+    seed: model.config.seed,
+    backend: tf.getBackend(),
+    savedAt: new Date().toISOString(),
+    card,
+  };
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = join(dirname(dir), `.${basename(dir)}.${newId('tmp')}`);
+  await mkdir(tmp);
+  try {
+    await writeSynced(join(tmp, 'weights.bin'), bytes);
+    await writeSynced(join(tmp, 'tokenizer.json'), JSON.stringify(model.tokenizer.toJSON()));
+    if (options.state) await writeSynced(join(tmp, 'state.json'), JSON.stringify(options.state));
+    await writeSynced(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
+    const old = join(dirname(dir), `.${basename(dir)}.${newId('old')}`);
+    let moved = false;
+    try {
+      await rename(dir, old);
+      moved = true;
+    } catch {
+      // no previous checkpoint
+    }
+    await rename(tmp, dir);
+    if (moved) await rm(old, { recursive: true, force: true });
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return meta;
+}
+
+async function writeSynced(path: string, data: string | Uint8Array): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface LoadedLm {
+  model: TransformerLm;
+  meta: LmCheckpointMeta;
+  state?: Record<string, unknown>;
+}
+
+/**
+ * Loads a checkpoint written by `saveLmCheckpoint`. The byte tokenizer is rebuilt automatically; other
+ * tokenizers come from `tokenizerFromJSON`. Sizes and the weights hash are checked before any weight is set.
+ */
+export async function loadLmCheckpoint(
+  dir: string,
+  options: { tokenizerFromJSON?: (json: Record<string, unknown>) => LmTokenizer; trainable?: boolean } = {},
+): Promise<LoadedLm> {
+  let metaText: string;
+  try {
+    metaText = await readFile(join(dir, 'meta.json'), 'utf8');
+  } catch (e) {
+    throw new NotFoundError(`no LM checkpoint at ${dir}`, { dir }, { cause: e });
+  }
+  const meta = parseJson(metaText, 'meta.json') as LmCheckpointMeta;
+  if (meta.format !== LM_CHECKPOINT_FORMAT) throw new CorruptDataError(`unknown checkpoint format ${String(meta.format)}`);
+  const bytes = new Uint8Array(await readFile(join(dir, 'weights.bin')));
+  if (sha256(bytes) !== meta.weightsSha256) throw new CorruptDataError(`weights.bin in ${dir} does not match its recorded sha256`);
+  const spec = meta.tokenizer.spec;
+  const tokenizer = spec.kind === 'byte' ? new ByteTokenizer() : options.tokenizerFromJSON?.(spec);
+  if (!tokenizer) throw new InvalidInputError(`checkpoint uses tokenizer kind "${String(spec.kind)}"; pass tokenizerFromJSON to load it`);
+  if (tokenizer.fingerprint() !== meta.tokenizer.fingerprint) throw new CorruptDataError('tokenizer fingerprint differs from the one recorded in the checkpoint');
+  const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const model = new TransformerLm(meta.config, tokenizer, { trainable: options.trainable ?? true });
+  const byName = new Map(meta.weights.map((w) => [w.name, w]));
+  try {
+    for (const { name, variable } of model.namedWeights()) {
+      const w = byName.get(name);
+      const size = variable.size;
+      if (!w || w.shape.join() !== variable.shape.join() || w.offset + size > flat.length) {
+        throw new CorruptDataError(`checkpoint weight ${name} is missing or has the wrong shape`);
+      }
+      const t = tf.tensor(flat.subarray(w.offset, w.offset + size), variable.shape);
+      variable.assign(t);
+      t.dispose();
+    }
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  let state: Record<string, unknown> | undefined;
+  try {
+    state = parseJson(await readFile(join(dir, 'state.json'), 'utf8'), 'state.json') as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof CorruptDataError) throw e;
+  }
+  return { model, meta, state };
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CorruptDataError(`${what} is not valid JSON`, {}, { cause: e });
+  }
+}
