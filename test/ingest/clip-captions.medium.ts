@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { needsSharedData } from '@tessera/testing';
+import { alignCaptionsToClips, parseSubtitles, parseTranscript, transcriptToCues } from '@tessera/ingest/text';
+import { FfmpegMediaRepository } from '@tessera/ingest/video';
+
+const FIX = resolve(__dirname, '../fixtures/video');
+const physics = needsSharedData('video/narration/physicsworks');
+
+/** Video -> clips -> {clip, caption} sequences, the input VT-TWINS trains on. */
+describe('clip/caption sequences from real media', () => {
+  const media = new FfmpegMediaRepository({ timeoutMs: 60_000 });
+
+  it('Popeye: clips cut at subtitle cues, each clip captioned by its own cues', async () => {
+    const path = resolve(FIX, 'popeye/popeye-p2.mkv');
+    const { cues } = parseSubtitles(readFileSync(resolve(FIX, 'popeye/popeye-p2.eng.srt'), 'utf8'), { source: 'popeye-p2.eng.srt' });
+    const plan = await media.segment(path, { mode: 'cues', cues, maxLengthS: 8 });
+    expect(plan.notes).toEqual([]);
+    const { pairs, notes } = alignCaptionsToClips(plan.clips, cues, { durationS: 64.054 });
+    expect(notes).toEqual([]);
+    expect(pairs.length).toBeGreaterThan(3);
+    expect(pairs.every((p) => p.caption.length > 0)).toBe(true);
+    // Every cue appears in exactly the clip built from it.
+    for (const p of pairs) expect(p.cueIndices).toEqual(p.clip.cueIndices);
+    expect(pairs[0].caption).toBe('[laughing]');
+  });
+
+  it('MediaElement: fixed 10 s clips; the last cue runs past the video and is clipped', async () => {
+    const path = resolve(FIX, 'mediaelement/echo-hereweare.webm');
+    const probe = await media.probe(path);
+    const { cues } = parseSubtitles(readFileSync(resolve(FIX, 'mediaelement/mediaelement.srt'), 'utf8'));
+    const plan = await media.segment(path, { mode: 'fixed', lengthS: 10 });
+    const { pairs, notes } = alignCaptionsToClips(plan.clips, cues, { durationS: probe.durationS });
+    expect(pairs).toHaveLength(5);
+    expect(notes).toEqual([{ cueIndex: 14, action: 'clipped', reason: 'cue 42-45 s clipped to 42-44.652 s' }]);
+    expect(pairs[0].caption.startsWith('HTML5 <video> and <audio> was supposed to be awesome')).toBe(true);
+    expect(pairs[4].caption).toContain('Hope you like it.');
+    // 15 cues, none lost: cues on a boundary go to one clip only.
+    expect(pairs.reduce((n, p) => n + p.cueIndices.length, 0)).toBe(15);
+  });
+
+  describe.skipIf(physics.skip)(`physicsworks narration with a Whisper transcript${physics.reason}`, () => {
+    it('10 s clips over the audio get the words spoken in them', async () => {
+      const audio = resolve(physics.path, 'physicsworks_audio.webm');
+      const probe = await media.probe(audio);
+      expect(probe.videoStreams).toHaveLength(0);
+      expect(probe.durationS).toBeCloseTo(203.3, 0);
+      const t = parseTranscript(readFileSync(resolve(physics.path, 'whisper_medium_physicsworks.json'), 'utf8'));
+      const plan = await media.segment(audio, { mode: 'fixed', lengthS: 10 });
+      const words = transcriptToCues(t, 'word');
+      const { pairs } = alignCaptionsToClips(plan.clips, words, { durationS: probe.durationS });
+      expect(pairs[0].caption.startsWith('Now I want to return to the conservation of mechanical energy.')).toBe(true);
+      expect(pairs.reduce((n, p) => n + p.cueIndices.length, 0)).toBe(words.length);
+    });
+  });
+});
