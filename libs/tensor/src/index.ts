@@ -7,6 +7,7 @@ export * from './kernels/kernel-fix';
 export * from './kernels/kernel-fix.registry';
 export * from './kernels/fast-mat-mul';
 export * from './kernels/unsorted-segment-sum.kernel';
+export * from './kernels/one-hot.kernel';
 export * from './kernels/mat-mul-transpose.kernel';
 export * from './layers/initializers';
 export * from './layers/param-store';

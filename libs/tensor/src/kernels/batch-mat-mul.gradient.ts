@@ -28,7 +28,7 @@ function batchMatMulGrad(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrM
   if (bBatch === 1 && !transposeA) {
     const k = a.shape[a.rank - 1];
     const n = dy.shape[dy.rank - 1];
-    const b2 = tf.reshape(b, b.shape.slice(-2)) as tf.Tensor2D;
+    const b2 = tf.reshape(b, [b.shape[b.rank - 2], b.shape[b.rank - 1]]) as tf.Tensor2D;
     const a2 = (): tf.Tensor2D => tf.reshape(a, [-1, k]) as tf.Tensor2D;
     const dy2 = (): tf.Tensor2D => tf.reshape(dy, [-1, n]) as tf.Tensor2D;
     return {

@@ -1,11 +1,13 @@
 import type { KernelFix } from './kernel-fix';
 import { batchMatMulBroadcastGradientFix } from './batch-mat-mul.gradient';
 import { batchMatMulTransposeWasmFix, fusedMatMulTransposeWasmFix } from './mat-mul-transpose.kernel';
+import { oneHotWasmFix } from './one-hot.kernel';
 import { unsortedSegmentSumWasmFix } from './unsorted-segment-sum.kernel';
 
 /** Every known fix. To add one: write `<kernel>.kernel.ts` exporting a KernelFix, list it here. */
 export const KERNEL_FIXES: readonly KernelFix[] = [
   unsortedSegmentSumWasmFix,
+  oneHotWasmFix,
   batchMatMulBroadcastGradientFix,
   batchMatMulTransposeWasmFix,
   fusedMatMulTransposeWasmFix,

@@ -40,6 +40,14 @@ describe('kernel fixes', () => {
     expect(res.wasm).toEqual(res.cpu);
   });
 
+  it('oneHot with float32 dtype and custom on/off values on wasm equals cpu', async () => {
+    const res = await runOnBackends(['cpu', 'wasm'], () =>
+      tf.tidy(() => Array.from(tf.oneHot(tf.tensor1d([2, 0, 5, -1], 'int32'), 4, 0.9, 0.1, 'float32').dataSync())),
+    );
+    expect(res.cpu.slice(0, 4)).toEqual([0.1, 0.1, 0.9, 0.1].map(Math.fround));
+    expect(res.wasm).toEqual(res.cpu);
+  });
+
   it('transposed and broadcast matMul on wasm equal cpu', async () => {
     const a = randn(4 * 5 * 6, 3);
     const b = randn(6 * 7, 4);

@@ -76,3 +76,61 @@ export function gradientCheck(
   }
   return { ok: maxRelError <= rtol, maxRelError, worst, checked };
 }
+
+/**
+ * Gradient check for a loss closing over variables (model parameters): tf.variableGrads
+ * against central differences made by assigning x ± eps. Values are restored afterwards.
+ */
+export function gradientCheckVariables(
+  f: () => tf.Scalar,
+  vars: tf.Variable[],
+  opts: GradientCheckOptions = {},
+): GradientCheckResult {
+  const eps = opts.eps ?? 1e-2;
+  const rtol = opts.rtol ?? 1e-2;
+  const atol = opts.atol ?? 1e-3;
+  const { value, grads } = tf.variableGrads(f, vars);
+  value.dispose();
+  const analytic = vars.map((v) => {
+    const g = grads[v.name];
+    const a = g ? g.dataSync().slice() : new Float32Array(v.size);
+    return a;
+  });
+  tf.dispose(Object.values(grads));
+  const lossAt = (): number => {
+    const s = tf.tidy(f);
+    const v = s.dataSync()[0];
+    s.dispose();
+    return v;
+  };
+  let worst = { input: -1, index: -1, analytic: 0, numeric: 0 };
+  let maxRelError = 0;
+  let checked = 0;
+  vars.forEach((v, i) => {
+    const base = v.dataSync().slice();
+    const n = base.length;
+    const stride = opts.maxPerInput && n > opts.maxPerInput ? n / opts.maxPerInput : 1;
+    const probe = Float32Array.from(base);
+    for (let c = 0; c < n; c += stride) {
+      const j = Math.floor(c);
+      probe[j] = base[j] + eps;
+      tf.tidy(() => v.assign(tf.tensor(probe, v.shape)));
+      const up = lossAt();
+      probe[j] = base[j] - eps;
+      tf.tidy(() => v.assign(tf.tensor(probe, v.shape)));
+      const down = lossAt();
+      probe[j] = base[j];
+      const h = Math.fround(base[j] + eps) - Math.fround(base[j] - eps);
+      const numeric = (up - down) / h;
+      const a = analytic[i][j];
+      const rel = Math.abs(a - numeric) / Math.max(Math.abs(a), Math.abs(numeric), atol);
+      checked++;
+      if (worst.input < 0 || rel > maxRelError) {
+        maxRelError = rel;
+        worst = { input: i, index: j, analytic: a, numeric };
+      }
+    }
+    tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
+  });
+  return { ok: maxRelError <= rtol, maxRelError, worst, checked };
+}
