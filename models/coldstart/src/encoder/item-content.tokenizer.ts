@@ -1,0 +1,75 @@
+import { InvalidInputError } from '@tessera/common';
+import type { ItemContent } from '../data';
+import { HashedVocabulary, type HashedVocabularyState } from './hashed-vocabulary';
+import type { IdsModalitySpec } from './item-encoder.config';
+import type { ItemTokens } from './item-tokens.types';
+
+/** One text-like modality built from some content fields (and optionally the item's neighbour ids). */
+export interface ModalityGroup {
+  name: string;
+  /** Content fields joined in this order (e.g. title, overview, tagline). */
+  fields: string[];
+  /** Add `ItemContent.neighbours` (e.g. CiteULike citations) as tokens `nb<id>`. */
+  neighbours?: boolean;
+  maxLength: number;
+  /** Hash buckets of this modality's vocabulary (default 2^15). */
+  buckets?: number;
+}
+
+export interface ItemContentTokenizerState {
+  groups: ModalityGroup[];
+  vocabularies: Record<string, HashedVocabularyState>;
+}
+
+/**
+ * Turns the datasets' text-field ItemContent into encoder tokens, one ids modality per group.
+ * Its state is saved with the model so serving tokenises exactly as training did.
+ */
+export class ItemContentTokenizer {
+  private readonly vocabularies = new Map<string, HashedVocabulary>();
+
+  constructor(readonly groups: ModalityGroup[]) {
+    if (groups.length === 0) throw new InvalidInputError('at least one modality group is needed');
+    for (const g of groups) {
+      if (g.fields.length === 0 && !g.neighbours) throw new InvalidInputError(`modality group '${g.name}' reads no field`);
+      this.vocabularies.set(g.name, new HashedVocabulary(g.buckets ?? 1 << 15));
+    }
+  }
+
+  static fromState(state: ItemContentTokenizerState): ItemContentTokenizer {
+    const t = new ItemContentTokenizer(state.groups);
+    for (const g of state.groups) {
+      const saved = HashedVocabulary.fromState(state.vocabularies[g.name]);
+      if (saved.buckets !== t.vocabularies.get(g.name)!.buckets) throw new InvalidInputError(`vocabulary of '${g.name}' does not match its group`);
+    }
+    return t;
+  }
+
+  modalitySpecs(): IdsModalitySpec[] {
+    return this.groups.map((g) => ({ name: g.name, kind: 'ids', vocabSize: this.vocabularies.get(g.name)!.buckets, maxLength: g.maxLength }));
+  }
+
+  /** Missing or empty fields simply leave the modality out. */
+  tokenize(content: ItemContent): ItemTokens {
+    const modalities: ItemTokens['modalities'] = {};
+    for (const g of this.groups) {
+      const vocab = this.vocabularies.get(g.name)!;
+      const text = g.fields.map((f) => content.fields[f] ?? '').filter((s) => s.length > 0).join(' . ');
+      const ids = vocab.encode(text, g.maxLength);
+      if (g.neighbours && content.neighbours) {
+        for (const nb of content.neighbours) {
+          if (ids.length >= g.maxLength) break;
+          ids.push(vocab.idOf(`nb${nb}`));
+        }
+      }
+      if (ids.length > 0) modalities[g.name] = { kind: 'ids', tokens: ids };
+    }
+    return { modalities };
+  }
+
+  state(): ItemContentTokenizerState {
+    const vocabularies: Record<string, HashedVocabularyState> = {};
+    for (const [name, v] of this.vocabularies) vocabularies[name] = v.state();
+    return { groups: this.groups.map((g) => ({ ...g })), vocabularies };
+  }
+}
