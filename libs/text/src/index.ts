@@ -1,0 +1,2 @@
+export * from './special-tokens';
+export * from './subword-tokenizer';
