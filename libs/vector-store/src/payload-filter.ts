@@ -1,6 +1,6 @@
 import { InvalidInputError } from '@tessera/common';
 import { normalisePointId } from './point-validation';
-import type { Condition, Filter, Payload, PointId } from './vector-store.types';
+import type { Condition, Filter, Payload, PointId, Range } from './vector-store.types';
 
 export type PointPredicate = (id: PointId, payload: Payload | null | undefined) => boolean;
 
@@ -92,11 +92,46 @@ function compileFieldCondition(c: Condition & { key: unknown }, where: string): 
       field: String(fc.key),
     });
   }
+  const fast = fastMatch(fc, path);
+  if (fast) return fast;
   return (_id, payload) => {
     const values = valuesAt(payload, path);
     for (const check of checks) if (!check(values, payload)) return false;
     return true;
   };
+}
+
+/**
+ * The common case, one top-level key with match.value or a range, without building value arrays:
+ * filtered search scans every payload, so this is its inner loop.
+ */
+function fastMatch(
+  fc: { match?: unknown; range?: unknown; is_empty?: unknown; is_null?: unknown },
+  path: string[],
+): PointPredicate | undefined {
+  if (path.length !== 1 || path[0].endsWith('[]') || fc.is_empty !== undefined || fc.is_null !== undefined) return undefined;
+  const key = path[0];
+  const match = fc.match as { value?: unknown } | undefined | null;
+  if (match && 'value' in match && (fc.range === undefined || fc.range === null)) {
+    const want = match.value;
+    return (_id, payload) => {
+      const v = payload?.[key];
+      return v === want || (Array.isArray(v) && v.includes(want));
+    };
+  }
+  const range = fc.range as Range | undefined | null;
+  if (range && (match === undefined || match === null)) {
+    const gt = range.gt ?? -Infinity;
+    const gte = range.gte ?? -Infinity;
+    const lt = range.lt ?? Infinity;
+    const lte = range.lte ?? Infinity;
+    const ok = (x: unknown): boolean => typeof x === 'number' && x > gt && x >= gte && x < lt && x <= lte;
+    return (_id, payload) => {
+      const v = payload?.[key];
+      return Array.isArray(v) ? v.some(ok) : ok(v);
+    };
+  }
+  return undefined;
 }
 
 function compileMatch(m: unknown, where: string, key: string): (values: unknown[]) => boolean {

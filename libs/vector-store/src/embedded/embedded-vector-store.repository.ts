@@ -368,8 +368,8 @@ export class EmbeddedVectorStore extends VectorStore {
     const posSims = new Array<number>(positives.length);
     const negSims = new Array<number>(negatives.length);
     const threshold = request.scoreThreshold;
-    for (const slot of c.slotOf.values()) {
-      if (!accept(slot)) continue;
+    for (let slot = 0; slot < c.ids.length; slot++) {
+      if (c.ids[slot] === undefined || !accept(slot)) continue;
       const off = slot * space.dim;
       for (let i = 0; i < positives.length; i++) posSims[i] = similarityAt(space.distance, space.data, off, positives[i]);
       for (let i = 0; i < negatives.length; i++) negSims[i] = similarityAt(space.distance, space.data, off, negatives[i]);
@@ -454,6 +454,16 @@ export class EmbeddedVectorStore extends VectorStore {
     };
   }
 
+  /**
+   * Search breadth of the HNSW graphs (recall against speed). hnswlib applies it at once; usearch
+   * fixes it when a graph is built, so it applies to graphs built afterwards.
+   */
+  setEfSearch(ef: number): void {
+    if (!Number.isSafeInteger(ef) || ef < 1) throw new InvalidInputError('efSearch must be a positive integer', { ef });
+    this.annDefaults.efSearch = ef;
+    for (const c of this.collections.values()) for (const s of c.spaces.values()) s.ann?.setEfSearch(ef);
+  }
+
   /** Saves index checkpoints for every collection with a graph (also done at close). */
   checkpoint(): void {
     for (const c of this.collections.values()) this.saveCheckpoint(c);
@@ -483,12 +493,15 @@ export class EmbeddedVectorStore extends VectorStore {
       request.scoreThreshold === undefined || request.scoreThreshold === null
         ? -Infinity
         : internalThreshold(space.distance, request.scoreThreshold);
-    let candidates: Iterable<number> | undefined;
+    let candidates: number[] | undefined;
     let useGraph = c.live >= this.exactThreshold;
     if (useGraph && predicate) {
       // a selective filter is answered exactly: the graph would miss hits it cannot reach
       const matching: number[] = [];
-      for (const slot of c.slotOf.values()) if (predicate(c.ids[slot]!, c.payloads[slot])) matching.push(slot);
+      for (let slot = 0; slot < c.ids.length; slot++) {
+        const id = c.ids[slot];
+        if (id !== undefined && predicate(id, c.payloads[slot])) matching.push(slot);
+      }
       if (matching.length <= Math.max(this.exactThreshold, c.live * this.exactFilterFraction)) {
         useGraph = false;
         candidates = matching;
@@ -506,11 +519,16 @@ export class EmbeddedVectorStore extends VectorStore {
         .sort((a, b) => b.score - a.score || a.slot - b.slot);
     } else {
       const top = new TopK(k);
-      const pool = candidates ?? c.slotOf.values();
-      const check = candidates ? (slot: number) => !excluded.has(slot) : accept;
-      for (const slot of pool) {
-        if (!check(slot)) continue;
-        top.push(slot, similarityAt(space.distance, space.data, slot * space.dim, query));
+      if (candidates) {
+        for (const slot of candidates) {
+          if (excluded.has(slot)) continue;
+          top.push(slot, similarityAt(space.distance, space.data, slot * space.dim, query));
+        }
+      } else {
+        for (let slot = 0; slot < c.ids.length; slot++) {
+          if (c.ids[slot] === undefined || !accept(slot)) continue;
+          top.push(slot, similarityAt(space.distance, space.data, slot * space.dim, query));
+        }
       }
       ranked = top.sorted();
     }
