@@ -6,4 +6,3 @@ export * from './generate-text';
 export * from './lm-checkpoint';
 export * from './sft.config';
 export * from './sft-trainer';
-export * from './clip-gradients';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
-import { TrainingDivergedError, tokenLogProbs, type PromptCompletion } from '@tessera/alignment/preference';
-import { clipByGlobalNorm } from './clip-gradients';
+import { TrainingDivergedError, clipByGlobalNorm, tokenLogProbs, type PromptCompletion } from '@tessera/alignment/preference';
+
 import { parseSftConfig, type SftConfig, type SftConfigInput } from './sft.config';
 import type { TransformerLm } from './transformer-lm';
 
