@@ -1,0 +1,3 @@
+export * from './bootstrap-worker';
+export * from './worker.module';
+export * from './worker-processors.module';
