@@ -36,7 +36,7 @@ export async function generateText(model: TransformerLm, prompt: string, options
   }
   const { tokenizer } = model;
   const rng = new Rng(options.seed ?? 0);
-  const context = [tokenizer.bosId, ...tokenizer.encode(prompt)];
+  const context = [tokenizer.bosId, ...(await tokenizer.encodeBatch([prompt]))[0]];
   const generated: number[] = [];
   const window = model.config.contextLength;
   for (let step = 0; step < maxTokens; step++) {
@@ -48,16 +48,16 @@ export async function generateText(model: TransformerLm, prompt: string, options
     const logits = await last.data();
     last.dispose();
     const next = temperature === 0 ? argmax(logits) : sampleToken(logits, temperature, topK, topP, rng);
-    if (next === tokenizer.eosId) return { text: tokenizer.decode(generated), tokens: generated, finishReason: 'eos' };
+    if (next === tokenizer.eosId) return { text: await tokenizer.decode(generated), tokens: generated, finishReason: 'eos' };
     generated.push(next);
     context.push(next);
     if (options.stop?.length) {
-      const text = tokenizer.decode(generated);
+      const text = await tokenizer.decode(generated);
       const hit = firstStop(text, options.stop);
       if (hit >= 0) return { text: text.slice(0, hit), tokens: generated, finishReason: 'stop' };
     }
   }
-  return { text: tokenizer.decode(generated), tokens: generated, finishReason: 'length' };
+  return { text: await tokenizer.decode(generated), tokens: generated, finishReason: 'length' };
 }
 
 function firstStop(text: string, stops: readonly string[]): number {

@@ -6,3 +6,4 @@ export * from './generate-text';
 export * from './lm-checkpoint';
 export * from './sft.config';
 export * from './sft-trainer';
+export * from './subword-lm-tokenizer';

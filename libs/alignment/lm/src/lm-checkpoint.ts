@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CorruptDataError, InvalidInputError, NotFoundError, newId, sha256 } from '@tessera/common';
 import { ByteTokenizer } from './byte-tokenizer';
 import type { LmTokenizer } from './lm-tokenizer';
+import { SubwordLmTokenizer } from './subword-lm-tokenizer';
 import { TransformerLm } from './transformer-lm';
 import type { TransformerLmConfig } from './transformer-lm.config';
 
@@ -33,7 +34,7 @@ export interface LmCheckpointMeta {
 }
 
 /**
- * Writes model.json-like `meta.json`, `weights.bin`, `tokenizer.json` and optional `state.json` (e.g. the
+ * Writes `meta.json` (config, weight layout, model card), `weights.bin`, the tokenizer folder and optional `state.json` (e.g. the
  * BCO running mean and UDM classifier) to a temporary folder beside `dir`, flushes, then renames it into
  * place, so a crash never leaves a half-written checkpoint.
  */
@@ -58,7 +59,7 @@ export async function saveLmCheckpoint(
   const meta: LmCheckpointMeta = {
     format: LM_CHECKPOINT_FORMAT,
     config: model.config,
-    tokenizer: { fingerprint: model.tokenizerFingerprint, spec: model.tokenizer.toJSON() },
+    tokenizer: { fingerprint: model.tokenizerFingerprint, spec: model.tokenizer.describe() },
     weights,
     weightsSha256: sha256(bytes),
     step: options.step ?? 0,
@@ -72,7 +73,7 @@ export async function saveLmCheckpoint(
   await mkdir(tmp);
   try {
     await writeSynced(join(tmp, 'weights.bin'), bytes);
-    await writeSynced(join(tmp, 'tokenizer.json'), JSON.stringify(model.tokenizer.toJSON()));
+    await model.tokenizer.save(join(tmp, 'tokenizer'));
     if (options.state) await writeSynced(join(tmp, 'state.json'), JSON.stringify(options.state));
     await writeSynced(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
     const old = join(dirname(dir), `.${basename(dir)}.${newId('old')}`);
@@ -109,12 +110,12 @@ export interface LoadedLm {
 }
 
 /**
- * Loads a checkpoint written by `saveLmCheckpoint`. The byte tokenizer is rebuilt automatically; other
- * tokenizers come from `tokenizerFromJSON`. Sizes and the weights hash are checked before any weight is set.
+ * Loads a checkpoint written by `saveLmCheckpoint`. Byte and `@tessera/text` subword tokenizers are rebuilt
+ * automatically; other kinds come from `loadTokenizer`. Sizes and the weights hash are checked before any weight is set.
  */
 export async function loadLmCheckpoint(
   dir: string,
-  options: { tokenizerFromJSON?: (json: Record<string, unknown>) => LmTokenizer; trainable?: boolean } = {},
+  options: { loadTokenizer?: (dir: string, spec: Record<string, unknown>) => Promise<LmTokenizer>; trainable?: boolean } = {},
 ): Promise<LoadedLm> {
   let metaText: string;
   try {
@@ -127,8 +128,13 @@ export async function loadLmCheckpoint(
   const bytes = new Uint8Array(await readFile(join(dir, 'weights.bin')));
   if (sha256(bytes) !== meta.weightsSha256) throw new CorruptDataError(`weights.bin in ${dir} does not match its recorded sha256`);
   const spec = meta.tokenizer.spec;
-  const tokenizer = spec.kind === 'byte' ? new ByteTokenizer() : options.tokenizerFromJSON?.(spec);
-  if (!tokenizer) throw new InvalidInputError(`checkpoint uses tokenizer kind "${String(spec.kind)}"; pass tokenizerFromJSON to load it`);
+  const tokenizer =
+    spec.kind === 'byte'
+      ? new ByteTokenizer()
+      : spec.kind === 'subword'
+        ? await SubwordLmTokenizer.load(join(dir, 'tokenizer'))
+        : await options.loadTokenizer?.(join(dir, 'tokenizer'), spec);
+  if (!tokenizer) throw new InvalidInputError(`checkpoint uses tokenizer kind "${String(spec.kind)}"; pass loadTokenizer to load it`);
   if (tokenizer.fingerprint() !== meta.tokenizer.fingerprint) throw new CorruptDataError('tokenizer fingerprint differs from the one recorded in the checkpoint');
   const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   const model = new TransformerLm(meta.config, tokenizer, { trainable: options.trainable ?? true });

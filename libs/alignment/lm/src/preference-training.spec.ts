@@ -50,7 +50,7 @@ describe('PreferenceTrainer', () => {
     expect(reference.trainableVariables()).toEqual([]);
     const batch = pairs(0, 4);
     const dpo = new PreferenceTrainer({ policy, reference, config: parseDpoConfig({ batchSize: 4 }) });
-    expect(dpo.stepPaired(batch).loss).toBeCloseTo(Math.LN2, 5);
+    expect((await dpo.stepPaired(batch)).loss).toBeCloseTo(Math.LN2, 5);
     policy.copyWeightsFrom(reference);
     const kto = new PreferenceTrainer({ policy, reference, config: parseKtoConfig() });
     const k = await kto.stepUnpaired(thumbs(batch));

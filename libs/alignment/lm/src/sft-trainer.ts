@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
-import { TrainingDivergedError, clipByGlobalNorm, tokenLogProbs, type PromptCompletion } from '@tessera/alignment/preference';
+import { TrainingDivergedError, clipByGlobalNorm, tokenLogProbs, type EncodedCompletions, type PromptCompletion } from '@tessera/alignment/preference';
 
 import { parseSftConfig, type SftConfig, type SftConfigInput } from './sft.config';
 import type { TransformerLm } from './transformer-lm';
@@ -34,26 +34,31 @@ export class SftTrainer {
   }
 
   /** Completion-token NLL of one batch (a scalar tensor, differentiable). */
-  batchLoss(rows: readonly PromptCompletion[]): { loss: tf.Scalar; truncatedPrompts: number; truncatedCompletions: number } {
-    const enc = this.model.encodeCompletions(rows);
+  async batchLoss(rows: readonly PromptCompletion[]): Promise<{ loss: tf.Scalar; truncatedPrompts: number; truncatedCompletions: number }> {
+    const enc = await this.model.encodeCompletions(rows);
+    try {
+      return this.encodedLoss(enc);
+    } finally {
+      tf.dispose([enc.inputIds, enc.labels]);
+    }
+  }
+
+  private encodedLoss(enc: EncodedCompletions): { loss: tf.Scalar; truncatedPrompts: number; truncatedCompletions: number } {
     const loss = tf.tidy(() => {
       const tok = tokenLogProbs(this.model.logits(enc.inputIds), enc.labels);
       const count = tf.sum(tf.cast(tf.notEqual(tf.slice(enc.labels, [0, 1], [-1, -1]), -100), 'float32'));
       return tf.div(tf.neg(tf.sum(tok)), tf.maximum(count, 1)) as tf.Scalar;
     });
-    tf.dispose([enc.inputIds, enc.labels]);
     return { loss, truncatedPrompts: enc.truncatedPrompts.length, truncatedCompletions: enc.truncatedCompletions.length };
   }
 
   /** One optimiser step; a non-finite loss or gradient throws before any weight changes. */
-  step(rows: readonly PromptCompletion[], stepIndex = 0): { loss: number; gradNorm: number; truncatedPrompts: number; truncatedCompletions: number } {
-    let trunc = { truncatedPrompts: 0, truncatedCompletions: 0 };
+  async step(rows: readonly PromptCompletion[], stepIndex = 0): Promise<{ loss: number; gradNorm: number; truncatedPrompts: number; truncatedCompletions: number }> {
+    const enc = await this.model.encodeCompletions(rows);
+    const trunc = { truncatedPrompts: enc.truncatedPrompts.length, truncatedCompletions: enc.truncatedCompletions.length };
     const vars = this.model.trainableVariables();
-    const { value, grads } = this.optimizer.computeGradients(() => {
-      const out = this.batchLoss(rows);
-      trunc = out;
-      return out.loss;
-    }, vars);
+    const { value, grads } = this.optimizer.computeGradients(() => this.encodedLoss(enc).loss, vars);
+    tf.dispose([enc.inputIds, enc.labels]);
     const loss = value.dataSync()[0];
     value.dispose();
     const clipped = clipByGlobalNorm(grads, this.config.clipNorm);
@@ -77,7 +82,7 @@ export class SftTrainer {
       const order = rng.shuffle(rows.map((_, i) => i));
       for (let b = 0; b < perEpoch && result.steps < totalSteps; b++) {
         const batch = order.slice(b * batchSize, (b + 1) * batchSize).map((i) => rows[i]);
-        const s = this.step(batch, result.steps);
+        const s = await this.step(batch, result.steps);
         result.steps++;
         result.losses.push(s.loss);
         result.truncatedPrompts += s.truncatedPrompts;
@@ -95,7 +100,9 @@ export class SftTrainer {
     let n = 0;
     for (let i = 0; i < rows.length; i += batchSize) {
       const batch = rows.slice(i, i + batchSize);
-      const { loss } = this.batchLoss(batch);
+      const enc = await this.model.encodeCompletions(batch);
+      const { loss } = this.encodedLoss(enc);
+      tf.dispose([enc.inputIds, enc.labels]);
       total += (await loss.data())[0] * batch.length;
       n += batch.length;
       loss.dispose();

@@ -99,21 +99,28 @@ export class TransformerLm implements CausalLmPolicy {
    * Token ids of one row: BOS + prompt + completion + EOS. The completion (with EOS) keeps at most
    * `maxCompletionTokens`; the prompt is cut from the left (oldest turns first) to fit the context.
    */
-  encodeRow(row: PromptCompletion): { ids: number[]; completionStart: number; promptTruncated: boolean; completionTruncated: boolean } {
+  private packRow(
+    promptIds: number[],
+    completionIds: number[],
+  ): { ids: number[]; completionStart: number; promptTruncated: boolean; completionTruncated: boolean } {
     const { contextLength, maxCompletionTokens } = this.config;
-    let completion = [...this.tokenizer.encode(row.completion), this.tokenizer.eosId];
+    let completion = [...completionIds, this.tokenizer.eosId];
     const completionTruncated = completion.length > maxCompletionTokens;
     if (completionTruncated) completion = completion.slice(0, maxCompletionTokens);
-    let prompt = this.tokenizer.encode(row.prompt);
+    let prompt = promptIds;
     const room = contextLength - 1 - completion.length;
     const promptTruncated = prompt.length > room;
     if (promptTruncated) prompt = prompt.slice(prompt.length - room);
     return { ids: [this.tokenizer.bosId, ...prompt, ...completion], completionStart: 1 + prompt.length, promptTruncated, completionTruncated };
   }
 
-  encodeCompletions(rows: readonly PromptCompletion[]): EncodedCompletions {
+  async encodeCompletions(rows: readonly PromptCompletion[]): Promise<EncodedCompletions> {
     if (rows.length === 0) throw new InvalidInputError('cannot encode an empty batch');
-    const enc = rows.map((r) => this.encodeRow(r));
+    const [prompts, completions] = await Promise.all([
+      this.tokenizer.encodeBatch(rows.map((r) => r.prompt)),
+      this.tokenizer.encodeBatch(rows.map((r) => r.completion)),
+    ]);
+    const enc = rows.map((_, i) => this.packRow(prompts[i], completions[i]));
     const width = Math.max(...enc.map((e) => e.ids.length));
     const ids = new Int32Array(rows.length * width).fill(this.tokenizer.padId);
     const labels = new Int32Array(rows.length * width).fill(IGNORE_INDEX);
@@ -138,7 +145,7 @@ export class TransformerLm implements CausalLmPolicy {
   async completionLogProbs(rows: readonly PromptCompletion[], batchSize = 16): Promise<Float32Array> {
     const out = new Float32Array(rows.length);
     for (let i = 0; i < rows.length; i += batchSize) {
-      const enc = this.encodeCompletions(rows.slice(i, i + batchSize));
+      const enc = await this.encodeCompletions(rows.slice(i, i + batchSize));
       const lp = tf.tidy(() => sequenceLogProb(this.logits(enc.inputIds), enc.labels));
       out.set(await lp.data(), i);
       tf.dispose([lp, enc.inputIds, enc.labels]);

@@ -26,7 +26,7 @@ export interface EncodedCompletions {
 export interface CausalLmPolicy {
   /** Identifies the tokenizer (vocabulary hash); policy and reference must agree. */
   readonly tokenizerFingerprint: string;
-  encodeCompletions(rows: readonly PromptCompletion[]): EncodedCompletions;
+  encodeCompletions(rows: readonly PromptCompletion[]): Promise<EncodedCompletions>;
   /** Logits [B, T, V] for int32 ids [B, T]. */
   logits(inputIds: tf.Tensor2D): tf.Tensor3D;
   trainableVariables(): tf.Variable[];

@@ -32,7 +32,7 @@ export async function evaluatePreferencePairs(
   for (let i = 0; i < pairs.length; i += bs) {
     const batch = pairs.slice(i, i + bs);
     const n = batch.length;
-    const enc = policy.encodeCompletions([
+    const enc = await policy.encodeCompletions([
       ...batch.map((p) => ({ prompt: p.prompt, completion: p.chosen })),
       ...batch.map((p) => ({ prompt: p.prompt, completion: p.rejected })),
     ]);

@@ -183,7 +183,7 @@ export class PreferenceTrainer {
       const order = rng.shuffle(rows.map((_, i) => i));
       for (let b = 0; b < perEpoch && result.steps < totalSteps; b++) {
         const batch = order.slice(b * c.batchSize, (b + 1) * c.batchSize).map((i) => rows[i]);
-        const m = c.algorithm === 'dpo' ? this.stepPaired(batch as PreferencePair[]) : await this.stepUnpaired(batch as BinaryFeedback[]);
+        const m = c.algorithm === 'dpo' ? await this.stepPaired(batch as PreferencePair[]) : await this.stepUnpaired(batch as BinaryFeedback[]);
         result.steps++;
         result.history.push(m);
         result.truncatedPrompts += m.truncatedPrompts;
@@ -230,7 +230,7 @@ export class PreferenceTrainer {
   }
 
   /** One DPO step on pairs. */
-  stepPaired(pairs: readonly PreferencePair[]): PreferenceStepMetrics {
+  async stepPaired(pairs: readonly PreferencePair[]): Promise<PreferenceStepMetrics> {
     const c = this.config;
     if (c.algorithm !== 'dpo') throw new InvalidInputError(`${c.algorithm} trains on unpaired rows`);
     const n = pairs.length;
@@ -238,7 +238,7 @@ export class PreferenceTrainer {
       ...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })),
       ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected })),
     ];
-    const enc = this.policy.encodeCompletions(rows);
+    const enc = await this.policy.encodeCompletions(rows);
     const ref = this.referenceLogProbs(enc);
     let kept: tf.Tensor1D | undefined;
     try {
@@ -288,7 +288,7 @@ export class PreferenceTrainer {
   async stepUnpaired(rows: readonly BinaryFeedback[]): Promise<PreferenceStepMetrics> {
     const c = this.config;
     if (c.algorithm === 'dpo') throw new InvalidInputError('DPO trains on pairs');
-    const enc = this.policy.encodeCompletions(rows);
+    const enc = await this.policy.encodeCompletions(rows);
     const ref = this.referenceLogProbs(enc);
     const labels = tf.tensor1d(rows.map((r) => (r.label ? 1 : 0)), 'float32');
     let kept: tf.Tensor1D | undefined;
@@ -299,7 +299,7 @@ export class PreferenceTrainer {
     try {
       if (c.algorithm === 'kto') {
         // z0 from prompts paired with the previous row's completion, under both models, no gradient.
-        const mism = this.policy.encodeCompletions(mismatchCompletions(rows));
+        const mism = await this.policy.encodeCompletions(mismatchCompletions(rows));
         const [lp, lr] = [tf.tidy(() => sequenceLogProb(this.policy.logits(mism.inputIds), mism.labels)), this.referenceLogProbs(mism)];
         z0 = ktoReferencePoint(lp, lr);
         tf.dispose([lp, lr, mism.inputIds, mism.labels]);
