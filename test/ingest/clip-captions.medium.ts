@@ -16,9 +16,13 @@ describe('clip/caption sequences from real media', () => {
     const path = resolve(FIX, 'popeye/popeye-p2.mkv');
     const { cues } = parseSubtitles(readFileSync(resolve(FIX, 'popeye/popeye-p2.eng.srt'), 'utf8'), { source: 'popeye-p2.eng.srt' });
     const plan = await media.segment(path, { mode: 'cues', cues, maxLengthS: 8 });
-    expect(plan.notes).toEqual([]);
-    const { pairs, notes } = alignCaptionsToClips(plan.clips, cues, { durationS: 64.054 });
-    expect(notes).toEqual([]);
+    const videoEnd = (await media.probe(path)).videoStreams[0].durationS!;
+    // The last cue (to 60.7 s) runs past the picture (60.06 s): clipped, and said so.
+    const last = cues.length - 1;
+    expect(plan.notes).toEqual([{ cueIndex: last, action: 'clipped', reason: expect.stringContaining('clipped to') }]);
+    const { pairs, notes } = alignCaptionsToClips(plan.clips, cues, { durationS: videoEnd });
+    expect(notes.map((n) => [n.cueIndex, n.action])).toEqual([[last, 'clipped']]);
+    expect(plan.clips[plan.clips.length - 1].endS).toBeCloseTo(60.06, 2);
     expect(pairs.length).toBeGreaterThan(3);
     expect(pairs.every((p) => p.caption.length > 0)).toBe(true);
     // Every cue appears in exactly the clip built from it.

@@ -18,6 +18,8 @@ describe('FfmpegMediaRepository on the staged clips', () => {
     expect(p.videoStreams[0].fps).toBeCloseTo(29.97, 2);
     // SAR 8:9 makes the display 640 wide.
     expect(p.videoStreams[0].displayWidth).toBe(640);
+    // The picture ends at 60.06 s; the bitmap subtitle track runs on to 64.05 s.
+    expect(p.videoStreams[0].durationS).toBeCloseTo(60.06, 2);
     expect(p.audioStreams).toHaveLength(0);
     expect(p.subtitleStreams).toEqual([expect.objectContaining({ codec: 'dvd_subtitle', textBased: false })]);
     expect(await media.hasAudio(popeye)).toBe(false);

@@ -245,10 +245,13 @@ export class FfmpegMediaRepository {
     return [...scene, ...even].sort((a, b) => a.timeS - b.timeS);
   }
 
-  /** Clip boundaries: fixed windows or windows from subtitle/transcript cues. */
+  /**
+   * Clip boundaries: fixed windows or windows from subtitle/transcript cues. They span the
+   * picture when there is one (a subtitle track may run past it), else the whole file.
+   */
   async segment(path: string, options: SegmentOptions): Promise<ClipPlan> {
     const info = await this.probe(path);
-    return planClips(info.durationS, options);
+    return planClips(info.videoStreams[0]?.durationS ?? info.durationS, options);
   }
 
   /** One JPEG at `timeS`, through fluent-ffmpeg (its timeout option kills a stuck process). */
@@ -390,23 +393,22 @@ function toVideoStream(s: FfprobeStream): VideoStreamInfo {
     displayWidth: dw,
     displayHeight: dh,
     pixelFormat: s.pix_fmt,
+    durationS: streamDuration(s),
   };
+}
+
+function streamDuration(s: FfprobeStream): number | undefined {
+  const d = Number(s.duration);
+  if (Number.isFinite(d) && d > 0) return d;
+  // Matroska keeps per-track length in a DURATION tag ("00:01:00.060000000").
+  const m = /^(\d+):(\d+):([\d.]+)$/.exec(s.tags?.DURATION ?? '');
+  return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : undefined;
 }
 
 function pickDuration(raw: FfprobeOutput, streams: FfprobeStream[]): number {
   const fromFormat = Number(raw.format?.duration);
   if (Number.isFinite(fromFormat) && fromFormat > 0) return fromFormat;
-  let best = 0;
-  for (const s of streams) {
-    const d = Number(s.duration);
-    if (Number.isFinite(d)) best = Math.max(best, d);
-    const tag = s.tags?.DURATION;
-    if (tag) {
-      const m = /^(\d+):(\d+):([\d.]+)$/.exec(tag);
-      if (m) best = Math.max(best, Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]));
-    }
-  }
-  return best;
+  return Math.max(0, ...streams.map((s) => streamDuration(s) ?? 0));
 }
 
 /** Output size and the filters after `fps=`: display-aspect correction, then resize. */

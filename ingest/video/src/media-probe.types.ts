@@ -12,6 +12,8 @@ export interface VideoStreamInfo {
   displayWidth: number;
   displayHeight: number;
   pixelFormat?: string;
+  /** This stream's own length when the container says (a subtitle track can outlast the picture). */
+  durationS?: number;
 }
 
 export interface AudioStreamInfo {
