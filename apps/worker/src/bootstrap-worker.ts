@@ -16,7 +16,11 @@ export interface BootstrapWorkerOptions extends WorkerModuleOptions {
  * queue and resumes from its checkpoint on the next start.
  */
 export async function bootstrapWorker(config: TesseraConfig, options: BootstrapWorkerOptions = {}): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, options), { bufferLogs: true });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, options), {
+    bufferLogs: true,
+    // Let the caller see the typed error (CorruptDataError, ConfigError) instead of Nest exiting the process.
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
   await app.init();
   if (options.handleSignals ?? true) {
