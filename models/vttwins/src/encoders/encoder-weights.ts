@@ -19,7 +19,10 @@ export class EncoderWeights {
       for (let k = 0; k < size; k++) values[k] = (rng.next() * 2 - 1) * limit;
     }
     if (init === 'normal02') for (let k = 0; k < size; k++) values[k] = rng.normal() * 0.02;
-    const v = tf.variable(tf.tensor(values, shape), true, `${this.prefix}/${name}`);
+    // TF.js variable names are process-wide, so the name lives only in this store.
+    const init0 = tf.tensor(values, shape);
+    const v = tf.variable(init0, true);
+    init0.dispose();
     this.vars.set(name, v);
     return v;
   }

@@ -1,0 +1,184 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidInputError, Rng } from '@tessera/common';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { VttwinsTextEncoder } from '../encoders/vttwins-text-encoder';
+import { VttwinsVideoEncoder } from '../encoders/vttwins-video-encoder';
+import { SyntheticVideoWorld } from '../synthetic/synthetic-videos';
+import { VttwinsConfig } from './vttwins-config';
+import { type VttwinsCheckpoint, type VttwinsProgress, VttwinsTrainer } from './vttwins-trainer';
+
+function tinySetup(world: SyntheticVideoWorld, seed = 1): { video: VttwinsVideoEncoder; text: VttwinsTextEncoder } {
+  const o = world.options;
+  const video = new VttwinsVideoEncoder({
+    frames: o.frames,
+    height: o.height,
+    width: o.width,
+    channels: o.channels,
+    patch: 4,
+    hidden: 16,
+    jointDim: 8,
+    seed,
+  });
+  const text = new VttwinsTextEncoder({
+    vocabSize: world.vocabSize,
+    maxWords: o.maxWords,
+    wordDim: 16,
+    hidden: 16,
+    jointDim: 8,
+    seed: seed + 1,
+  });
+  return { video, text };
+}
+
+const worldOptions = { clipsPerVideo: 4, concepts: 6, topics: 4, fillerWords: 5, frames: 2, maxShift: 1 };
+
+describe('VttwinsConfig', () => {
+  it('fills documented defaults and lists every bad key', () => {
+    const c = VttwinsConfig.create();
+    expect(c.toJSON()).toMatchObject({
+      loss: 's2dtw',
+      gamma: 0.1,
+      gammaLocal: 0.1,
+      delta: 0.5,
+      clipsPerVideo: 8,
+      temporalAugmentation: false,
+    });
+    let err: unknown;
+    try {
+      VttwinsConfig.create({ gamma: -1, batchSize: 1, loss: 'x' as never });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect((err as Error).message).toMatch(/gamma.*batchSize|loss.*gamma.*batchSize/);
+  });
+});
+
+describe('encoders', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('produce unit-norm embeddings of the joint dimension, Uint8 frames scaled like floats', () => {
+    const world = new SyntheticVideoWorld(worldOptions, 3);
+    const { video, text } = tinySetup(world);
+    const v = world.video(new Rng(1));
+    const a = video.encode(v.frames, 4);
+    const bytes = Uint8Array.from(v.frames, (x) => Math.round(x * 255));
+    const b = video.encode(bytes, 4);
+    expect(a.shape).toEqual([4, 8]);
+    const norms = tf.norm(a, 2, 1).dataSync();
+    norms.forEach((x) => expect(x).toBeCloseTo(1, 5));
+    const diff = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+    expect(diff).toBeLessThan(0.05);
+    const t = text.encode(v.tokens, 4);
+    expect(t.shape).toEqual([4, 8]);
+    expect(() => text.encode(new Int32Array([999, 0, 0, 0, 0, 0]), 1)).toThrow(InvalidInputError);
+    expect(() => video.encode(new Float32Array(3), 1)).toThrow(/expected 1 clips/);
+    tf.dispose([a, b, t]);
+    video.dispose();
+    text.dispose();
+  });
+
+  it('patchify keeps each patch contiguous', () => {
+    const enc = new VttwinsVideoEncoder({
+      frames: 1,
+      height: 2,
+      width: 4,
+      channels: 1,
+      patch: 2,
+      hidden: 4,
+      jointDim: 4,
+    });
+    const frame = Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(Array.from(enc.patchify(frame, 1))).toEqual([0, 1, 4, 5, 2, 3, 6, 7]);
+    enc.dispose();
+  });
+
+  it('masking padding changes the max-pool only where padding would win', () => {
+    const on = new VttwinsTextEncoder({
+      vocabSize: 5,
+      maxWords: 3,
+      wordDim: 4,
+      hidden: 4,
+      jointDim: 3,
+      maskPaddingInMaxPool: true,
+      seed: 4,
+    });
+    const off = new VttwinsTextEncoder({ vocabSize: 5, maxWords: 3, wordDim: 4, hidden: 4, jointDim: 3, seed: 4 });
+    const full = Int32Array.from([1, 2, 3]);
+    const x = on.encode(full, 1).dataSync();
+    const y = off.encode(full, 1).dataSync();
+    x.forEach((v, k) => expect(v).toBeCloseTo(y[k], 6));
+    on.dispose();
+    off.dispose();
+  });
+});
+
+describe('VttwinsTrainer', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('reduces the S2DTW loss on a fixed batch and reports progress and checkpoints', async () => {
+    const world = new SyntheticVideoWorld(worldOptions, 5);
+    const { video, text } = tinySetup(world);
+    const config = VttwinsConfig.create({
+      clipsPerVideo: 4,
+      batchSize: 4,
+      steps: 25,
+      learningRate: 1e-2,
+      checkpointEvery: 10,
+    });
+    const progress: VttwinsProgress[] = [];
+    const checkpoints: VttwinsCheckpoint[] = [];
+    const trainer = new VttwinsTrainer(config, video, text, {
+      onProgress: (p) => progress.push(p),
+      onCheckpoint: (c) => void checkpoints.push(c),
+    });
+    const batch = world.batch(new Rng(2), 4);
+    const before = trainer.loss(batch);
+    const losses = await trainer.train(() => batch);
+    const after = trainer.loss(batch);
+    expect(after).toBeLessThan(before);
+    expect(losses).toHaveLength(25);
+    expect(progress.map((p) => p.step)).toEqual(Array.from({ length: 25 }, (_, k) => k + 1));
+    expect(progress[24].etaMs).toBe(0);
+    expect(checkpoints.map((c) => c.step)).toEqual([10, 20, 25]);
+    expect(Object.keys(checkpoints[0].weights)).toContain('video/patchW');
+    // A checkpoint restores the same embeddings in fresh encoders.
+    const fresh = tinySetup(world, 7);
+    fresh.video.weights.import(checkpoints[2].weights);
+    fresh.text.weights.import(checkpoints[2].weights);
+    const v1 = video.encode(world.video(new Rng(3)).frames, 4).dataSync();
+    const v2 = fresh.video.encode(world.video(new Rng(3)).frames, 4).dataSync();
+    v1.forEach((x, k) => expect(x).toBeCloseTo(v2[k], 6));
+    trainer.dispose();
+    [video, text, fresh.video, fresh.text].forEach((e) => e.dispose());
+  });
+
+  it('a training step leaks no tensors, for every loss and with temporal augmentation', () => {
+    const world = new SyntheticVideoWorld(worldOptions, 6);
+    for (const extra of [
+      { loss: 's2dtw' as const },
+      { loss: 'soft-dtw' as const },
+      { loss: 'mil-nce' as const },
+      { temporalAugmentation: true },
+    ]) {
+      const { video, text } = tinySetup(world);
+      const trainer = new VttwinsTrainer(
+        VttwinsConfig.create({ clipsPerVideo: 4, batchSize: 3, ...extra }),
+        video,
+        text,
+      );
+      const batch = world.batch(new Rng(1), 3);
+      trainer.step(batch); // optimiser slots are created on the first step
+      const before = tf.memory().numTensors;
+      for (let k = 0; k < 3; k++) expect(Number.isFinite(trainer.step(batch))).toBe(true);
+      expect(tf.memory().numTensors).toBe(before);
+      trainer.dispose();
+      video.dispose();
+      text.dispose();
+    }
+  });
+});
