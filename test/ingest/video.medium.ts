@@ -1,4 +1,7 @@
-import { resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FfmpegMediaRepository } from '@tessera/ingest/video';
 
@@ -73,5 +76,21 @@ describe('FfmpegMediaRepository on the staged clips', () => {
   it('segments into fixed windows, merging a short tail', async () => {
     const plan = await media.segment(webm, { mode: 'fixed', lengthS: 10, minLastS: 5 });
     expect(plan.clips.map((c) => [c.startS, c.endS])).toEqual([[0, 10], [10, 20], [20, 30], [30, 44.652]]);
+  });
+
+  it('applies a display-matrix rotation: a 160x120 clip tagged 90 degrees comes out 120x160', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-rot-'));
+    const plain = join(dir, 'plain.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '1', '-c:v', 'mpeg4', plain]);
+    // ffmpeg 5.1 cannot write rotation metadata, so set the tkhd matrix to a 90 degree turn by hand.
+    const mp4 = readFileSync(plain);
+    const matrix = mp4.indexOf('tkhd') - 4 + 48;
+    [0, 0x10000, 0, 0xffff0000, 0].forEach((v, i) => mp4.writeUInt32BE(v, matrix + 4 * i));
+    const rotated = join(dir, 'rotated.mp4');
+    writeFileSync(rotated, mp4);
+    const p = await media.probe(rotated);
+    expect(p.videoStreams[0]).toMatchObject({ width: 160, height: 120, rotation: 90, displayWidth: 120, displayHeight: 160 });
+    const s = await media.sampleFrames(rotated, { fps: 5, maxFrames: 2 });
+    expect([s.width, s.height, s.frames[0].length]).toEqual([120, 160, 120 * 160 * 3]);
   });
 });
