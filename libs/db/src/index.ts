@@ -22,3 +22,4 @@ export * from './repositories/sql-user.repository';
 export * from './repositories/sql-interaction.repository';
 export * from './repositories/sql-model.repository';
 export { CatalogueMigrationProvider } from './migrations/catalogue-migration.provider';
+export * from './catalogue-health.probe';

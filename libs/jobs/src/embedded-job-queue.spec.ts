@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConflictError, InvalidInputError, NotFoundError, UpstreamUnavailableError } from '@tessera/common';
-import { Catalogue, openCatalogue } from '@tessera/db';
+import { Catalogue, CatalogueHealthProbe, openCatalogue } from '@tessera/db';
+import { JobQueueHealthProbe } from './job-queue-health.probe';
 import { EmbeddedJobQueue } from './embedded-job-queue.repository';
 import { EmbeddedJobWorker } from './embedded-job-worker';
 import { JobHandlerRegistry } from './job-handler.registry';
@@ -231,6 +232,31 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
     const job = await queue.get(stuck.id);
     expect(job).toMatchObject({ state: 'queued', attempts: 0 });
     expect(job?.errors[0].message).toMatch(/worker shut down/);
+  });
+
+  it('runs up to `concurrency` jobs at once and reports health', async () => {
+    let running = 0;
+    let peak = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    handle('parallel', async () => {
+      running++;
+      peak = Math.max(peak, running);
+      if (running === 3) open();
+      await gate;
+      running--;
+      return peak;
+    });
+    const parallel = new EmbeddedJobWorker(queue, registry, { concurrency: 3, pollIntervalMs: 10 });
+    const ids = await Promise.all([1, 2, 3, 4].map(async () => (await queue.enqueue('parallel', {})).id));
+    await parallel.start();
+    await vi.waitFor(async () => expect((await queue.counts()).succeeded).toBe(4), { timeout: 5000, interval: 10 });
+    await parallel.stop();
+    expect(peak).toBe(3);
+    expect((await Promise.all(ids.map((id) => queue.get(id)))).every((j) => j?.state === 'succeeded')).toBe(true);
+    const health = await new JobQueueHealthProbe(queue).check();
+    expect(health).toMatchObject({ ok: true, kind: 'embedded', detail: { paused: false, counts: { succeeded: 4 } } });
+    expect(await new CatalogueHealthProbe(catalogue).check()).toMatchObject({ ok: true, kind: 'sqlite', detail: { migrations: 1 } });
   });
 
   it('refuses a second handler for the same job name', () => {

@@ -11,3 +11,4 @@ export * from './bullmq-run-state';
 export * from './bullmq-job-queue.repository';
 export * from './bullmq-job-worker';
 export * from './jobs.module';
+export * from './job-queue-health.probe';
