@@ -152,7 +152,8 @@ function compileMatch(m: unknown, where: string, key: string): (values: unknown[
     }
     const set = new Set(list);
     if ('any' in match) return (values) => values.some((v) => set.has(v));
-    return (values) => values.length === 0 || values.some((v) => !set.has(v));
+    // literal reading of Qdrant's spec: at least one stored value outside the list (none stored: no match)
+    return (values) => values.some((v) => !set.has(v));
   }
   throw new InvalidInputError(`${where} for field '${key}' needs value, any or except`, { field: key });
 }
