@@ -2,8 +2,9 @@ import { InvalidInputError, Rng } from '@tessera/common';
 import type { VttwinsBatch } from '../training/vttwins-trainer';
 
 /*
- * Synthetic narrated videos with a known alignment. Each video has a topic (a visual tint and a topic
- * word) and shows `clipsPerVideo` distinct concepts in order (a visual pattern and a concept word each).
+ * Synthetic narrated videos with a known alignment. Each video shows `clipsPerVideo` distinct concepts
+ * in order (a visual pattern and a concept word each) under a topic (a visual tint and a topic word; a
+ * single topic by default, since distinct topics let a sequence loss match videos by topic alone).
  * Its narration is weakly aligned, as ASR captions are: it lags the clips by a per-video shift of
  * 0..maxShift, some clips are never described (missing), and some caption slots say nothing about any
  * clip (irrelevant: topic word and filler words only).
@@ -30,8 +31,8 @@ export interface SyntheticVideoOptions {
 }
 
 export const DEFAULT_SYNTHETIC_VIDEO_OPTIONS: Readonly<SyntheticVideoOptions> = Object.freeze({
-  concepts: 16,
-  topics: 16,
+  concepts: 48,
+  topics: 1,
   fillerWords: 24,
   clipsPerVideo: 8,
   frames: 4,
@@ -96,10 +97,11 @@ export class SyntheticVideoWorld {
     return 1 + this.options.concepts + this.options.topics + f;
   }
 
-  video(rng: Rng, topic = rng.int(this.options.topics)): SyntheticVideo {
+  video(rng: Rng, topic = rng.int(this.options.topics), concepts?: number[]): SyntheticVideo {
     const o = this.options;
     const n = o.clipsPerVideo;
-    const concepts = rng.shuffle(Array.from({ length: o.concepts }, (_, k) => k)).slice(0, n);
+    concepts ??= rng.shuffle(Array.from({ length: o.concepts }, (_, k) => k)).slice(0, n);
+    if (concepts.length !== n) throw new InvalidInputError(`a video needs ${n} concepts, got ${concepts.length}`);
     const frameSize = o.height * o.width * o.channels;
     const frames = new Float32Array(n * o.frames * frameSize);
     for (let i = 0; i < n; i++) {
@@ -128,6 +130,19 @@ export class SyntheticVideoWorld {
       target.push(relevant ? clip : -1);
     }
     return { topic, concepts, frames, tokens, target, shift };
+  }
+
+  /**
+   * Held-out videos whose clips are all distinct: the concepts are dealt out without repetition
+   * (floor(concepts / clipsPerVideo) videos), so each caption's true clip is unique in the gallery.
+   */
+  heldOut(rng: Rng): SyntheticVideo[] {
+    const o = this.options;
+    const order = rng.shuffle(Array.from({ length: o.concepts }, (_, k) => k));
+    const count = Math.floor(o.concepts / o.clipsPerVideo);
+    return Array.from({ length: count }, (_, v) =>
+      this.video(rng, rng.int(o.topics), order.slice(v * o.clipsPerVideo, (v + 1) * o.clipsPerVideo)),
+    );
   }
 
   /** A training batch of `videos` fresh videos. */

@@ -24,6 +24,13 @@ describe('synthetic videos', () => {
     }
   });
 
+  it('held-out videos show every concept exactly once', () => {
+    const world = new SyntheticVideoWorld({ concepts: 20, clipsPerVideo: 4 }, 3);
+    const held = world.heldOut(new Rng(2));
+    expect(held).toHaveLength(5);
+    expect(held.flatMap((v) => v.concepts).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, k) => k));
+  });
+
   it('metrics: perfect embeddings give 100 % and median rank 1', () => {
     const world = new SyntheticVideoWorld({ clipsPerVideo: 4, concepts: 4, topics: 2 }, 2);
     const rng = new Rng(1);
@@ -55,7 +62,7 @@ describe('runSyntheticAlignmentEval (tiny)', () => {
       batchSize: 3,
       jointDim: 8,
       hidden: 8,
-      world: { clipsPerVideo: 4, concepts: 6, topics: 4, frames: 2 },
+      world: { clipsPerVideo: 4, concepts: 16, frames: 2 },
     });
     expect(table.rows.map((r) => r.method)).toEqual(['random', 's2dtw']);
     expect(table.rows[1].perSeed).toHaveLength(2);
