@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidInputError, Rng } from '@tessera/common';
+import { normalInit, ParamStore } from '@tessera/tensor';
+import type { ItemContent } from '../data';
+import { ColdStartItemEncoder, type ItemEncoderConfig, type ItemTokens, ItemContentTokenizer } from '../encoder';
+
+export const USER_TABLE = 'users.emb';
+
+/**
+ * A trained (or training) cold-start model: the item encoder, the free embeddings of the warm users
+ * it was trained with, and the content tokenizer that turns dataset content into encoder tokens.
+ * All variables live in one ParamStore (`enc.*` and `users.emb`) so one checkpoint holds them.
+ */
+export class ColdStartModel {
+  readonly store: ParamStore;
+  readonly encoder: ColdStartItemEncoder;
+  readonly userTable: tf.Variable;
+  private readonly userRow = new Map<number, number>();
+
+  constructor(
+    encoderConfig: ItemEncoderConfig,
+    readonly userIds: readonly number[],
+    readonly tokenizer?: ItemContentTokenizer,
+  ) {
+    if (userIds.length === 0) throw new InvalidInputError('a cold-start model needs at least one warm user');
+    this.store = new ParamStore();
+    this.encoder = new ColdStartItemEncoder(encoderConfig, this.store, 'enc');
+    userIds.forEach((u, i) => {
+      if (this.userRow.has(u)) throw new InvalidInputError(`duplicate user id ${u}`);
+      this.userRow.set(u, i);
+    });
+    // Users start small so early scores are near zero and the softmax starts near uniform.
+    const seed = (encoderConfig.seed ?? 1) ^ 0x75736572;
+    this.userTable = this.store.add(USER_TABLE, normalInit([userIds.length, this.encoder.dim], new Rng(seed), 0.1));
+  }
+
+  get dim(): number {
+    return this.encoder.dim;
+  }
+
+  /** Row of a warm user in the user table, or undefined for users the model never saw. */
+  rowOf(userId: number): number | undefined {
+    return this.userRow.get(userId);
+  }
+
+  /** Encoder tokens of dataset content (needs the tokenizer the model was built with). */
+  tokenize(content: ItemContent): ItemTokens {
+    if (!this.tokenizer) throw new InvalidInputError('this model has no content tokenizer; pass ItemTokens instead');
+    return this.tokenizer.tokenize(content);
+  }
+
+  /** Item embeddings for serving (plain arrays; no tensors survive). */
+  encodeItems(items: readonly ItemTokens[], batchSize = 256): Float32Array[] {
+    return this.encoder.encodeItems(items, batchSize);
+  }
+
+  /** Warm-user embeddings as plain arrays; an unknown user gets undefined. */
+  userEmbedding(userId: number): Float32Array | undefined {
+    const row = this.userRow.get(userId);
+    if (row === undefined) return undefined;
+    const t = tf.tidy(() => tf.slice(this.userTable, [row, 0], [1, this.dim]));
+    const v = t.dataSync() as Float32Array;
+    t.dispose();
+    return Float32Array.from(v);
+  }
+
+  /**
+   * Row-major users × items scores s(u, i) = <z_u, z_i>. Users the model never saw score 0 everywhere
+   * (they have no embedding; a cold user is another recommender's job).
+   */
+  scoreUsers(userIds: readonly number[], itemEmbeddings: readonly Float32Array[]): Float32Array {
+    const d = this.dim;
+    const nI = itemEmbeddings.length;
+    const out = new Float32Array(userIds.length * nI);
+    if (nI === 0 || userIds.length === 0) return out;
+    const known: number[] = [];
+    const rows: number[] = [];
+    userIds.forEach((u, k) => {
+      const r = this.userRow.get(u);
+      if (r !== undefined) {
+        known.push(k);
+        rows.push(r);
+      }
+    });
+    if (rows.length === 0) return out;
+    const z = new Float32Array(nI * d);
+    itemEmbeddings.forEach((e, i) => z.set(e, i * d));
+    const s = tf.tidy(() => tf.matMul(tf.gather(this.userTable, tf.tensor1d(rows, 'int32')), tf.tensor2d(z, [nI, d]), false, true));
+    const values = s.dataSync() as Float32Array;
+    s.dispose();
+    known.forEach((k, r) => out.set(values.subarray(r * nI, (r + 1) * nI), k * nI));
+    return out;
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}

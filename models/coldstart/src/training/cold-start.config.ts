@@ -1,0 +1,64 @@
+import { InvalidInputError } from '@tessera/common';
+import { z } from 'zod';
+
+/**
+ * Training configuration of the cold-start item encoder (spec §3.3; CPU sizes of §7).
+ * Every field has a documented default; `parseColdStartConfig` validates and lists every bad key.
+ */
+export const coldStartConfigSchema = z.object({
+  /** Width d of items and users. Spec: 256 (GPU), 128 or 64 on CPU. */
+  dModel: z.number().int().positive().default(64),
+  numHeads: z.number().int().positive().default(4),
+  /** Transformer blocks per modality encoder. */
+  layers: z.number().int().min(1).max(4).default(1),
+  /** Blocks of the fusion transformer (`token` fusion). */
+  fusionLayers: z.number().int().min(0).max(4).default(1),
+  fusion: z.enum(['mean', 'token', 'early']).default('token'),
+  dropout: z.number().min(0).max(0.9).default(0.1),
+  /** Ranking loss: batch sampled softmax (default) or the pairwise rating-order variant. */
+  loss: z.enum(['sampled-softmax', 'pairwise-rating-order']).default('sampled-softmax'),
+  /** τ of the ranking loss. */
+  temperature: z.number().positive().default(0.5),
+  /** λ of the multimodal alignment loss (0 turns it off; the spec's optional value is 0.1). */
+  alignmentWeight: z.number().min(0).default(0),
+  /** τ_a of the alignment InfoNCE. */
+  alignmentTemperature: z.number().positive().default(0.07),
+  /** Interactions per batch. */
+  batchSize: z.number().int().min(2).default(512),
+  /** Non-interacted items sampled per batch user and added to the batch item set B. */
+  negativesPerUser: z.number().int().min(0).default(32),
+  /** Cap on sampled items per batch (the CPU budget: every item in B is encoded). */
+  maxSampledItems: z.number().int().min(0).default(256),
+  /** Adam learning rate of the encoder. */
+  encoderLr: z.number().positive().default(1e-4),
+  /** Adam learning rate of the free user embeddings. */
+  userLr: z.number().positive().default(1e-3),
+  /** L2 penalty on the batch's user embeddings (0 = off). */
+  userL2: z.number().min(0).default(0),
+  /** Global-norm gradient clipping of the encoder (0 = off). */
+  clipNorm: z.number().min(0).default(5),
+  epochs: z.number().int().min(1).default(20),
+  /** Optional cap on steps per epoch (quick runs); 0 = a full pass over the positives. */
+  maxStepsPerEpoch: z.number().int().min(0).default(0),
+  /** Epochs without a better cold-validation Recall@K before stopping. */
+  patience: z.number().int().min(1).default(3),
+  /** K of the early-stopping metric (cold-validation Recall@K). */
+  validationK: z.number().int().positive().default(20),
+  /** Validation users scored per evaluation (0 = all); a fixed seeded subset keeps epochs short. */
+  maxValidationUsers: z.number().int().min(0).default(0),
+  seed: z.number().int().default(1),
+});
+
+export type ColdStartConfig = z.output<typeof coldStartConfigSchema>;
+export type ColdStartConfigInput = z.input<typeof coldStartConfigSchema>;
+
+export function parseColdStartConfig(input: ColdStartConfigInput = {}): ColdStartConfig {
+  const r = coldStartConfigSchema.safeParse(input);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new InvalidInputError(`invalid cold-start config: ${problems.join('; ')}`, { problems });
+  }
+  const c = r.data;
+  if (c.dModel % c.numHeads !== 0) throw new InvalidInputError(`invalid cold-start config: dModel ${c.dModel} is not divisible by numHeads ${c.numHeads}`);
+  return c;
+}

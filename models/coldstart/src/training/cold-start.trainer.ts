@@ -1,0 +1,244 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidInputError, Rng } from '@tessera/common';
+import type { Interaction } from '../data';
+import type { ItemTokens } from '../encoder';
+import { multimodalAlignmentLoss, rankingLosses } from '../losses';
+import { buildBatch, indexInteractions, type InteractionIndex, type PreparedBatch } from './cold-start-batch';
+import type { ColdStartConfig } from './cold-start.config';
+import { type ColdStartModel, USER_TABLE } from './cold-start-model';
+import { evaluateRankingTask, type RankingTask } from './cold-validation';
+
+/** What training sees: warm-item interactions only, plus content tokens for every item. */
+export interface ColdStartTrainingData {
+  /** Every training interaction (any rating): N(u) for the loss's masks. */
+  interactions: readonly Interaction[];
+  /** Training positives (the sampled softmax learns from these; the pairwise variant uses `interactions`). */
+  positives: readonly Interaction[];
+  /** Content tokens by item id (warm and cold); items without an entry encode as empty content. */
+  itemTokens: ReadonlyMap<number, ItemTokens>;
+  /** Cold-validation task for early stopping; without it every epoch runs and the last weights are kept. */
+  validation?: RankingTask;
+}
+
+export interface TrainingProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  /** Running mean of the batch losses in this epoch. */
+  loss: number;
+  elapsedMs: number;
+  /** Estimated time left for the remaining epochs (early stopping may end sooner). */
+  etaMs: number;
+  /** Cold-validation Recall@K, reported once per epoch after it is computed. */
+  validationRecall?: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  validationRecall?: number;
+  ms: number;
+}
+
+export interface TrainerState {
+  /** Epochs completed. */
+  epoch: number;
+  bestEpoch: number;
+  bestValidation: number;
+  history: EpochRecord[];
+}
+
+export interface FitOptions {
+  onProgress?: (p: TrainingProgress) => void;
+  /** Called after each epoch (after validation), e.g. to write a resumable checkpoint. */
+  onEpochEnd?: (state: TrainerState, improved: boolean) => void | Promise<void>;
+  /** Start from this state (a resumed checkpoint); its weights must already be in the model. */
+  resumeFrom?: TrainerState;
+}
+
+export interface TrainingReport extends TrainerState {
+  stoppedEarly: boolean;
+  msPerEpoch: number;
+}
+
+/**
+ * Trains a ColdStartModel end-to-end from user activity (spec §3.3): batches of interactions,
+ * the batch's distinct items plus sampled items encoded once, ranking loss (+ optional alignment),
+ * Adam with a separate learning rate for the user table, early stopping on cold-validation Recall@K.
+ * No category label is ever a target.
+ */
+export class ColdStartTrainer {
+  readonly encoderOptimizer: tf.AdamOptimizer;
+  readonly userOptimizer: tf.AdamOptimizer;
+  private bestSnapshot?: Map<string, tf.Tensor>;
+
+  constructor(
+    readonly config: ColdStartConfig,
+    readonly model: ColdStartModel,
+  ) {
+    this.encoderOptimizer = tf.train.adam(config.encoderLr) as tf.AdamOptimizer;
+    this.userOptimizer = tf.train.adam(config.userLr) as tf.AdamOptimizer;
+  }
+
+  /** One optimisation step on a prepared batch; returns the loss. Leaves no tensors behind. */
+  step(batch: PreparedBatch, tokensOf: (itemId: number) => ItemTokens | undefined, seed: number): number {
+    const c = this.config;
+    const items = batch.itemIds.map((id) => tokensOf(id) ?? { modalities: {} });
+    const lossFn = rankingLosses[c.loss];
+    const encoderVars = this.model.store.entries().filter(([n, v]) => n !== USER_TABLE && v.trainable).map(([, v]) => v);
+    const userVar = this.model.userTable;
+    const value = tf.tidy(() => {
+      const { value: loss, grads } = tf.variableGrads(() => {
+        const { z, views } = this.model.encoder.encode(items, { training: true, seed });
+        const users = tf.gather(userVar, tf.tensor1d(batch.userRows, 'int32')) as tf.Tensor2D;
+        const scores = tf.matMul(users, z, false, true) as tf.Tensor2D;
+        let total = lossFn({ ...batch, scores }, { temperature: c.temperature }).loss;
+        if (c.alignmentWeight > 0 && views.length > 1) {
+          total = tf.add(total, tf.mul(c.alignmentWeight, multimodalAlignmentLoss(views, { temperature: c.alignmentTemperature }))) as tf.Scalar;
+        }
+        if (c.userL2 > 0) total = tf.add(total, tf.mul(c.userL2, tf.mean(tf.sum(tf.square(users), 1)))) as tf.Scalar;
+        return total;
+      }, [...encoderVars, userVar]);
+      const userGrad = grads[userVar.name];
+      const encGrads: tf.NamedTensorMap = {};
+      for (const v of encoderVars) if (grads[v.name]) encGrads[v.name] = grads[v.name];
+      if (c.clipNorm > 0) {
+        const norm = tf.sqrt(tf.addN(Object.values(encGrads).map((g) => tf.sum(tf.square(g)))));
+        const scale = tf.minimum(1, tf.div(c.clipNorm, tf.add(norm, 1e-12)));
+        for (const k of Object.keys(encGrads)) encGrads[k] = tf.mul(encGrads[k], scale);
+      }
+      this.encoderOptimizer.applyGradients(Object.entries(encGrads).map(([name, tensor]) => ({ name, tensor })));
+      if (userGrad) this.userOptimizer.applyGradients([{ name: userVar.name, tensor: userGrad }]);
+      return loss;
+    });
+    const v = value.dataSync()[0];
+    value.dispose();
+    return v;
+  }
+
+  /** Cold-validation Recall@K (K = config.validationK) on a fixed, seeded subset of users. */
+  validate(task: RankingTask, tokensOf: (itemId: number) => ItemTokens | undefined): number {
+    const users = this.validationUsers(task);
+    const k = this.config.validationK;
+    return evaluateRankingTask(this.model, task, tokensOf, [k], users)[`recall@${k}`];
+  }
+
+  async fit(data: ColdStartTrainingData, opts: FitOptions = {}): Promise<TrainingReport> {
+    const c = this.config;
+    const examples = c.loss === 'pairwise-rating-order' ? data.interactions : data.positives;
+    if (examples.length === 0) throw new InvalidInputError('no training examples (positives) to learn from');
+    if (c.loss === 'pairwise-rating-order' && examples.every((x) => x.rating === undefined)) {
+      throw new InvalidInputError('the pairwise rating-order loss needs explicit ratings; this dataset is implicit');
+    }
+    const index: InteractionIndex = indexInteractions(data.interactions);
+    const tokensOf = (id: number) => data.itemTokens.get(id);
+    const rowOf = (u: number) => this.model.rowOf(u);
+    const full = Math.ceil(examples.length / c.batchSize);
+    const stepsPerEpoch = c.maxStepsPerEpoch > 0 ? Math.min(full, c.maxStepsPerEpoch) : full;
+    const state: TrainerState = opts.resumeFrom
+      ? structuredClone(opts.resumeFrom)
+      : { epoch: 0, bestEpoch: 0, bestValidation: Number.NEGATIVE_INFINITY, history: [] };
+    const started = Date.now();
+    let stoppedEarly = false;
+    let epochsThisRun = 0;
+    while (state.epoch < c.epochs) {
+      const epoch = state.epoch + 1;
+      const t0 = Date.now();
+      // Per-epoch generators make an epoch repeatable after a resume.
+      const order = new Rng(c.seed * 1009 + epoch).shuffle([...examples]);
+      const sampler = new Rng(c.seed * 7919 + epoch);
+      let lossSum = 0;
+      let steps = 0;
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        const batch = buildBatch(order.slice(s * c.batchSize, (s + 1) * c.batchSize), index, rowOf, sampler, c);
+        if (!batch) continue;
+        try {
+          lossSum += this.step(batch, tokensOf, (c.seed * 65537 + epoch * 4099 + s) >>> 0);
+          steps++;
+        } catch (e) {
+          // A pairwise batch without any ordered pair has nothing to learn; every other error is real.
+          if (!(e instanceof InvalidInputError && /no ordered pair/.test(e.message))) throw e;
+        }
+        const elapsed = Date.now() - started;
+        const done = epochsThisRun * stepsPerEpoch + s + 1;
+        const left = (c.epochs - state.epoch) * stepsPerEpoch - (s + 1);
+        opts.onProgress?.({
+          epoch,
+          epochs: c.epochs,
+          step: s + 1,
+          stepsPerEpoch,
+          loss: steps > 0 ? lossSum / steps : Number.NaN,
+          elapsedMs: elapsed,
+          etaMs: (elapsed / done) * left,
+        });
+      }
+      const record: EpochRecord = { epoch, loss: steps > 0 ? lossSum / steps : Number.NaN, ms: 0 };
+      let improved = false;
+      if (data.validation) {
+        record.validationRecall = this.validate(data.validation, tokensOf);
+        if (record.validationRecall > state.bestValidation) {
+          improved = true;
+          state.bestValidation = record.validationRecall;
+          state.bestEpoch = epoch;
+          this.snapshotBest();
+        }
+      } else {
+        improved = true;
+        state.bestEpoch = epoch;
+      }
+      record.ms = Date.now() - t0;
+      state.history.push(record);
+      state.epoch = epoch;
+      epochsThisRun++;
+      opts.onProgress?.({
+        epoch,
+        epochs: c.epochs,
+        step: stepsPerEpoch,
+        stepsPerEpoch,
+        loss: record.loss,
+        elapsedMs: Date.now() - started,
+        etaMs: ((Date.now() - started) / epochsThisRun) * (c.epochs - epoch),
+        validationRecall: record.validationRecall,
+      });
+      await opts.onEpochEnd?.(structuredClone(state), improved);
+      if (data.validation && epoch - state.bestEpoch >= c.patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    this.restoreBest();
+    const ms = state.history.reduce((a, h) => a + h.ms, 0);
+    return { ...state, stoppedEarly, msPerEpoch: state.history.length > 0 ? ms / state.history.length : 0 };
+  }
+
+  dispose(): void {
+    this.encoderOptimizer.dispose();
+    this.userOptimizer.dispose();
+    this.dropSnapshot();
+  }
+
+  private validationUsers(task: RankingTask): number[] {
+    const all = [...task.relevant.keys()].sort((a, b) => a - b);
+    const cap = this.config.maxValidationUsers;
+    if (cap === 0 || all.length <= cap) return all;
+    return new Rng(this.config.seed ^ 0x7a11d).shuffle(all).slice(0, cap);
+  }
+
+  private snapshotBest(): void {
+    this.dropSnapshot();
+    this.bestSnapshot = new Map(this.model.store.entries().map(([n, v]) => [n, tf.clone(v)]));
+  }
+
+  /** Puts the best-validation weights back (no-op when nothing was snapshotted). */
+  private restoreBest(): void {
+    if (!this.bestSnapshot) return;
+    this.model.store.assign(Object.fromEntries(this.bestSnapshot));
+    this.dropSnapshot();
+  }
+
+  private dropSnapshot(): void {
+    if (this.bestSnapshot) for (const t of this.bestSnapshot.values()) t.dispose();
+    this.bestSnapshot = undefined;
+  }
+}

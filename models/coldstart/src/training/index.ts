@@ -1,0 +1,5 @@
+export * from './cold-start.config';
+export * from './cold-start-model';
+export * from './cold-start-batch';
+export * from './cold-validation';
+export * from './cold-start.trainer';
