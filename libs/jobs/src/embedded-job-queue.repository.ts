@@ -100,54 +100,47 @@ export class EmbeddedJobQueue extends JobQueue {
       throw new InvalidInputError(`job payload is not JSON-serialisable: ${errorMessage(e)}`, { name });
     }
     const now = this.clock();
-    const result = await this.db.transaction().execute(async (trx) => {
-      if (options.dedupeKey) {
-        const existing = await trx
-          .selectFrom('jobs')
-          .select(['id'])
-          .where('dedupe_key', '=', options.dedupeKey)
-          .where('state', 'in', ACTIVE)
-          .executeTakeFirst();
-        if (existing) return { id: existing.id, name, deduplicated: true };
-      }
-      const { maxSeq } = await trx
+    const id = newId('job');
+    const row: Record<string, string | number | null> = {
+      id,
+      name,
+      state: 'queued',
+      payload: payloadText ?? 'null',
+      errors: '[]',
+      item_errors: '[]',
+      attempts: 0,
+      max_attempts: maxAttempts,
+      backoff_ms: Math.floor(backoffMs),
+      interruptions: 0,
+      dedupe_key: options.dedupeKey ?? null,
+      run_at_ms: now + Math.floor(delayMs),
+      created_at: this.iso(now),
+      updated_at: this.iso(now),
+    };
+    const cols = Object.keys(row);
+    // One INSERT ... SELECT ... WHERE NOT EXISTS statement: the dedupe check, the
+    // sequence number and the insert are atomic without an explicit transaction
+    // (a deferred SQLite transaction that reads first can fail to upgrade to a write
+    // when another process enqueues at the same time).
+    const dedupe = options.dedupeKey
+      ? sql`where not exists (select 1 from jobs where dedupe_key = ${options.dedupeKey} and state in ('queued', 'running'))`
+      : sql``;
+    const res = await sql`insert into jobs (${sql.join(cols.map((c) => sql.ref(c)))}, seq)
+      select ${sql.join(cols.map((c) => sql`${row[c]}`))}, (select coalesce(max(seq), 0) + 1 from jobs) ${dedupe}`.execute(this.db);
+    if (Number(res.numAffectedRows ?? 0n) === 0 && options.dedupeKey) {
+      const existing = await this.db
         .selectFrom('jobs')
-        .select((eb) => eb.fn.max<number | null>('seq').as('maxSeq'))
-        .executeTakeFirstOrThrow();
-      const id = newId('job');
-      await trx
-        .insertInto('jobs')
-        .values({
-          id,
-          seq: Number(maxSeq ?? 0) + 1,
-          name,
-          state: 'queued',
-          payload: payloadText ?? 'null',
-          result: null,
-          progress: null,
-          checkpoint: null,
-          errors: '[]',
-          item_errors: '[]',
-          attempts: 0,
-          max_attempts: maxAttempts,
-          backoff_ms: Math.floor(backoffMs),
-          interruptions: 0,
-          dedupe_key: options.dedupeKey ?? null,
-          run_at_ms: now + Math.floor(delayMs),
-          lease_until_ms: null,
-          owner: null,
-          owner_host: null,
-          owner_pid: null,
-          created_at: this.iso(now),
-          updated_at: this.iso(now),
-          started_at: null,
-          finished_at: null,
-        })
-        .execute();
-      return { id, name, deduplicated: false };
-    });
-    if (!result.deduplicated) this.events.emit('enqueued', name);
-    return result;
+        .select(['id'])
+        .where('dedupe_key', '=', options.dedupeKey)
+        .where('state', 'in', ACTIVE)
+        .orderBy('seq', 'desc')
+        .executeTakeFirst();
+      if (existing) return { id: existing.id, name, deduplicated: true };
+      // The active job finished between the two statements: enqueue afresh.
+      return this.enqueue(name, payload, options);
+    }
+    this.events.emit('enqueued', name);
+    return { id, name, deduplicated: false };
   }
 
   async isPaused(): Promise<boolean> {
