@@ -1,13 +1,17 @@
 import type { KernelFix } from './kernel-fix';
 import { batchMatMulBroadcastGradientFix } from './batch-mat-mul.gradient';
 import { batchMatMulTransposeWasmFix, fusedMatMulTransposeWasmFix } from './mat-mul-transpose.kernel';
+import { gatherWasmFix } from './gather.kernel';
 import { oneHotWasmFix } from './one-hot.kernel';
+import { transposeWasmFix } from './transpose.kernel';
 import { unsortedSegmentSumWasmFix } from './unsorted-segment-sum.kernel';
 
 /** Every known fix. To add one: write `<kernel>.kernel.ts` exporting a KernelFix, list it here. */
 export const KERNEL_FIXES: readonly KernelFix[] = [
   unsortedSegmentSumWasmFix,
   oneHotWasmFix,
+  gatherWasmFix,
+  transposeWasmFix,
   batchMatMulBroadcastGradientFix,
   batchMatMulTransposeWasmFix,
   fusedMatMulTransposeWasmFix,

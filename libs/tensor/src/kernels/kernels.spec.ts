@@ -5,6 +5,7 @@ import { initTensorBackend } from '../backend/tensor-backend';
 import { gradientCheck } from '../testing/gradient-check';
 import { maxAbsDiff, runOnBackends } from '../testing/run-on-backends';
 import { fastMatMul } from './fast-mat-mul';
+import { transposeJs } from './transpose.kernel';
 
 const randn = (n: number, seed: number): Float32Array => {
   const r = new Rng(seed);
@@ -46,6 +47,43 @@ describe('kernel fixes', () => {
     );
     expect(res.cpu.slice(0, 4)).toEqual([0.1, 0.1, 0.9, 0.1].map(Math.fround));
     expect(res.wasm).toEqual(res.cpu);
+  });
+
+  it('row-copy GatherV2 on wasm equals cpu on several axes, and rejects bad indices', async () => {
+    const x = randn(3 * 4 * 5, 13);
+    const res = await runOnBackends(['cpu', 'wasm'], () =>
+      tf.tidy(() => {
+        const t = tf.tensor3d(x, [3, 4, 5]);
+        return [
+          tf.gather(t, tf.tensor1d([2, 0, 2], 'int32'), 0),
+          tf.gather(t, tf.tensor2d([[3, 1], [0, 0]], [2, 2], 'int32'), 1),
+          tf.gather(t, tf.tensor1d([4], 'int32'), -1),
+        ].map((o) => ({ shape: o.shape, values: Array.from(o.dataSync()) }));
+      }),
+    );
+    expect(res.wasm.map((o) => o.shape)).toEqual([[3, 4, 5], [3, 2, 2, 5], [3, 4, 1]]);
+    expect(res.wasm).toEqual(res.cpu);
+    expect(() => tf.tidy(() => tf.gather(tf.ones([2, 2]), tf.tensor1d([2], 'int32')))).toThrow(/outside/);
+  });
+
+  it('JS transpose equals cpu for 2-D and higher-rank permutations', async () => {
+    const x = randn(2 * 3 * 4 * 5, 14);
+    const perms = [[1, 0, 2, 3], [0, 2, 1, 3], [3, 2, 1, 0], [0, 1, 3, 2], [2, 0, 3, 1]];
+    const res = await runOnBackends(['cpu', 'wasm'], () =>
+      tf.tidy(() => [
+        Array.from(tf.transpose(tf.tensor2d(x, [24, 5])).dataSync()),
+        Array.from(tf.transpose(tf.tensor3d(x, [1, 40, 3]), [2, 0, 1]).dataSync()),
+        ...perms.map((p) => Array.from(tf.transpose(tf.tensor4d(x, [2, 3, 4, 5]), p).dataSync())),
+      ]),
+    );
+    expect(res.wasm).toEqual(res.cpu);
+    // the JS routine itself, on every permutation (the kernel sends only 2-D cases to it)
+    const out = new Float32Array(x.length);
+    for (const p of perms) {
+      transposeJs(x, [2, 3, 4, 5], p, out);
+      const expected = tf.tidy(() => Array.from(tf.transpose(tf.tensor4d(x, [2, 3, 4, 5]), p).dataSync()));
+      expect(Array.from(out)).toEqual(expected);
+    }
   });
 
   it('transposed and broadcast matMul on wasm equal cpu', async () => {

@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@tessera/common';
+import { attentionBias } from './attention-masks';
+import type { ForwardOptions } from './forward-options';
+import type { RngOrSeed } from './initializers';
+import { LayerNorm } from './layer-norm';
+import type { ParamStore } from './param-store';
+import { type EmbeddingConfig, TokenPositionEmbedding } from './token-position-embedding';
+import { type TransformerBlockConfig, TransformerEncoderBlock } from './transformer-encoder-block';
+
+export interface TransformerEncoderConfig extends TransformerBlockConfig {
+  numLayers: number;
+  vocabSize: number;
+  maxLength: number;
+  lookup?: EmbeddingConfig['lookup'];
+}
+
+export interface TransformerEncoderCallOptions extends ForwardOptions {
+  /** [B, T], 1 for real tokens and 0 for padding. */
+  keyMask?: tf.Tensor2D;
+  /** Decoder-only (GPT-style) when true. */
+  causal?: boolean;
+}
+
+/**
+ * Token+position embeddings, `numLayers` pre-norm blocks and a final LayerNorm:
+ * ids [B, T] -> hidden states [B, T, dModel]. Parameters live under `${name}.*`.
+ */
+export class TransformerEncoder {
+  readonly embedding: TokenPositionEmbedding;
+  readonly blocks: TransformerEncoderBlock[];
+  readonly finalNorm: LayerNorm;
+
+  constructor(
+    store: ParamStore,
+    readonly name: string,
+    readonly config: TransformerEncoderConfig,
+    rng: RngOrSeed,
+  ) {
+    const r = typeof rng === 'number' ? new Rng(rng) : rng;
+    this.embedding = new TokenPositionEmbedding(
+      store,
+      `${name}.emb`,
+      { vocabSize: config.vocabSize, maxLength: config.maxLength, dModel: config.dModel, lookup: config.lookup },
+      r,
+    );
+    this.blocks = Array.from({ length: config.numLayers }, (_, i) => new TransformerEncoderBlock(store, `${name}.${i}`, config, r));
+    this.finalNorm = new LayerNorm(store, `${name}.ln`, config.dModel, config.layerNormEpsilon ?? 1e-5);
+  }
+
+  apply(ids: tf.Tensor2D, opts: TransformerEncoderCallOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => {
+      const t = ids.shape[1];
+      const bias = attentionBias({ keyMask: opts.keyMask, causalLength: opts.causal ? t : undefined });
+      let h = this.embedding.apply(ids);
+      for (const block of this.blocks) h = block.apply(h, { training: opts.training, seed: opts.seed, bias });
+      return this.finalNorm.apply(h) as tf.Tensor3D;
+    });
+  }
+}
