@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { FfmpegMediaRepository } from '@tessera/ingest/video';
 
@@ -92,5 +93,26 @@ describe('FfmpegMediaRepository on the staged clips', () => {
     expect(p.videoStreams[0]).toMatchObject({ width: 160, height: 120, rotation: 90, displayWidth: 120, displayHeight: 160 });
     const s = await media.sampleFrames(rotated, { fps: 5, maxFrames: 2 });
     expect([s.width, s.height, s.frames[0].length]).toEqual([120, 160, 120 * 160 * 3]);
+  });
+
+  it('finds the cuts of a generated red/blue/green clip exactly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-cuts-'));
+    const cuts = join(dir, 'cuts.mp4');
+    execFileSync('ffmpeg', [
+      '-v', 'error', '-y', '-filter_complex',
+      'color=red:s=160x120:d=1:r=10[a];color=blue:s=160x120:d=1:r=10[b];color=green:s=160x120:d=1:r=10[c];[a][b][c]concat=n=3:v=1:a=0',
+      '-c:v', 'mpeg4', '-q:v', '2', cuts,
+    ]);
+    const k = await media.keyframes(cuts, { count: 2, width: 80 });
+    expect(k.map((f) => [f.timeS, f.source])).toEqual([[1, 'scene'], [2, 'scene']]);
+    const k4 = await media.keyframes(cuts, { count: 4, width: 80 });
+    expect(k4.map((f) => f.source)).toEqual(['even', 'scene', 'scene', 'even']);
+    // The JPEG grabbed at the first cut is blue, at the second green, both 80 wide.
+    const decode = (jpeg: Buffer) => sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+    const first = await decode(k[0].jpeg);
+    expect(first.info.width).toBe(80);
+    expect([first.data[0] < 60, first.data[1] < 60, first.data[2] > 200]).toEqual([true, true, true]);
+    const second = await decode(k[1].jpeg);
+    expect([second.data[0] < 60, second.data[1] > 90, second.data[2] < 60]).toEqual([true, true, true]);
   });
 });

@@ -201,8 +201,9 @@ export class FfmpegMediaRepository {
   }
 
   /**
-   * Scene-aware thumbnails: frames whose scene score passes the threshold, the strongest
-   * `count` of them, topped up with evenly spaced frames when a video has fewer cuts.
+   * Scene-aware thumbnails. Pass 1 scores scene changes over the whole video on small frames
+   * (`select='gt(scene,T)'`, no output); the strongest `count` cuts are kept, topped up with
+   * evenly spaced times when a video has fewer; pass 2 grabs a JPEG at each chosen time.
    */
   async keyframes(path: string, options: KeyframeOptions = {}): Promise<Keyframe[]> {
     const info = await this.probe(path);
@@ -212,37 +213,34 @@ export class FfmpegMediaRepository {
     const threshold = options.sceneThreshold ?? 0.3;
     const quality = options.jpegQuality ?? 4;
     if (!Number.isInteger(count) || count < 1) throw new InvalidInputError(`keyframe count must be >= 1, got ${count}`);
+    if (!Number.isInteger(width) || width < 16 || width > 4096) throw new InvalidInputError(`keyframe width must be in 16..4096, got ${width}`);
 
-    const chunks: Buffer[] = [];
     const res = await this.run(
       this.ffmpegPath,
       [
-        '-hide_banner', '-nostdin', '-v', 'info', '-i', path,
+        '-hide_banner', '-nostdin', '-nostats', '-v', 'info', '-i', path,
         '-map', `0:${video.index}`, '-an', '-sn',
-        '-vf', `select='gt(scene,${threshold})',metadata=print:key=lavfi.scene_score,scale=${width}:-2`,
-        '-fps_mode', 'vfr', '-frames:v', String(count * 4),
-        '-f', 'image2pipe', '-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', String(quality), 'pipe:1',
+        '-vf', `scale=160:-2,select='gt(scene,${threshold})',metadata=print:key=lavfi.scene_score`,
+        '-fps_mode', 'vfr', '-f', 'null', '-',
       ],
       path,
-      (c) => void chunks.push(c),
-      { stderrTailBytes: 4 * 1024 * 1024 },
+      undefined,
+      { stderrTailBytes: 8 * 1024 * 1024 },
     );
     await this.throwOnFailure(res, path, 'ffmpeg');
-    const jpegs = splitJpegs(Buffer.concat(chunks));
-    const metas = parseSceneMetadata(res.stderr);
-    const scene: Keyframe[] = jpegs
-      .map((jpeg, i) => ({ jpeg, timeS: metas[i]?.timeS ?? 0, score: metas[i]?.score ?? 0 }))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, count)
-      .map(({ jpeg, timeS }) => ({ jpeg, timeS, source: 'scene' as const }));
-
-    const missing = count - scene.length;
-    const evenTimes = pickEvenTimes(info.durationS, count, missing, scene.map((k) => k.timeS));
-    const even: Keyframe[] = [];
-    for (const t of evenTimes) {
-      even.push({ timeS: t, jpeg: await this.grabFrame(path, t, width, quality), source: 'even' });
-    }
-    return [...scene, ...even].sort((a, b) => a.timeS - b.timeS);
+    const durationS = video.durationS ?? info.durationS;
+    const scenes = parseSceneMetadata(res.stderr)
+      .filter((m) => m.timeS < durationS)
+      .sort((a, b) => b.score - a.score || a.timeS - b.timeS)
+      .slice(0, count);
+    const even = pickEvenTimes(durationS, count, count - scenes.length, scenes.map((m) => m.timeS));
+    const chosen = [
+      ...scenes.map((m) => ({ timeS: m.timeS, source: 'scene' as const })),
+      ...even.map((timeS) => ({ timeS, source: 'even' as const })),
+    ].sort((a, b) => a.timeS - b.timeS);
+    const out: Keyframe[] = [];
+    for (const c of chosen) out.push({ ...c, jpeg: await this.grabFrame(path, c.timeS, width, quality) });
+    return out;
   }
 
   /**
@@ -433,20 +431,6 @@ function outputGeometry(v: VideoStreamInfo, o: SampleFramesOptions): { width: nu
   else filters.push(`scale=${width}:${height}:force_original_aspect_ratio=decrease`, `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:black`);
   filters.push('setsar=1');
   return { width, height, filters };
-}
-
-/** Splits ffmpeg's image2pipe MJPEG stream at each end-of-image marker followed by a start-of-image. */
-export function splitJpegs(buf: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = 2; i + 1 < buf.length; i++) {
-    if (buf[i] === 0xff && buf[i + 1] === 0xd9 && (i + 2 === buf.length || (buf[i + 2] === 0xff && buf[i + 3] === 0xd8))) {
-      out.push(buf.subarray(start, i + 2));
-      start = i + 2;
-      i += 2;
-    }
-  }
-  return out;
 }
 
 /** `metadata=print` writes "frame:N pts:P pts_time:T" then "lavfi.scene_score=S" per selected frame. */
