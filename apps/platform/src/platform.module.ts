@@ -1,0 +1,41 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TesseraConfig, TesseraConfigModule } from '@tessera/common';
+import { DatabaseModule } from '@tessera/db';
+import { JobsModule } from '@tessera/jobs';
+import { ImportDatasetUsecase } from './datasets/import-dataset.usecase';
+import { IngestFolderUsecase } from './ingest/ingest-folder.usecase';
+import { IngestProcessors } from './ingest/ingest.processors';
+import { ProcessMediaUsecase } from './ingest/process-media.usecase';
+import { StoreUploadUsecase } from './ingest/store-upload.usecase';
+import { GetItemUsecase } from './items/get-item.usecase';
+import { mediaProviders } from './media/media.providers';
+
+const USECASES = [StoreUploadUsecase, ProcessMediaUsecase, IngestFolderUsecase, ImportDatasetUsecase, GetItemUsecase];
+
+export interface PlatformOptions {
+  /** Process jobs in this process (the worker; `serve` on the embedded queue). */
+  runWorker?: boolean;
+  /** Skip TesseraConfigModule when the host app already provides the config. */
+  provideConfig?: boolean;
+}
+
+/**
+ * The composition root shared by the API, the worker and the CLI: catalogue, job queue,
+ * media adapters, the use cases and the job processors. Apps add only their entry points.
+ */
+@Module({})
+export class PlatformModule {
+  static forRoot(config: TesseraConfig, options: PlatformOptions = {}): DynamicModule {
+    return {
+      module: PlatformModule,
+      global: true,
+      imports: [
+        ...(options.provideConfig === false ? [] : [TesseraConfigModule.forRoot(config)]),
+        DatabaseModule.forRoot(config),
+        JobsModule.forRoot({ config, runWorker: options.runWorker ?? false }),
+      ],
+      providers: [...mediaProviders, ...USECASES, IngestProcessors],
+      exports: [...mediaProviders, ...USECASES],
+    };
+  }
+}
