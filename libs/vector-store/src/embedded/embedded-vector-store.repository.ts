@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConflictError, CorruptDataError, InvalidInputError, NotFoundError, TesseraError } from '@tessera/common';
@@ -84,6 +85,8 @@ interface Sidecar {
   highWater: number;
   slots: [string, number][];
   spaces: string[];
+  /** sha256 per index file, checked before a native library parses it. */
+  sha256: Record<string, string>;
 }
 
 const SCHEMA = `
@@ -123,7 +126,7 @@ export class EmbeddedVectorStore extends VectorStore {
     this.checkpointEvery = options.checkpointEvery ?? 20_000;
     if (options.dir) mkdirSync(this.indexDir(), { recursive: true });
     try {
-      this.db = new Database(options.dir ? join(options.dir, 'vectors.db') : ':memory:');
+      this.db = new Database(options.dir ? join(options.dir, 'vectors.db') : ':memory:', { timeout: 1000 });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       // one process owns a data folder: a second opener fails fast instead of reading stale memory
@@ -712,6 +715,7 @@ export class EmbeddedVectorStore extends VectorStore {
       for (const space of spaces) {
         const path = this.indexPath(c.name, space.name, sidecar.generation);
         if (!existsSync(path)) throw new Error(`missing ${path}`);
+        if (sha256(readFileSync(path)) !== sidecar.sha256?.[space.name]) throw new Error(`checksum mismatch in ${path}`);
         const ann = this.newAnn(space, { path, slots: sidecar.slots.map(([, s]) => s) });
         for (const slot of checkpointSlots.values()) ann.remove(slot);
         const touched = [...stale.map((s) => s.slot), ...added];
@@ -757,8 +761,15 @@ export class EmbeddedVectorStore extends VectorStore {
     if (!spaces.every((s) => s.ann) || c.changesSinceCheckpoint === 0) return;
     const previous = this.readSidecar(c);
     const generation = (previous?.generation ?? 0) + 1;
-    for (const s of spaces) s.ann!.save(this.indexPath(c.name, s.name, generation));
+    const sums: Record<string, string> = {};
+    for (const s of spaces) {
+      const file = this.indexPath(c.name, s.name, generation);
+      s.ann!.save(file);
+      fsyncFile(file);
+      sums[s.name] = sha256(readFileSync(file));
+    }
     const sidecar: Sidecar = {
+      sha256: sums,
       generation,
       library: this.library,
       highWater: this.version,
@@ -767,6 +778,7 @@ export class EmbeddedVectorStore extends VectorStore {
     };
     const path = join(this.indexDir(), `${c.name}.checkpoint.json`);
     writeFileSync(`${path}.tmp`, JSON.stringify(sidecar));
+    fsyncFile(`${path}.tmp`);
     renameSync(`${path}.tmp`, path);
     c.changesSinceCheckpoint = 0;
     for (const f of readdirSync(this.indexDir())) {
@@ -838,6 +850,19 @@ export class EmbeddedVectorStore extends VectorStore {
       out[name] = validateVectorParams(p, `vectors.${name}`);
     }
     return out;
+  }
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
