@@ -9,10 +9,12 @@ export const USER_TABLE = 'users.emb';
 /**
  * A trained (or training) cold-start model: the item encoder, the free embeddings of the warm users
  * it was trained with, and the content tokenizer that turns dataset content into encoder tokens.
- * All variables live in one ParamStore (`enc.*` and `users.emb`) so one checkpoint holds them.
+ * Encoder variables (`enc.*`) and the user table (`users.emb`) live in two ParamStores, because they
+ * have separate optimisers and each checkpoint carries one optimiser's state.
  */
 export class ColdStartModel {
   readonly store: ParamStore;
+  readonly userStore: ParamStore;
   readonly encoder: ColdStartItemEncoder;
   readonly userTable: tf.Variable;
   private readonly userRow = new Map<number, number>();
@@ -31,7 +33,8 @@ export class ColdStartModel {
     });
     // Users start small so early scores are near zero and the softmax starts near uniform.
     const seed = (encoderConfig.seed ?? 1) ^ 0x75736572;
-    this.userTable = this.store.add(USER_TABLE, normalInit([userIds.length, this.encoder.dim], new Rng(seed), 0.1));
+    this.userStore = new ParamStore();
+    this.userTable = this.userStore.add(USER_TABLE, normalInit([userIds.length, this.encoder.dim], new Rng(seed), 0.1));
   }
 
   get dim(): number {
@@ -94,5 +97,6 @@ export class ColdStartModel {
 
   dispose(): void {
     this.store.dispose();
+    this.userStore.dispose();
   }
 }

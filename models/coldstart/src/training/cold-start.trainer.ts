@@ -5,7 +5,7 @@ import type { ItemTokens } from '../encoder';
 import { multimodalAlignmentLoss, rankingLosses } from '../losses';
 import { buildBatch, indexInteractions, type InteractionIndex, type PreparedBatch } from './cold-start-batch';
 import type { ColdStartConfig } from './cold-start.config';
-import { type ColdStartModel, USER_TABLE } from './cold-start-model';
+import type { ColdStartModel } from './cold-start-model';
 import { evaluateRankingTask, type RankingTask } from './cold-validation';
 
 /** What training sees: warm-item interactions only, plus content tokens for every item. */
@@ -71,14 +71,16 @@ export interface TrainingReport extends TrainerState {
 export class ColdStartTrainer {
   readonly encoderOptimizer: tf.AdamOptimizer;
   readonly userOptimizer: tf.AdamOptimizer;
-  private bestSnapshot?: Map<string, tf.Tensor>;
+  private bestSnapshot?: { encoder: Map<string, tf.Tensor>; users: Map<string, tf.Tensor> };
 
+  /** Pass optimisers restored from a checkpoint to resume; fresh Adams otherwise. */
   constructor(
     readonly config: ColdStartConfig,
     readonly model: ColdStartModel,
+    optimizers: { encoder?: tf.Optimizer; users?: tf.Optimizer } = {},
   ) {
-    this.encoderOptimizer = tf.train.adam(config.encoderLr) as tf.AdamOptimizer;
-    this.userOptimizer = tf.train.adam(config.userLr) as tf.AdamOptimizer;
+    this.encoderOptimizer = (optimizers.encoder ?? tf.train.adam(config.encoderLr)) as tf.AdamOptimizer;
+    this.userOptimizer = (optimizers.users ?? tf.train.adam(config.userLr)) as tf.AdamOptimizer;
   }
 
   /** One optimisation step on a prepared batch; returns the loss. Leaves no tensors behind. */
@@ -86,7 +88,7 @@ export class ColdStartTrainer {
     const c = this.config;
     const items = batch.itemIds.map((id) => tokensOf(id) ?? { modalities: {} });
     const lossFn = rankingLosses[c.loss];
-    const encoderVars = this.model.store.entries().filter(([n, v]) => n !== USER_TABLE && v.trainable).map(([, v]) => v);
+    const encoderVars = this.model.store.trainable();
     const userVar = this.model.userTable;
     const value = tf.tidy(() => {
       const { value: loss, grads } = tf.variableGrads(() => {
@@ -227,18 +229,20 @@ export class ColdStartTrainer {
 
   private snapshotBest(): void {
     this.dropSnapshot();
-    this.bestSnapshot = new Map(this.model.store.entries().map(([n, v]) => [n, tf.clone(v)]));
+    const copy = (store: ColdStartModel['store']) => new Map(store.entries().map(([n, v]) => [n, tf.clone(v) as tf.Tensor]));
+    this.bestSnapshot = { encoder: copy(this.model.store), users: copy(this.model.userStore) };
   }
 
   /** Puts the best-validation weights back (no-op when nothing was snapshotted). */
   private restoreBest(): void {
     if (!this.bestSnapshot) return;
-    this.model.store.assign(Object.fromEntries(this.bestSnapshot));
+    this.model.store.assign(Object.fromEntries(this.bestSnapshot.encoder));
+    this.model.userStore.assign(Object.fromEntries(this.bestSnapshot.users));
     this.dropSnapshot();
   }
 
   private dropSnapshot(): void {
-    if (this.bestSnapshot) for (const t of this.bestSnapshot.values()) t.dispose();
+    if (this.bestSnapshot) tf.dispose([...this.bestSnapshot.encoder.values(), ...this.bestSnapshot.users.values()]);
     this.bestSnapshot = undefined;
   }
 }

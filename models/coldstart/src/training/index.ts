@@ -3,3 +3,5 @@ export * from './cold-start-model';
 export * from './cold-start-batch';
 export * from './cold-validation';
 export * from './cold-start.trainer';
+export * from './cold-start-model.io';
+export * from './cold-start-training.run';
