@@ -7,3 +7,4 @@ export * from './lm-checkpoint';
 export * from './sft.config';
 export * from './sft-trainer';
 export * from './subword-lm-tokenizer';
+export * from './preference-evaluation';
