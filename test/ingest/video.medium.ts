@@ -115,4 +115,16 @@ describe('FfmpegMediaRepository on the staged clips', () => {
     const second = await decode(k[1].jpeg);
     expect([second.data[0] < 60, second.data[1] > 90, second.data[2] < 60]).toEqual([true, true, true]);
   });
+
+  it('samples many clips in one decode pass, grouping frames by clip', async () => {
+    const r = await media.sampleClips(webm, [
+      { startS: 0, endS: 3 },
+      { startS: 3, endS: 5 },
+      { startS: 10, endS: 10.4 },
+    ], { fps: 1, width: 32, height: 32 });
+    expect(r.clips.map((c) => c.timestampsS)).toEqual([[0, 1, 2], [3, 4], [10]]);
+    expect(r.clips[0].frames[0].length).toBe(32 * 32 * 3);
+    const thin = await media.sampleClips(webm, [{ startS: 0, endS: 10 }], { fps: 1, width: 16, height: 16, maxFramesPerClip: 2 });
+    expect(thin.clips[0].timestampsS).toEqual([2, 7]);
+  });
 });

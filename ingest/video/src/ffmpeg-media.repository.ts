@@ -16,9 +16,11 @@ import { runProcess, stderrTail, type ProcessResult } from './ffmpeg-process';
 import type {
   AudioStreamInfo,
   ClipPlan,
+  ClipFrames,
   Keyframe,
   KeyframeOptions,
   MediaProbe,
+  SampleClipsOptions,
   SampledFrames,
   SampleFramesOptions,
   SegmentOptions,
@@ -198,6 +200,40 @@ export class FfmpegMediaRepository {
       timestampsS.push(Math.round((startS + i / fps) * 1000) / 1000);
     }
     return { width, height, channels: 3, frames, timestampsS };
+  }
+
+  /**
+   * Frames for many clips of one video from a single decode pass (one ffmpeg run instead of
+   * one per clip): frames are sampled at `fps` over the clips' span and handed to every clip
+   * whose [start, end) holds them; a clip shorter than one frame interval gets the nearest frame.
+   */
+  async sampleClips(path: string, clips: { startS: number; endS: number }[], options: SampleClipsOptions = {}): Promise<{ width: number; height: number; clips: ClipFrames[] }> {
+    if (clips.length === 0) throw new InvalidInputError('sampleClips needs at least one clip');
+    for (const c of clips) {
+      if (!(c.endS > c.startS) || c.startS < 0) throw new InvalidInputError(`clip ${c.startS}-${c.endS} s is empty or negative`);
+    }
+    const fps = options.fps ?? 1;
+    const startS = Math.min(...clips.map((c) => c.startS));
+    const endS = Math.max(...clips.map((c) => c.endS));
+    // One interval past the end: the fps filter drops its last slot when the input stops right after it.
+    const all = await this.sampleFrames(path, { ...options, fps, startS, endS: endS + 1 / fps, maxFrames: Math.ceil((endS - startS) * fps) + 2 });
+    const per = options.maxFramesPerClip;
+    const out = clips.map((clip) => {
+      let idx = all.timestampsS.flatMap((t, i) => (t >= clip.startS && t < clip.endS ? [i] : []));
+      if (idx.length === 0) {
+        const mid = (clip.startS + clip.endS) / 2;
+        let best = 0;
+        all.timestampsS.forEach((t, i) => {
+          if (Math.abs(t - mid) < Math.abs(all.timestampsS[best] - mid)) best = i;
+        });
+        idx = [best];
+      }
+      if (per !== undefined && idx.length > per) {
+        idx = Array.from({ length: per }, (_, j) => idx[Math.floor(((j + 0.5) * idx.length) / per)]);
+      }
+      return { clip, frames: idx.map((i) => all.frames[i]), timestampsS: idx.map((i) => all.timestampsS[i]) };
+    });
+    return { width: all.width, height: all.height, clips: out };
   }
 
   /**

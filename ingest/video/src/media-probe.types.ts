@@ -118,3 +118,15 @@ export interface ClipPlan {
   /** Cues dropped or clipped because they fall (partly) outside the media. */
   notes: { cueIndex: number; action: 'dropped' | 'clipped'; reason: string }[];
 }
+
+export interface SampleClipsOptions extends Omit<SampleFramesOptions, 'startS' | 'endS' | 'maxFrames'> {
+  /** Keep at most this many frames per clip, evenly spread (default: all at `fps`). */
+  maxFramesPerClip?: number;
+}
+
+/** The frames of one clip; the Uint8Arrays may be shared with overlapping clips. */
+export interface ClipFrames {
+  clip: { startS: number; endS: number };
+  frames: Uint8Array[];
+  timestampsS: number[];
+}
