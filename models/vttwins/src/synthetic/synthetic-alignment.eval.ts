@@ -34,6 +34,8 @@ export interface SyntheticAlignmentEvalOptions {
   jointDim?: number;
   hidden?: number;
   learningRate?: number;
+  /** Held-out galleries, each dealing out every concept once (default 3). */
+  heldOutGalleries?: number;
   world?: Partial<SyntheticVideoOptions>;
   /** Extra config for every trained method (e.g. delta). */
   trainer?: Partial<VttwinsConfigValues>;
@@ -58,7 +60,9 @@ export interface SyntheticAlignmentRow {
 
 export interface SyntheticAlignmentTable {
   rows: SyntheticAlignmentRow[];
+  /** Relevant captions evaluated per seed (pooled over galleries). */
   queries: number;
+  /** Clips per held-out gallery. */
   galleryClips: number;
   /** The rows as aligned text (mean ± std). */
   text: string;
@@ -66,13 +70,23 @@ export interface SyntheticAlignmentTable {
 
 const METRIC_KEYS = ['alignmentAccuracy', 'r1', 'r5', 'r10', 'medianRank'] as const;
 
-/** Metrics of clip and caption embeddings (unit rows) of held-out videos. */
+/** Metrics of clip and caption embeddings (unit rows) of held-out videos (one gallery). */
 export function evaluateSyntheticEmbeddings(
   videos: SyntheticVideo[],
   clipEmb: Float32Array,
   captionEmb: Float32Array,
   dim: number,
 ): SyntheticMetrics {
+  return summarizeRanks(syntheticRanks(videos, clipEmb, captionEmb, dim));
+}
+
+/** Per relevant caption: 0-based rank of its true clip in the gallery, and whether alignment picked it. */
+export function syntheticRanks(
+  videos: SyntheticVideo[],
+  clipEmb: Float32Array,
+  captionEmb: Float32Array,
+  dim: number,
+): { ranks: number[]; aligned: boolean[] } {
   const n = videos[0].concepts.length;
   const clips = videos.length * n;
   const dot = (a: Float32Array, ai: number, b: Float32Array, bi: number): number => {
@@ -80,7 +94,7 @@ export function evaluateSyntheticEmbeddings(
     for (let k = 0; k < dim; k++) s += a[ai * dim + k] * b[bi * dim + k];
     return s;
   };
-  let aligned = 0;
+  const aligned: boolean[] = [];
   const ranks: number[] = [];
   videos.forEach((v, vi) => {
     v.target.forEach((clip, j) => {
@@ -96,7 +110,7 @@ export function evaluateSyntheticEmbeddings(
           best = i;
         }
       }
-      if (best === clip) aligned++;
+      aligned.push(best === clip);
       // Retrieval: rank of the true clip among all held-out clips (ties count against the query).
       const trueScore = dot(captionEmb, q, clipEmb, vi * n + clip);
       let rank = 0;
@@ -104,13 +118,17 @@ export function evaluateSyntheticEmbeddings(
       ranks.push(rank);
     });
   });
+  return { ranks, aligned };
+}
+
+export function summarizeRanks({ ranks, aligned }: { ranks: number[]; aligned: boolean[] }): SyntheticMetrics {
   if (ranks.length === 0) throw new InvalidInputError('held-out videos have no relevant captions');
   const pct = (k: number): number => (100 * ranks.filter((r) => r < k).length) / ranks.length;
   const sorted = ranks.slice().sort((a, b) => a - b);
   const mid = sorted.length / 2;
   const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
   return {
-    alignmentAccuracy: (100 * aligned) / ranks.length,
+    alignmentAccuracy: (100 * aligned.filter(Boolean).length) / ranks.length,
     r1: pct(1),
     r5: pct(5),
     r10: pct(10),

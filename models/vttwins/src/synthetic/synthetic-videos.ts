@@ -31,7 +31,7 @@ export interface SyntheticVideoOptions {
 }
 
 export const DEFAULT_SYNTHETIC_VIDEO_OPTIONS: Readonly<SyntheticVideoOptions> = Object.freeze({
-  concepts: 48,
+  concepts: 64,
   topics: 1,
   fillerWords: 24,
   clipsPerVideo: 8,
@@ -41,9 +41,9 @@ export const DEFAULT_SYNTHETIC_VIDEO_OPTIONS: Readonly<SyntheticVideoOptions> = 
   channels: 3,
   maxWords: 6,
   maxShift: 2,
-  pMissing: 0.15,
-  pIrrelevant: 0.2,
-  pixelNoise: 0.1,
+  pMissing: 0.2,
+  pIrrelevant: 0.25,
+  pixelNoise: 0.25,
 });
 
 export interface SyntheticVideo {
