@@ -16,7 +16,9 @@ describe('DatabaseModule and the worker boot on real files', () => {
 
   it('provides repositories and the blob store from the config, and closes the file on shutdown', async () => {
     const config = loadConfig({ TESSERA_DATA_DIR: dir });
-    const ref = await Test.createTestingModule({ imports: [TesseraConfigModule.forRoot(config), DatabaseModule.forRoot()] }).compile();
+    const ref = await Test.createTestingModule({
+      imports: [TesseraConfigModule.forRoot(config), DatabaseModule.forRoot()],
+    }).compile();
     const app = ref.createNestApplication();
     await app.init();
     const items = app.get(ItemRepository);
@@ -29,7 +31,9 @@ describe('DatabaseModule and the worker boot on real files', () => {
     await app.close();
     expect(catalogue.isClosed).toBe(true);
 
-    const again = await Test.createTestingModule({ imports: [TesseraConfigModule.forRoot(config), DatabaseModule.forRoot()] }).compile();
+    const again = await Test.createTestingModule({
+      imports: [TesseraConfigModule.forRoot(config), DatabaseModule.forRoot()],
+    }).compile();
     const app2 = again.createNestApplication();
     await app2.init();
     expect((await app2.get(ItemRepository).getById(item.id)).externalId).toBe('cat.jpg');
@@ -37,11 +41,18 @@ describe('DatabaseModule and the worker boot on real files', () => {
   });
 
   it('the worker refuses to boot over a corrupt catalogue, and on a postgres URL', async () => {
-    writeFileSync(join(dir, 'tessera.db'), 'not a database at all, just some text that is long enough to matter'.repeat(3));
-    await expect(bootstrapWorker(loadConfig({ TESSERA_DATA_DIR: dir, LOG_LEVEL: 'silent' }), { handleSignals: false })).rejects.toBeInstanceOf(
-      CorruptDataError,
+    writeFileSync(
+      join(dir, 'tessera.db'),
+      'not a database at all, just some text that is long enough to matter'.repeat(3),
     );
-    const pg = loadConfig({ TESSERA_DATA_DIR: dir, DATABASE_URL: 'postgres://u@localhost/tessera', LOG_LEVEL: 'silent' });
+    await expect(
+      bootstrapWorker(loadConfig({ TESSERA_DATA_DIR: dir, LOG_LEVEL: 'silent' }), { handleSignals: false }),
+    ).rejects.toBeInstanceOf(CorruptDataError);
+    const pg = loadConfig({
+      TESSERA_DATA_DIR: dir,
+      DATABASE_URL: 'postgres://u@localhost/tessera',
+      LOG_LEVEL: 'silent',
+    });
     await expect(bootstrapWorker(pg, { handleSignals: false })).rejects.toBeInstanceOf(ConfigError);
   });
 });

@@ -18,7 +18,12 @@ describe('openCatalogue on real files', () => {
     const c1 = await openCatalogue(path);
     expect(c1.sqlite?.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(c1.sqlite?.pragma('foreign_keys', { simple: true })).toBe(1);
-    const item = await new CatalogueRepositories(c1).items.create({ kind: 'text', source: 's', externalId: '1', title: 'kept' });
+    const item = await new CatalogueRepositories(c1).items.create({
+      kind: 'text',
+      source: 's',
+      externalId: '1',
+      title: 'kept',
+    });
     await c1.close();
 
     const c2 = await openCatalogue(path);
@@ -39,7 +44,14 @@ describe('openCatalogue on real files', () => {
     const path = join(dir, 'tessera.db');
     const c = await openCatalogue(path);
     const repos = new CatalogueRepositories(c);
-    await repos.items.insertMany(Array.from({ length: 3000 }, (_, i) => ({ kind: 'text' as const, source: 's', externalId: `e${i}`, title: 'x'.repeat(200) })));
+    await repos.items.insertMany(
+      Array.from({ length: 3000 }, (_, i) => ({
+        kind: 'text' as const,
+        source: 's',
+        externalId: `e${i}`,
+        title: 'x'.repeat(200),
+      })),
+    );
     c.sqlite?.pragma('wal_checkpoint(TRUNCATE)');
     await c.close();
     const bytes = readFileSync(path);
@@ -56,7 +68,9 @@ describe('openCatalogue on real files', () => {
     const c = await openCatalogue(path);
     await c.close();
     const raw = new Database(path);
-    raw.prepare('insert into tessera_migrations (name, timestamp) values (?, ?)').run('9999-from-the-future', new Date().toISOString());
+    raw
+      .prepare('insert into tessera_migrations (name, timestamp) values (?, ?)')
+      .run('9999-from-the-future', new Date().toISOString());
     raw.close();
     await expect(openCatalogue(path)).rejects.toBeInstanceOf(ConfigError);
   });

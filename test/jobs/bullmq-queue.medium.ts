@@ -32,7 +32,9 @@ describe.skipIf(skip)(`BullMQ job queue against a real redis-server${reason}`, (
   beforeAll(async () => {
     const port = await freePort();
     url = `redis://127.0.0.1:${port}`;
-    redis = spawn(redisBin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    redis = spawn(redisBin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
     probe.on('error', () => undefined);
     await vi.waitFor(async () => expect(await probe.ping()).toBe('PONG'), { timeout: 20_000, interval: 50 });
@@ -69,7 +71,12 @@ describe.skipIf(skip)(`BullMQ job queue against a real redis-server${reason}`, (
     await worker.start();
     await until(id, 'succeeded');
     const job = await queue.get(id);
-    expect(job).toMatchObject({ result: { n: 3 }, attempts: 1, progress: { done: 3, total: 3, stage: 'decode' }, payload: { refs: ['a', 'bad', 'c'] } });
+    expect(job).toMatchObject({
+      result: { n: 3 },
+      attempts: 1,
+      progress: { done: 3, total: 3, stage: 'decode' },
+      payload: { refs: ['a', 'bad', 'c'] },
+    });
     expect(job?.items).toEqual([{ ref: 'bad', error: 'cannot decode bad', code: 'invalid_input', attempt: 1 }]);
     expect(await queue.counts()).toMatchObject({ succeeded: 1, queued: 0 });
   });
@@ -105,7 +112,10 @@ describe.skipIf(skip)(`BullMQ job queue against a real redis-server${reason}`, (
   it('pauses, resumes, deduplicates and cancels (queued and running)', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    registry.register('wait.signal', (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))));
+    registry.register(
+      'wait.signal',
+      (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
+    );
     registry.register('quick', async () => {
       await gate;
       return 'done';

@@ -27,7 +27,8 @@ function startWorker(dataDir: string, logPath: string, graceMs: number): ChildPr
 }
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
 }
 
@@ -83,7 +84,10 @@ describe('embedded job queue across real worker processes', () => {
 
     const second = startWorker(dir, logPath, 5000);
     children.push(second);
-    await vi.waitFor(async () => expect((await queue.get(id))?.state).toBe('succeeded'), { timeout: 60_000, interval: 50 });
+    await vi.waitFor(async () => expect((await queue.get(id))?.state).toBe('succeeded'), {
+      timeout: 60_000,
+      interval: 50,
+    });
     second.kill('SIGTERM');
     expect((await exited(second)).code).toBe(0);
 
@@ -91,7 +95,9 @@ describe('embedded job queue across real worker processes', () => {
     expect(job?.result).toEqual({ done: items.length });
     // A crash does not spend an attempt: maxAttempts 1 still succeeded, as attempt 1.
     expect(job?.attempts).toBe(1);
-    expect(job?.errors).toEqual([expect.objectContaining({ code: 'interrupted', message: expect.stringMatching(/worker process \d+ .* died/) })]);
+    expect(job?.errors).toEqual([
+      expect.objectContaining({ code: 'interrupted', message: expect.stringMatching(/worker process \d+ .* died/) }),
+    ]);
 
     const log = readLog(logPath);
     const byFirst = log.filter((l) => l.pid === first.pid).map((l) => l.item);

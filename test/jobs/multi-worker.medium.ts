@@ -28,13 +28,20 @@ describe('two worker processes on one SQLite catalogue', () => {
   it('runs every job exactly once (atomic claim), whichever worker takes it', async () => {
     const queue = new EmbeddedJobQueue(catalogue);
     const ids: string[] = [];
-    for (let i = 0; i < 40; i++) ids.push((await queue.enqueue('test.slow-items', { items: [`job-${i}`], delayMs: 5 })).id);
+    for (let i = 0; i < 40; i++)
+      ids.push((await queue.enqueue('test.slow-items', { items: [`job-${i}`], delayMs: 5 })).id);
     const logPath = join(dir, 'work.log');
     for (let w = 0; w < 2; w++) {
-      const child = spawn(process.execPath, ['-r', register, script, dir, logPath, '5000'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, ['-r', register, script, dir, logPath, '5000'], {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       children.push(child);
     }
-    await vi.waitFor(async () => expect((await queue.counts()).succeeded).toBe(40), { timeout: 120_000, interval: 100 });
+    await vi.waitFor(async () => expect((await queue.counts()).succeeded).toBe(40), {
+      timeout: 120_000,
+      interval: 100,
+    });
     const lines = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').filter(Boolean) : [];
     const items = lines.map((l) => (JSON.parse(l) as { item: string }).item);
     expect(items).toHaveLength(40);

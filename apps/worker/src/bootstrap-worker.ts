@@ -15,7 +15,10 @@ export interface BootstrapWorkerOptions extends WorkerModuleOptions {
  * the current job gets the grace period to finish, else it is handed back to the
  * queue and resumes from its checkpoint on the next start.
  */
-export async function bootstrapWorker(config: TesseraConfig, options: BootstrapWorkerOptions = {}): Promise<INestApplicationContext> {
+export async function bootstrapWorker(
+  config: TesseraConfig,
+  options: BootstrapWorkerOptions = {},
+): Promise<INestApplicationContext> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, options), {
     bufferLogs: true,
     // Let the caller see the typed error (CorruptDataError, ConfigError) instead of Nest exiting the process.
@@ -32,7 +35,9 @@ export async function bootstrapWorker(config: TesseraConfig, options: BootstrapW
       app.close().then(
         () => process.exit(0),
         (err: unknown) => {
-          process.stderr.write(`tessera worker: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+          process.stderr.write(
+            `tessera worker: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`,
+          );
           process.exit(1);
         },
       );

@@ -41,7 +41,12 @@ export async function insertInBatches<T extends TableName, R>(
         for (let s = 0; s < mapped.length; s += perStatement) {
           const chunk = mapped.slice(s, s + perStatement);
           try {
-            const n = await insertRows(trx, table, chunk.map((c) => c.row), ignore);
+            const n = await insertRows(
+              trx,
+              table,
+              chunk.map((c) => c.row),
+              ignore,
+            );
             result.inserted += n;
             result.skipped += chunk.length - n;
           } catch {

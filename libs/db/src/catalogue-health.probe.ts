@@ -11,7 +11,9 @@ export class CatalogueHealthProbe implements HealthProbe {
   async check(): Promise<ComponentHealth> {
     if (this.catalogue.isClosed) return { ok: false, kind: this.catalogue.dialect, error: 'catalogue is closed' };
     await sql`select 1`.execute(this.catalogue.db);
-    const migrations = await sql<{ n: number }>`select count(*) as n from tessera_migrations`.execute(this.catalogue.db);
+    const migrations = await sql<{ n: number }>`select count(*) as n from tessera_migrations`.execute(
+      this.catalogue.db,
+    );
     return {
       ok: true,
       kind: this.catalogue.dialect,

@@ -49,7 +49,17 @@ function repositoryProviders(): Provider[] {
   ];
 }
 
-const EXPORTS = [Catalogue, ItemRepository, AssetRepository, TextRepository, ClipRepository, UserRepository, InteractionRepository, ModelRepository, BlobStore];
+const EXPORTS = [
+  Catalogue,
+  ItemRepository,
+  AssetRepository,
+  TextRepository,
+  ClipRepository,
+  UserRepository,
+  InteractionRepository,
+  ModelRepository,
+  BlobStore,
+];
 
 /**
  * The catalogue for Nest apps: opens (and migrates) the database at start-up, so a

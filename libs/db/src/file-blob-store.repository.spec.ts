@@ -19,7 +19,12 @@ describe('FileBlobStore', () => {
     const bytes = Buffer.from('hello tessera');
     const hash = sha256(bytes);
     const first = await store.put(bytes);
-    expect(first).toMatchObject({ hash, bytes: bytes.length, existed: false, path: `blobs/${hash.slice(0, 2)}/${hash.slice(2, 4)}/${hash}` });
+    expect(first).toMatchObject({
+      hash,
+      bytes: bytes.length,
+      existed: false,
+      path: `blobs/${hash.slice(0, 2)}/${hash.slice(2, 4)}/${hash}`,
+    });
     expect(readFileSync(join(dir, first.path)).equals(bytes)).toBe(true);
     const second = await store.put(Readable.from([Buffer.from('hello '), Buffer.from('tessera')]));
     expect(second).toMatchObject({ hash, existed: true });

@@ -17,7 +17,8 @@ import { BlobSource, BlobStore, PutBlobOptions, StoredBlob } from './blob-store.
 const HASH_RE = /^[0-9a-f]{64}$/;
 
 function checkHash(hash: string): string {
-  if (typeof hash !== 'string' || !HASH_RE.test(hash)) throw new InvalidInputError('blob hash must be a lowercase sha256 hex digest', { hash });
+  if (typeof hash !== 'string' || !HASH_RE.test(hash))
+    throw new InvalidInputError('blob hash must be a lowercase sha256 hex digest', { hash });
   return hash;
 }
 
@@ -65,13 +66,16 @@ export class FileBlobStore extends BlobStore {
 
   async verify(hash: string): Promise<void> {
     const actual = await sha256File(await this.locate(hash));
-    if (actual !== hash) throw new CorruptDataError(`blob ${hash} is corrupt: its bytes hash to ${actual}`, { hash, actual });
+    if (actual !== hash)
+      throw new CorruptDataError(`blob ${hash} is corrupt: its bytes hash to ${actual}`, { hash, actual });
   }
 
   async put(source: BlobSource, options: PutBlobOptions = {}): Promise<StoredBlob> {
     if (source instanceof Uint8Array) {
       if (options.maxBytes !== undefined && source.byteLength > options.maxBytes) {
-        throw new PayloadTooLargeError(`blob is ${source.byteLength} bytes, over the ${options.maxBytes}-byte limit`, { bytes: source.byteLength });
+        throw new PayloadTooLargeError(`blob is ${source.byteLength} bytes, over the ${options.maxBytes}-byte limit`, {
+          bytes: source.byteLength,
+        });
       }
       const hash = createHash('sha256').update(source).digest('hex');
       // Known content: nothing to write.
@@ -91,7 +95,10 @@ export class FileBlobStore extends BlobStore {
     return { hash, bytes, path: this.relativePath(hash), absolutePath: this.absolute(hash), existed };
   }
 
-  private async writeChunks(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options: PutBlobOptions): Promise<StoredBlob> {
+  private async writeChunks(
+    chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+    options: PutBlobOptions,
+  ): Promise<StoredBlob> {
     const tmpDir = resolveInside(this.dataDir, 'blobs/tmp');
     await mkdir(tmpDir, { recursive: true });
     const tmp = resolveInside(tmpDir, `${newId('part')}.part`);
@@ -107,7 +114,9 @@ export class FileBlobStore extends BlobStore {
         const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         bytes += buf.byteLength;
         if (options.maxBytes !== undefined && bytes > options.maxBytes) {
-          throw new PayloadTooLargeError(`blob exceeds the ${options.maxBytes}-byte limit`, { maxBytes: options.maxBytes });
+          throw new PayloadTooLargeError(`blob exceeds the ${options.maxBytes}-byte limit`, {
+            maxBytes: options.maxBytes,
+          });
         }
         hasher.update(buf);
         if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));

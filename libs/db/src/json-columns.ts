@@ -28,22 +28,26 @@ export function nowIso(): string {
 
 export function clampLimit(limit: number | undefined, def = 100, max = 10_000): number {
   if (limit === undefined) return def;
-  if (!Number.isInteger(limit) || limit < 1) throw new InvalidInputError(`limit must be a positive integer, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InvalidInputError(`limit must be a positive integer, got ${limit}`);
   return Math.min(limit, max);
 }
 
 export function checkOffset(offset: number | undefined): number {
   if (offset === undefined) return 0;
-  if (!Number.isInteger(offset) || offset < 0) throw new InvalidInputError(`offset must be a non-negative integer, got ${offset}`);
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new InvalidInputError(`offset must be a non-negative integer, got ${offset}`);
   return offset;
 }
 
 export function requireText(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidInputError(`${what} must be a non-empty string`, { field: what });
+  if (typeof value !== 'string' || value.length === 0)
+    throw new InvalidInputError(`${what} must be a non-empty string`, { field: what });
   return value;
 }
 
 export function requireFinite(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidInputError(`${what} must be a finite number`, { field: what });
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new InvalidInputError(`${what} must be a finite number`, { field: what });
   return value;
 }

@@ -66,7 +66,12 @@ export async function openCatalogue(path: string, options: OpenCatalogueOptions 
   try {
     sqlite = new Database(full, { readonly: options.readonly ?? false });
   } catch (e) {
-    if (isSqliteCorruption(e)) throw new CorruptDataError(`catalogue file ${full} is corrupt: ${(e as Error).message}`, { path: full }, { cause: e });
+    if (isSqliteCorruption(e))
+      throw new CorruptDataError(
+        `catalogue file ${full} is corrupt: ${(e as Error).message}`,
+        { path: full },
+        { cause: e },
+      );
     throw e;
   }
 
@@ -79,16 +84,24 @@ export async function openCatalogue(path: string, options: OpenCatalogueOptions 
       const rows = sqlite.pragma('quick_check') as Array<{ quick_check: string }>;
       const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
       if (problems.length > 0) {
-        throw new CorruptDataError(`catalogue file ${full} failed its integrity check: ${problems.slice(0, 5).join('; ')}`, {
-          path: full,
-          problems: problems.slice(0, 20),
-        });
+        throw new CorruptDataError(
+          `catalogue file ${full} failed its integrity check: ${problems.slice(0, 5).join('; ')}`,
+          {
+            path: full,
+            problems: problems.slice(0, 20),
+          },
+        );
       }
     }
   } catch (e) {
     sqlite.close();
     if (e instanceof CorruptDataError) throw e;
-    if (isSqliteCorruption(e)) throw new CorruptDataError(`catalogue file ${full} is corrupt: ${(e as Error).message}`, { path: full }, { cause: e });
+    if (isSqliteCorruption(e))
+      throw new CorruptDataError(
+        `catalogue file ${full} is corrupt: ${(e as Error).message}`,
+        { path: full },
+        { cause: e },
+      );
     throw e;
   }
 
@@ -124,9 +137,17 @@ export async function migrateCatalogue(catalogue: Catalogue): Promise<string[]> 
       );
     }
     if (isSqliteCorruption(error)) {
-      throw new CorruptDataError(`catalogue file ${catalogue.path} is corrupt: ${msg}`, { path: catalogue.path }, { cause: error });
+      throw new CorruptDataError(
+        `catalogue file ${catalogue.path} is corrupt: ${msg}`,
+        { path: catalogue.path },
+        { cause: error },
+      );
     }
-    throw new CorruptDataError(`catalogue migration failed on ${catalogue.path}: ${msg}`, { path: catalogue.path }, { cause: error });
+    throw new CorruptDataError(
+      `catalogue migration failed on ${catalogue.path}: ${msg}`,
+      { path: catalogue.path },
+      { cause: error },
+    );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -56,7 +56,11 @@ export class BullmqJobQueue extends JobQueue {
       if (e instanceof InvalidInputError || e instanceof NotFoundError) throw e;
       const msg = e instanceof Error ? e.message : String(e);
       if (/ECONNREFUSED|Connection is closed|max retries|ETIMEDOUT|ENOTFOUND/i.test(msg)) {
-        throw new UpstreamUnavailableError(`redis unavailable during ${what}: ${msg}`, { redisUrl: this.redisUrl.replace(/\/\/[^@]*@/, '//***@') }, { cause: e });
+        throw new UpstreamUnavailableError(
+          `redis unavailable during ${what}: ${msg}`,
+          { redisUrl: this.redisUrl.replace(/\/\/[^@]*@/, '//***@') },
+          { cause: e },
+        );
       }
       throw e;
     }
@@ -66,8 +70,10 @@ export class BullmqJobQueue extends JobQueue {
     this.options.registry?.assertAccepts(name);
     const maxAttempts = options.maxAttempts ?? 3;
     const backoffMs = options.backoffMs ?? 1000;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new InvalidInputError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
-    if (!Number.isFinite(backoffMs) || backoffMs < 0) throw new InvalidInputError(`backoffMs must be >= 0, got ${backoffMs}`);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+      throw new InvalidInputError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
+    if (!Number.isFinite(backoffMs) || backoffMs < 0)
+      throw new InvalidInputError(`backoffMs must be >= 0, got ${backoffMs}`);
     try {
       JSON.stringify(payload ?? null);
     } catch (e) {
@@ -132,14 +138,16 @@ export class BullmqJobQueue extends JobQueue {
   }
 
   async list(filter: JobListFilter = {}): Promise<JobView[]> {
-    if (filter.state && !JOB_STATES.includes(filter.state)) throw new InvalidInputError(`unknown job state ${filter.state}`);
+    if (filter.state && !JOB_STATES.includes(filter.state))
+      throw new InvalidInputError(`unknown job state ${filter.state}`);
     return this.guard('list', async () => {
       const paused = await this.queue.isPaused();
       const limit = Math.min(Math.max(1, filter.limit ?? 100), 10_000);
       const offset = Math.max(0, filter.offset ?? 0);
       const views: JobView[] = [];
       if (!filter.state || filter.state === 'cancelled') {
-        for (const v of Object.values(await this.redis.hgetall(this.cancelledKey))) views.push(JSON.parse(v) as JobView);
+        for (const v of Object.values(await this.redis.hgetall(this.cancelledKey)))
+          views.push(JSON.parse(v) as JobView);
       }
       const types: JobType[] = [];
       const s = filter.state;
@@ -162,7 +170,15 @@ export class BullmqJobQueue extends JobQueue {
 
   async counts(): Promise<JobCounts> {
     return this.guard('counts', async () => {
-      const c = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'waiting-children', 'active', 'completed', 'failed');
+      const c = await this.queue.getJobCounts(
+        'waiting',
+        'prioritized',
+        'delayed',
+        'waiting-children',
+        'active',
+        'completed',
+        'failed',
+      );
       const paused = await this.queue.isPaused();
       const waiting = (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) + (c['waiting-children'] ?? 0);
       const cancelledBeforeStart = await this.redis.hlen(this.cancelledKey);
@@ -207,7 +223,11 @@ export class BullmqJobQueue extends JobQueue {
       await job.remove();
       if (view) {
         const now = new Date().toISOString();
-        await this.redis.hset(this.cancelledKey, id, JSON.stringify({ ...view, state: 'cancelled', finishedAt: now, updatedAt: now }));
+        await this.redis.hset(
+          this.cancelledKey,
+          id,
+          JSON.stringify({ ...view, state: 'cancelled', finishedAt: now, updatedAt: now }),
+        );
       }
       return true;
     });

@@ -114,7 +114,7 @@ export class BullmqJobWorker extends JobWorker {
       },
     };
     try {
-      const result = await handler(ctx);
+      const result = await handler(ctx as JobContext<never>);
       await write();
       return result ?? null;
     } catch (e) {

@@ -6,7 +6,16 @@ import { JOB_STATES, type Catalogue, type JobState, type JobsTable } from '@tess
 import { JobHandlerRegistry } from './job-handler.registry';
 import { JobQueue } from './job-queue.port';
 import { errorCode, errorMessage, isPermanentJobError, retryDelayMs } from './job-retry.policy';
-import type { EnqueuedJob, EnqueueOptions, JobCounts, JobErrorEntry, JobItemError, JobListFilter, JobProgress, JobView } from './job.types';
+import type {
+  EnqueuedJob,
+  EnqueueOptions,
+  JobCounts,
+  JobErrorEntry,
+  JobItemError,
+  JobListFilter,
+  JobProgress,
+  JobView,
+} from './job.types';
 
 export type JobRow = Selectable<JobsTable>;
 
@@ -89,8 +98,10 @@ export class EmbeddedJobQueue extends JobQueue {
     this.options.registry?.assertAccepts(name);
     const maxAttempts = options.maxAttempts ?? 3;
     const backoffMs = options.backoffMs ?? 1000;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new InvalidInputError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
-    if (!Number.isFinite(backoffMs) || backoffMs < 0) throw new InvalidInputError(`backoffMs must be >= 0, got ${backoffMs}`);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+      throw new InvalidInputError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
+    if (!Number.isFinite(backoffMs) || backoffMs < 0)
+      throw new InvalidInputError(`backoffMs must be >= 0, got ${backoffMs}`);
     const delayMs = options.delayMs ?? 0;
     if (!Number.isFinite(delayMs) || delayMs < 0) throw new InvalidInputError(`delayMs must be >= 0, got ${delayMs}`);
     let payloadText: string | undefined;
@@ -126,7 +137,9 @@ export class EmbeddedJobQueue extends JobQueue {
       ? sql`where not exists (select 1 from jobs where dedupe_key = ${options.dedupeKey} and state in ('queued', 'running'))`
       : sql``;
     const res = await sql`insert into jobs (${sql.join(cols.map((c) => sql.ref(c)))}, seq)
-      select ${sql.join(cols.map((c) => sql`${row[c]}`))}, (select coalesce(max(seq), 0) + 1 from jobs) ${dedupe}`.execute(this.db);
+      select ${sql.join(cols.map((c) => sql`${row[c]}`))}, (select coalesce(max(seq), 0) + 1 from jobs) ${dedupe}`.execute(
+      this.db,
+    );
     if (Number(res.numAffectedRows ?? 0n) === 0 && options.dedupeKey) {
       const existing = await this.db
         .selectFrom('jobs')
@@ -144,7 +157,11 @@ export class EmbeddedJobQueue extends JobQueue {
   }
 
   async isPaused(): Promise<boolean> {
-    const r = await this.db.selectFrom('job_queue_flags').select('paused').where('queue', '=', QUEUE_FLAG).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('job_queue_flags')
+      .select('paused')
+      .where('queue', '=', QUEUE_FLAG)
+      .executeTakeFirst();
     return (r?.paused ?? 0) === 1;
   }
 
@@ -194,7 +211,8 @@ export class EmbeddedJobQueue extends JobQueue {
   }
 
   async list(filter: JobListFilter = {}): Promise<JobView[]> {
-    if (filter.state && !JOB_STATES.includes(filter.state)) throw new InvalidInputError(`unknown job state ${filter.state}`);
+    if (filter.state && !JOB_STATES.includes(filter.state))
+      throw new InvalidInputError(`unknown job state ${filter.state}`);
     const paused = await this.isPaused();
     let q = this.db.selectFrom('jobs').selectAll();
     if (filter.state === 'paused') {
@@ -206,7 +224,11 @@ export class EmbeddedJobQueue extends JobQueue {
     } else if (filter.state) q = q.where('state', '=', filter.state);
     if (filter.name) q = q.where('name', '=', filter.name);
     const limit = Math.min(Math.max(1, filter.limit ?? 100), 10_000);
-    const rows = await q.orderBy('seq', 'desc').limit(limit).offset(Math.max(0, filter.offset ?? 0)).execute();
+    const rows = await q
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .offset(Math.max(0, filter.offset ?? 0))
+      .execute();
     return rows.map((r) => this.view(r, paused));
   }
 
@@ -304,11 +326,22 @@ export class EmbeddedJobQueue extends JobQueue {
     if (state.progress !== undefined) set.progress = state.progress === null ? null : JSON.stringify(state.progress);
     if (state.items !== undefined) set.item_errors = JSON.stringify(state.items);
     if (state.checkpoint !== undefined) set.checkpoint = JSON.stringify(state.checkpoint);
-    const res = await this.db.updateTable('jobs').set(set).where('id', '=', id).where('owner', '=', owner.id).where('state', '=', 'running').executeTakeFirst();
+    const res = await this.db
+      .updateTable('jobs')
+      .set(set)
+      .where('id', '=', id)
+      .where('owner', '=', owner.id)
+      .where('state', '=', 'running')
+      .executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
   }
 
-  async complete(row: JobRow, owner: JobOwner, result: unknown, final: { progress: JobProgress | null; items: JobItemError[] }): Promise<boolean> {
+  async complete(
+    row: JobRow,
+    owner: JobOwner,
+    result: unknown,
+    final: { progress: JobProgress | null; items: JobItemError[] },
+  ): Promise<boolean> {
     const now = this.iso();
     let resultText: string;
     try {
@@ -377,7 +410,12 @@ export class EmbeddedJobQueue extends JobQueue {
    * Put a job we hold back in the queue without spending an attempt (shutdown,
    * or recovery of a dead owner). Too many interruptions fail it instead.
    */
-  async release(row: JobRow, ownerId: string, reason: string, final?: { progress: JobProgress | null; items: JobItemError[] }): Promise<JobState | undefined> {
+  async release(
+    row: JobRow,
+    ownerId: string,
+    reason: string,
+    final?: { progress: JobProgress | null; items: JobItemError[] },
+  ): Promise<JobState | undefined> {
     const nowMs = this.clock();
     const now = this.iso(nowMs);
     const interruptions = row.interruptions + 1;
@@ -431,9 +469,12 @@ export class EmbeddedJobQueue extends JobQueue {
     for (const row of rows) {
       if (!row.owner || row.owner === self?.id) continue;
       const leaseExpired = row.lease_until_ms === null || Number(row.lease_until_ms) < now;
-      const ownerDead = row.owner_host === here && row.owner_pid !== null && row.owner_pid !== process.pid && !pidAlive(row.owner_pid);
+      const ownerDead =
+        row.owner_host === here && row.owner_pid !== null && row.owner_pid !== process.pid && !pidAlive(row.owner_pid);
       if (!leaseExpired && !ownerDead) continue;
-      const why = ownerDead ? `worker process ${row.owner_pid} on ${here} died` : `worker ${row.owner} stopped renewing its lease`;
+      const why = ownerDead
+        ? `worker process ${row.owner_pid} on ${here} died`
+        : `worker ${row.owner} stopped renewing its lease`;
       const state = await this.release(row, row.owner, `interrupted: ${why}`);
       if (state) recovered.push(row.id);
     }

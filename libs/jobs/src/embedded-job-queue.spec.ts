@@ -5,7 +5,7 @@ import { JobQueueHealthProbe } from './job-queue-health.probe';
 import { EmbeddedJobQueue } from './embedded-job-queue.repository';
 import { EmbeddedJobWorker } from './embedded-job-worker';
 import { JobHandlerRegistry } from './job-handler.registry';
-import type { JobContext, JobHandler } from './job.types';
+import type { JobContext } from './job.types';
 
 describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
   let catalogue: Catalogue;
@@ -14,7 +14,7 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
   let worker: EmbeddedJobWorker;
   let now: number;
 
-  const handle = (name: string, fn: JobHandler<any, any>) => registry.register(name, fn, `test:${name}`);
+  const handle = <P>(name: string, fn: (ctx: JobContext<P>) => unknown) => registry.register(name, fn, `test:${name}`);
 
   beforeEach(async () => {
     catalogue = await openCatalogue(':memory:');
@@ -62,7 +62,9 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
     handle('known', () => 1);
     registry.declareExternal('elsewhere');
     await expect(queue.enqueue('unknown.job', {})).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(queue.enqueue('unknown.job', {})).rejects.toThrow(/no processor handles job "unknown.job" \(known: elsewhere, known\)/);
+    await expect(queue.enqueue('unknown.job', {})).rejects.toThrow(
+      /no processor handles job "unknown.job" \(known: elsewhere, known\)/,
+    );
     await expect(queue.enqueue('known', {}, { maxAttempts: 0 })).rejects.toBeInstanceOf(InvalidInputError);
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
@@ -127,7 +129,9 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
     await worker.runUntilIdle();
     const b = await queue.get(bad.id);
     expect(b).toMatchObject({ state: 'failed', attempts: 1 });
-    expect(b?.errors).toEqual([expect.objectContaining({ code: 'invalid_input', message: 'payload.url is not a URL', willRetry: false })]);
+    expect(b?.errors).toEqual([
+      expect.objectContaining({ code: 'invalid_input', message: 'payload.url is not a URL', willRetry: false }),
+    ]);
     const k = await queue.get(broken.id);
     expect(k).toMatchObject({ state: 'failed', attempts: 2 });
     expect(k?.errors.map((e) => e.willRetry)).toEqual([true, false]);
@@ -146,7 +150,10 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
         done.add(it);
         await ctx.saveCheckpoint({ done: [...done] });
       }
-      return { processedThisAttempt: ctx.payload.items.length - ((ctx.checkpoint as { done?: string[] } | undefined)?.done?.length ?? 0) };
+      return {
+        processedThisAttempt:
+          ctx.payload.items.length - ((ctx.checkpoint as { done?: string[] } | undefined)?.done?.length ?? 0),
+      };
     });
     const { id } = await queue.enqueue('resumable', { items: ['a', 'b', 'c', 'd'] }, { backoffMs: 0 });
     await worker.runUntilIdle();
@@ -219,15 +226,24 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
 
   it('a polling worker picks up jobs, and stop() releases a job that ignores the deadline', async () => {
     handle('quick', (ctx) => `hi ${(ctx.payload as { who: string }).who}`);
-    handle('stuck', (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))));
+    handle(
+      'stuck',
+      (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
+    );
     const polling = new EmbeddedJobWorker(queue, registry, { pollIntervalMs: 20, progressWriteMs: 0 });
     await polling.start();
     const quick = await queue.enqueue('quick', { who: 'there' });
-    await vi.waitFor(async () => expect((await queue.get(quick.id))?.state).toBe('succeeded'), { timeout: 5000, interval: 10 });
+    await vi.waitFor(async () => expect((await queue.get(quick.id))?.state).toBe('succeeded'), {
+      timeout: 5000,
+      interval: 10,
+    });
     expect((await queue.get(quick.id))?.result).toBe('hi there');
 
     const stuck = await queue.enqueue('stuck', {});
-    await vi.waitFor(async () => expect((await queue.get(stuck.id))?.state).toBe('running'), { timeout: 5000, interval: 10 });
+    await vi.waitFor(async () => expect((await queue.get(stuck.id))?.state).toBe('running'), {
+      timeout: 5000,
+      interval: 10,
+    });
     await polling.stop({ graceMs: 50 });
     const job = await queue.get(stuck.id);
     expect(job).toMatchObject({ state: 'queued', attempts: 0 });
@@ -256,12 +272,18 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
     expect((await Promise.all(ids.map((id) => queue.get(id)))).every((j) => j?.state === 'succeeded')).toBe(true);
     const health = await new JobQueueHealthProbe(queue).check();
     expect(health).toMatchObject({ ok: true, kind: 'embedded', detail: { paused: false, counts: { succeeded: 4 } } });
-    expect(await new CatalogueHealthProbe(catalogue).check()).toMatchObject({ ok: true, kind: 'sqlite', detail: { migrations: 1 } });
+    expect(await new CatalogueHealthProbe(catalogue).check()).toMatchObject({
+      ok: true,
+      kind: 'sqlite',
+      detail: { migrations: 1 },
+    });
   });
 
   it('refuses a second handler for the same job name', () => {
     handle('dup', () => 1);
     expect(() => registry.register('dup', () => 2, 'Other.run')).toThrow(ConflictError);
-    expect(() => registry.register('dup', () => 2, 'Other.run')).toThrow(/job "dup" has two handlers: test:dup and Other.run/);
+    expect(() => registry.register('dup', () => 2, 'Other.run')).toThrow(
+      /job "dup" has two handlers: test:dup and Other.run/,
+    );
   });
 });

@@ -88,7 +88,12 @@ export class EmbeddedJobWorker extends JobWorker {
     this.queue.events.on('enqueued', this.onEnqueued);
     await this.recover();
     this.loop = this.runLoop();
-    this.logger.log({ msg: 'job worker started', owner: this.owner.id, handlers: this.registry.names(), concurrency: this.opts.concurrency });
+    this.logger.log({
+      msg: 'job worker started',
+      owner: this.owner.id,
+      handlers: this.registry.names(),
+      concurrency: this.opts.concurrency,
+    });
   }
 
   /**
@@ -157,14 +162,26 @@ export class EmbeddedJobWorker extends JobWorker {
   }
 
   private startRun(row: JobRow): ActiveRun {
-    const run: ActiveRun = { row, controller: new AbortController(), lost: false, shuttingDown: false, done: Promise.resolve() };
+    const run: ActiveRun = {
+      row,
+      controller: new AbortController(),
+      lost: false,
+      shuttingDown: false,
+      done: Promise.resolve(),
+    };
     this.active.set(row.id, run);
     run.done = this.execute(row, run).finally(() => this.active.delete(row.id));
     return run;
   }
 
   private async execute(row: JobRow, existing?: ActiveRun): Promise<void> {
-    const run = existing ?? { row, controller: new AbortController(), lost: false, shuttingDown: false, done: Promise.resolve() };
+    const run = existing ?? {
+      row,
+      controller: new AbortController(),
+      lost: false,
+      shuttingDown: false,
+      done: Promise.resolve(),
+    };
     if (!existing) this.active.set(row.id, run);
     const handler = this.registry.get(row.name);
     let progress: JobProgress | null = parse<JobProgress | null>(row.progress, null);
@@ -177,7 +194,9 @@ export class EmbeddedJobWorker extends JobWorker {
     const markLost = () => {
       if (!run.lost) {
         run.lost = true;
-        run.controller.abort(new ConflictError(`job ${row.id} is no longer held by this worker (cancelled or reclaimed)`));
+        run.controller.abort(
+          new ConflictError(`job ${row.id} is no longer held by this worker (cancelled or reclaimed)`),
+        );
       }
     };
     // A cancel from this process aborts at once; from another, at the next heartbeat.
@@ -214,13 +233,19 @@ export class EmbeddedJobWorker extends JobWorker {
       resumed: row.attempts > 1 || row.interruptions > 0 || checkpoint !== undefined,
       signal: run.controller.signal,
       reportProgress: async (done, total, stage) => {
-        if (!Number.isFinite(done) || !Number.isFinite(total)) throw new InvalidInputError('progress done/total must be finite numbers');
+        if (!Number.isFinite(done) || !Number.isFinite(total))
+          throw new InvalidInputError('progress done/total must be finite numbers');
         progress = { done, total, ...(stage !== undefined ? { stage } : {}) };
         progressDirty = true;
         if (Date.now() - lastProgressWrite >= this.opts.progressWriteMs || done >= total) await persist(false);
       },
       reportItemError: async (ref, error) => {
-        const entry: JobItemError = { ref: String(ref), error: errorMessage(error), code: errorCode(error), attempt: row.attempts };
+        const entry: JobItemError = {
+          ref: String(ref),
+          error: errorMessage(error),
+          code: errorCode(error),
+          attempt: row.attempts,
+        };
         const at = items.findIndex((i) => i.ref === entry.ref);
         if (at >= 0) items[at] = entry;
         else items.push(entry);
@@ -234,11 +259,18 @@ export class EmbeddedJobWorker extends JobWorker {
 
     try {
       if (!handler) throw new InvalidInputError(`no processor handles job "${row.name}" in this worker`);
-      const result = await handler(ctx);
+      const result = await handler(ctx as JobContext<never>);
       if (run.lost) return;
       if (progressDirty) await persist(false);
       if (await this.queue.complete(row, this.owner, result, { progress, items })) {
-        this.logger.log({ msg: 'job succeeded', jobId: row.id, name: row.name, attempt: row.attempts, durationMs: Date.now() - started, itemErrors: items.length });
+        this.logger.log({
+          msg: 'job succeeded',
+          jobId: row.id,
+          name: row.name,
+          attempt: row.attempts,
+          durationMs: Date.now() - started,
+          itemErrors: items.length,
+        });
       }
     } catch (e) {
       if (run.lost) return;

@@ -27,7 +27,11 @@ export class JobHandlerExplorer implements OnModuleInit {
         const meta = Reflect.getMetadata(ON_JOB_METADATA, fn) as OnJobMetadata | undefined;
         if (!meta) continue;
         const source = `${instance.constructor?.name ?? 'provider'}.${method}`;
-        this.registry.register(meta.name, (ctx: JobContext) => (fn as (c: JobContext) => unknown).call(instance, ctx), source);
+        this.registry.register(
+          meta.name,
+          (ctx: JobContext) => (fn as (c: JobContext) => unknown).call(instance, ctx),
+          source,
+        );
         this.logger.debug?.({ msg: 'job handler registered', job: meta.name, source });
       }
     }

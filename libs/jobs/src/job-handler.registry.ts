@@ -1,8 +1,11 @@
 import { ConflictError, InvalidInputError } from '@tessera/common';
-import type { JobHandler } from './job.types';
+import type { JobContext } from './job.types';
+
+/** A handler of any payload type (handlers are registered by name, their payload type is theirs). */
+export type RegisteredJobHandler = (ctx: JobContext<never>) => unknown;
 
 interface Registered {
-  handler: JobHandler<any, any>;
+  handler: RegisteredJobHandler;
   source: string;
 }
 
@@ -12,13 +15,16 @@ export class JobHandlerRegistry {
   private readonly external = new Set<string>();
 
   /** ConflictError when the name already has a handler: boot must fail rather than pick one. */
-  register(name: string, handler: JobHandler<any, any>, source = 'anonymous'): void {
+  register(name: string, handler: RegisteredJobHandler, source = 'anonymous'): void {
     if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9._:-]*$/i.test(name)) {
       throw new InvalidInputError(`job name ${JSON.stringify(name)} is not valid (letters, digits, . _ : -)`);
     }
     const existing = this.handlers.get(name);
     if (existing) {
-      throw new ConflictError(`job "${name}" has two handlers: ${existing.source} and ${source}`, { name, handlers: [existing.source, source] });
+      throw new ConflictError(`job "${name}" has two handlers: ${existing.source} and ${source}`, {
+        name,
+        handlers: [existing.source, source],
+      });
     }
     this.handlers.set(name, { handler, source });
   }
@@ -28,7 +34,7 @@ export class JobHandlerRegistry {
     for (const n of names) this.external.add(n);
   }
 
-  get(name: string): JobHandler<any, any> | undefined {
+  get(name: string): RegisteredJobHandler | undefined {
     return this.handlers.get(name)?.handler;
   }
 
@@ -49,7 +55,10 @@ export class JobHandlerRegistry {
   assertAccepts(name: string): void {
     if (!this.accepts(name)) {
       const known = [...new Set([...this.handlers.keys(), ...this.external])].sort();
-      throw new InvalidInputError(`no processor handles job "${name}" (known: ${known.join(', ') || 'none'})`, { name, known });
+      throw new InvalidInputError(`no processor handles job "${name}" (known: ${known.join(', ') || 'none'})`, {
+        name,
+        known,
+      });
     }
   }
 }

@@ -58,7 +58,10 @@ describe('JobsModule', () => {
       expect(queue.backend).toBe('embedded');
       expect(app.get(JobWorker).running).toBe(true);
       const { id } = await queue.enqueue('demo.greet', { name: 'Ada' });
-      await vi.waitFor(async () => expect((await queue.get(id))?.state).toBe('succeeded'), { timeout: 5000, interval: 10 });
+      await vi.waitFor(async () => expect((await queue.get(id))?.state).toBe('succeeded'), {
+        timeout: 5000,
+        interval: 10,
+      });
       expect((await queue.get(id))?.result).toBe('hello Ada');
       expect(app.get(GreetProcessor).greeted).toEqual(['Ada']);
       await expect(queue.enqueue('demo.nobody', {})).rejects.toBeInstanceOf(InvalidInputError);
@@ -70,7 +73,11 @@ describe('JobsModule', () => {
 
   it('fails the boot when two providers handle the same job name', async () => {
     const ref = await Test.createTestingModule({
-      imports: [TesseraConfigModule.forRoot(config), DatabaseModule.forCatalogue(catalogue, config.dataDir), JobsModule.forRoot()],
+      imports: [
+        TesseraConfigModule.forRoot(config),
+        DatabaseModule.forCatalogue(catalogue, config.dataDir),
+        JobsModule.forRoot(),
+      ],
       providers: [GreetProcessor, RivalProcessor],
     }).compile();
     const app = ref.createNestApplication();
@@ -79,6 +86,8 @@ describe('JobsModule', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ConflictError);
-    expect((err as Error).message).toMatch(/job "demo.greet" has two handlers: (GreetProcessor.greet and RivalProcessor.other|RivalProcessor.other and GreetProcessor.greet)/);
+    expect((err as Error).message).toMatch(
+      /job "demo.greet" has two handlers: (GreetProcessor.greet and RivalProcessor.other|RivalProcessor.other and GreetProcessor.greet)/,
+    );
   });
 });

@@ -71,7 +71,9 @@ export class JobsModule {
   static forRoot(options: JobsModuleOptions = {}): DynamicModule {
     const providers: Provider[] = [
       { provide: OPTIONS, useValue: options },
-      options.config ? { provide: CONFIG, useValue: options.config } : { provide: CONFIG, useExisting: AppConfig.TOKEN },
+      options.config
+        ? { provide: CONFIG, useValue: options.config }
+        : { provide: CONFIG, useExisting: AppConfig.TOKEN },
       {
         provide: JobHandlerRegistry,
         useFactory: () => {

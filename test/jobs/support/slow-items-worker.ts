@@ -30,7 +30,10 @@ class SlowItemsProcessor {
     const done = new Set((ctx.checkpoint as { done?: string[] } | undefined)?.done ?? []);
     for (const [i, item] of ctx.payload.items.entries()) {
       if (done.has(item)) continue;
-      appendFileSync(logPath, `${JSON.stringify({ item, pid: process.pid, attempt: ctx.attempt, resumed: ctx.resumed })}\n`);
+      appendFileSync(
+        logPath,
+        `${JSON.stringify({ item, pid: process.pid, attempt: ctx.attempt, resumed: ctx.resumed })}\n`,
+      );
       done.add(item);
       await ctx.saveCheckpoint({ done: [...done] });
       await ctx.reportProgress(i + 1, ctx.payload.items.length, 'items');

@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-require-imports */
+/* global require, __dirname */
 'use strict';
 // Lets a child process run the TypeScript sources directly (`node -r ./ts-register.cjs x.ts`):
 // SWC compiles .ts to CommonJS with decorator metadata, and @tessera/* aliases map to src.

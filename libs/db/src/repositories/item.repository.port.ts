@@ -20,7 +20,10 @@ export abstract class ItemRepository {
   abstract idsByExternal(source: string, externalIds: readonly string[]): Promise<Map<string, string>>;
   abstract list(filter?: ItemFilter): Promise<Item[]>;
   abstract count(filter?: Omit<ItemFilter, 'limit' | 'offset'>): Promise<number>;
-  abstract update(id: string, patch: { title?: string | null; metadata?: JsonObject; licence?: string | null }): Promise<Item>;
+  abstract update(
+    id: string,
+    patch: { title?: string | null; metadata?: JsonObject; licence?: string | null },
+  ): Promise<Item>;
   /** Deletes the item and (cascade) its assets rows, texts, clips and interactions. */
   abstract delete(id: string): Promise<boolean>;
   abstract insertMany(items: readonly NewItem[], options?: BulkInsertOptions): Promise<BulkInsertResult>;

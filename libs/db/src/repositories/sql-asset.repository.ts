@@ -7,8 +7,12 @@ import { fromJsonText, nowIso, requireText, toJsonText } from '../json-columns';
 import { AssetRepository } from './asset.repository.port';
 
 function toRow(a: NewAsset): AssetsTable {
-  if (!/^[0-9a-f]{64}$/.test(a.contentHash ?? '')) throw new InvalidInputError('asset contentHash must be a lowercase sha256 hex digest', { contentHash: a.contentHash });
-  if (!Number.isInteger(a.bytes) || a.bytes < 0) throw new InvalidInputError(`asset bytes must be a non-negative integer, got ${a.bytes}`);
+  if (!/^[0-9a-f]{64}$/.test(a.contentHash ?? ''))
+    throw new InvalidInputError('asset contentHash must be a lowercase sha256 hex digest', {
+      contentHash: a.contentHash,
+    });
+  if (!Number.isInteger(a.bytes) || a.bytes < 0)
+    throw new InvalidInputError(`asset bytes must be a non-negative integer, got ${a.bytes}`);
   return {
     id: a.id ?? newId('asset'),
     item_id: a.itemId ?? null,
@@ -41,7 +45,11 @@ export class SqlAssetRepository extends AssetRepository {
 
   async upsertByHash(asset: NewAsset): Promise<{ asset: Asset; created: boolean }> {
     const row = toRow(asset);
-    const res = await this.db.insertInto('assets').values(row).onConflict((oc) => oc.column('content_hash').doNothing()).executeTakeFirst();
+    const res = await this.db
+      .insertInto('assets')
+      .values(row)
+      .onConflict((oc) => oc.column('content_hash').doNothing())
+      .executeTakeFirst();
     if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) return { asset: fromRow(row), created: true };
     const existing = await this.findByHash(row.content_hash);
     if (!existing) throw new ConflictError(`asset id ${row.id} already exists`, { id: row.id });
@@ -65,12 +73,22 @@ export class SqlAssetRepository extends AssetRepository {
   }
 
   async listForItem(itemId: string): Promise<Asset[]> {
-    const rows = await this.db.selectFrom('assets').selectAll().where('item_id', '=', itemId).orderBy('created_at').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('assets')
+      .selectAll()
+      .where('item_id', '=', itemId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     return rows.map(fromRow);
   }
 
   async setProbe(id: string, probe: Record<string, unknown>): Promise<void> {
-    const res = await this.db.updateTable('assets').set({ probe: toJsonText(probe, 'asset probe') }).where('id', '=', id).executeTakeFirst();
+    const res = await this.db
+      .updateTable('assets')
+      .set({ probe: toJsonText(probe, 'asset probe') })
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) throw new NotFoundError(`asset ${id} not found`, { id });
   }
 

@@ -9,7 +9,11 @@ import { ClipRepository } from './clip.repository.port';
 function toRow(c: NewClip): ClipsTable {
   const start = requireFinite(c.startS, 'clip startS');
   const end = requireFinite(c.endS, 'clip endS');
-  if (start < 0 || end < start) throw new InvalidInputError(`clip must have 0 <= startS <= endS, got ${start}..${end}`, { startS: start, endS: end });
+  if (start < 0 || end < start)
+    throw new InvalidInputError(`clip must have 0 <= startS <= endS, got ${start}..${end}`, {
+      startS: start,
+      endS: end,
+    });
   return {
     id: c.id ?? newId('clip'),
     item_id: requireText(c.itemId, 'clip itemId'),
@@ -56,7 +60,13 @@ export class SqlClipRepository extends ClipRepository {
   }
 
   async listForItem(itemId: string): Promise<Clip[]> {
-    const rows = await this.db.selectFrom('clips').selectAll().where('item_id', '=', itemId).orderBy('start_s').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('clips')
+      .selectAll()
+      .where('item_id', '=', itemId)
+      .orderBy('start_s')
+      .orderBy('id')
+      .execute();
     return rows.map(fromRow);
   }
 
@@ -64,7 +74,11 @@ export class SqlClipRepository extends ClipRepository {
     const rows = clips.map((c) => toRow({ ...c, itemId }));
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('clips').where('item_id', '=', itemId).execute();
-      for (let i = 0; i < rows.length; i += 2000) await trx.insertInto('clips').values(rows.slice(i, i + 2000)).execute();
+      for (let i = 0; i < rows.length; i += 2000)
+        await trx
+          .insertInto('clips')
+          .values(rows.slice(i, i + 2000))
+          .execute();
     });
     return rows.map(fromRow).sort((a, b) => a.startS - b.startS);
   }

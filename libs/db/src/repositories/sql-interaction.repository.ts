@@ -27,7 +27,11 @@ export class SqlInteractionRepository extends InteractionRepository {
   }
 
   async add(interaction: Interaction): Promise<boolean> {
-    const res = await this.db.insertInto('interactions').values(toRow(interaction)).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    const res = await this.db
+      .insertInto('interactions')
+      .values(toRow(interaction))
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
     return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 

@@ -8,7 +8,9 @@ import { ItemFilter, ItemRepository } from './item.repository.port';
 
 function toRow(item: NewItem): ItemsTable {
   if (!ITEM_KINDS.includes(item.kind)) {
-    throw new InvalidInputError(`item kind must be one of ${ITEM_KINDS.join(', ')}, got ${String(item.kind)}`, { kind: item.kind });
+    throw new InvalidInputError(`item kind must be one of ${ITEM_KINDS.join(', ')}, got ${String(item.kind)}`, {
+      kind: item.kind,
+    });
   }
   return {
     id: item.id ?? newId('item'),
@@ -42,7 +44,11 @@ export class SqlItemRepository extends ItemRepository {
 
   async create(item: NewItem): Promise<Item> {
     const row = toRow(item);
-    const res = await this.db.insertInto('items').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    const res = await this.db
+      .insertInto('items')
+      .values(row)
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
     if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 0) {
       throw new ConflictError(`item ${row.source}:${row.external_id} (or id ${row.id}) already exists`, {
         source: row.source,
@@ -54,7 +60,11 @@ export class SqlItemRepository extends ItemRepository {
 
   async upsert(item: NewItem): Promise<{ item: Item; created: boolean }> {
     const row = toRow(item);
-    const res = await this.db.insertInto('items').values(row).onConflict((oc) => oc.columns(['source', 'external_id']).doNothing()).executeTakeFirst();
+    const res = await this.db
+      .insertInto('items')
+      .values(row)
+      .onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
+      .executeTakeFirst();
     if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) return { item: fromRow(row), created: true };
     const existing = await this.findByExternal(row.source, row.external_id);
     if (!existing) throw new ConflictError(`item id ${row.id} already exists`, { id: row.id });
@@ -102,7 +112,12 @@ export class SqlItemRepository extends ItemRepository {
     let q = this.db.selectFrom('items').selectAll();
     if (filter.kind) q = q.where('kind', '=', filter.kind);
     if (filter.source) q = q.where('source', '=', filter.source);
-    const rows = await q.orderBy('created_at').orderBy('id').limit(clampLimit(filter.limit)).offset(checkOffset(filter.offset)).execute();
+    const rows = await q
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(clampLimit(filter.limit))
+      .offset(checkOffset(filter.offset))
+      .execute();
     return rows.map(fromRow);
   }
 
@@ -114,7 +129,10 @@ export class SqlItemRepository extends ItemRepository {
     return Number(r.n);
   }
 
-  async update(id: string, patch: { title?: string | null; metadata?: JsonObject; licence?: string | null }): Promise<Item> {
+  async update(
+    id: string,
+    patch: { title?: string | null; metadata?: JsonObject; licence?: string | null },
+  ): Promise<Item> {
     const set: Partial<ItemsTable> = {};
     if (patch.title !== undefined) set.title = patch.title;
     if (patch.licence !== undefined) set.licence = patch.licence;

@@ -8,7 +8,8 @@ import { ModelRepository } from './model.repository.port';
 const STATUSES: readonly ModelStatus[] = ['training', 'ready', 'failed', 'retired'];
 
 function checkStatus(s: ModelStatus): ModelStatus {
-  if (!STATUSES.includes(s)) throw new InvalidInputError(`model status must be one of ${STATUSES.join(', ')}, got ${String(s)}`);
+  if (!STATUSES.includes(s))
+    throw new InvalidInputError(`model status must be one of ${STATUSES.join(', ')}, got ${String(s)}`);
   return s;
 }
 
@@ -32,7 +33,8 @@ export class SqlModelRepository extends ModelRepository {
   }
 
   async register(model: NewModelRecord): Promise<ModelRecord> {
-    if (!Number.isInteger(model.dim) || model.dim < 1) throw new InvalidInputError(`model dim must be a positive integer, got ${model.dim}`);
+    if (!Number.isInteger(model.dim) || model.dim < 1)
+      throw new InvalidInputError(`model dim must be a positive integer, got ${model.dim}`);
     const now = nowIso();
     const row: ModelsTable = {
       model_id: requireText(model.modelId, 'modelId'),
@@ -45,15 +47,27 @@ export class SqlModelRepository extends ModelRepository {
       created_at: now,
       updated_at: now,
     };
-    const res = await this.db.insertInto('models').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    const res = await this.db
+      .insertInto('models')
+      .values(row)
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
     if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 0) {
-      throw new ConflictError(`model ${row.model_id}@${row.version} is already registered`, { modelId: row.model_id, version: row.version });
+      throw new ConflictError(`model ${row.model_id}@${row.version} is already registered`, {
+        modelId: row.model_id,
+        version: row.version,
+      });
     }
     return fromRow(row);
   }
 
   async find(modelId: string, version: string): Promise<ModelRecord | undefined> {
-    const r = await this.db.selectFrom('models').selectAll().where('model_id', '=', modelId).where('version', '=', version).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('models')
+      .selectAll()
+      .where('model_id', '=', modelId)
+      .where('version', '=', version)
+      .executeTakeFirst();
     return r ? fromRow(r) : undefined;
   }
 
@@ -92,7 +106,8 @@ export class SqlModelRepository extends ModelRepository {
       .where('model_id', '=', modelId)
       .where('version', '=', version)
       .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) throw new NotFoundError(`model ${modelId}@${version} not found`, { modelId, version });
+    if (Number(res.numUpdatedRows) === 0)
+      throw new NotFoundError(`model ${modelId}@${version} not found`, { modelId, version });
     return this.get(modelId, version);
   }
 
@@ -103,7 +118,8 @@ export class SqlModelRepository extends ModelRepository {
       .where('model_id', '=', modelId)
       .where('version', '=', version)
       .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) throw new NotFoundError(`model ${modelId}@${version} not found`, { modelId, version });
+    if (Number(res.numUpdatedRows) === 0)
+      throw new NotFoundError(`model ${modelId}@${version} not found`, { modelId, version });
     return this.get(modelId, version);
   }
 }

@@ -20,18 +20,29 @@ describe('SQL catalogue repositories', () => {
   });
 
   it('creates, finds and updates items; the external key is unique', async () => {
-    const item = await repos.items.create({ kind: 'video', source: 'qvh', externalId: 'v1', title: 'A', metadata: { fps: 30 }, licence: 'CC-BY' });
+    const item = await repos.items.create({
+      kind: 'video',
+      source: 'qvh',
+      externalId: 'v1',
+      title: 'A',
+      metadata: { fps: 30 },
+      licence: 'CC-BY',
+    });
     expect(item.id).toMatch(/^item_/);
     expect(await repos.items.getById(item.id)).toEqual(item);
     expect((await repos.items.findByExternal('qvh', 'v1'))?.id).toBe(item.id);
-    await expect(repos.items.create({ kind: 'video', source: 'qvh', externalId: 'v1' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(repos.items.create({ kind: 'video', source: 'qvh', externalId: 'v1' })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
     const again = await repos.items.upsert({ kind: 'video', source: 'qvh', externalId: 'v1', title: 'other' });
     expect(again).toEqual({ item, created: false });
     const updated = await repos.items.update(item.id, { title: 'B', metadata: { fps: 25 } });
     expect(updated.title).toBe('B');
     expect(updated.metadata).toEqual({ fps: 25 });
     await expect(repos.items.getById('item_missing')).rejects.toBeInstanceOf(NotFoundError);
-    await expect(repos.items.create({ kind: 'song' as never, source: 's', externalId: 'x' })).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(repos.items.create({ kind: 'song' as never, source: 's', externalId: 'x' })).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
   });
 
   it('lists and counts with filters and paging', async () => {
@@ -65,18 +76,31 @@ describe('SQL catalogue repositories', () => {
     expect(res.errors.map((e) => e.index)).toEqual([1]);
     expect(res.errors[0].message).toContain('kind');
 
-    const strict = await repos.items.insertMany([{ kind: 'text', source: 'ds', externalId: 'a' }, { kind: 'text', source: 'ds', externalId: 'd' }], {
-      onConflict: 'error',
-    });
+    const strict = await repos.items.insertMany(
+      [
+        { kind: 'text', source: 'ds', externalId: 'a' },
+        { kind: 'text', source: 'ds', externalId: 'd' },
+      ],
+      {
+        onConflict: 'error',
+      },
+    );
     expect(strict.inserted).toBe(1);
     expect(strict.errors.map((e) => e.index)).toEqual([0]);
   });
 
   it('bulk-inserts interactions across batches and reports rows with unknown users', async () => {
     const item = await repos.items.create({ kind: 'dataset-item', source: 'ml', externalId: 'm1' });
-    const users = await repos.users.insertMany(Array.from({ length: 30 }, (_, i) => ({ id: `u${i}`, source: 'ml', externalId: String(i) })));
+    const users = await repos.users.insertMany(
+      Array.from({ length: 30 }, (_, i) => ({ id: `u${i}`, source: 'ml', externalId: String(i) })),
+    );
     expect(users.inserted).toBe(30);
-    const rows = Array.from({ length: 30 }, (_, i) => ({ userId: `u${i}`, itemId: item.id, value: i / 10, ts: 1000 + i }));
+    const rows = Array.from({ length: 30 }, (_, i) => ({
+      userId: `u${i}`,
+      itemId: item.id,
+      value: i / 10,
+      ts: 1000 + i,
+    }));
     rows.push({ userId: 'ghost', itemId: item.id, value: 1, ts: 5 });
     const batches: number[] = [];
     const res = await repos.interactions.insertMany(rows, { batchSize: 8, onBatch: (done) => batches.push(done) });
@@ -97,13 +121,31 @@ describe('SQL catalogue repositories', () => {
 
   it('stores assets once per content hash, texts and clips per item, and cascades on item delete', async () => {
     const item = await repos.items.create({ kind: 'video', source: 'up', externalId: 'x' });
-    const a = await repos.assets.upsertByHash({ itemId: item.id, contentHash: HASH_A, mediaType: 'video/mp4', bytes: 10, path: 'blobs/aa/aa/x' });
+    const a = await repos.assets.upsertByHash({
+      itemId: item.id,
+      contentHash: HASH_A,
+      mediaType: 'video/mp4',
+      bytes: 10,
+      path: 'blobs/aa/aa/x',
+    });
     expect(a.created).toBe(true);
-    const again = await repos.assets.upsertByHash({ itemId: item.id, contentHash: HASH_A, mediaType: 'video/mp4', bytes: 10, path: 'blobs/aa/aa/x' });
+    const again = await repos.assets.upsertByHash({
+      itemId: item.id,
+      contentHash: HASH_A,
+      mediaType: 'video/mp4',
+      bytes: 10,
+      path: 'blobs/aa/aa/x',
+    });
     expect(again).toEqual({ asset: a.asset, created: false });
     await repos.assets.setProbe(a.asset.id, { durationS: 4.5 });
     expect((await repos.assets.findByHash(HASH_A))?.probe).toEqual({ durationS: 4.5 });
-    const thumb = await repos.assets.upsertByHash({ itemId: item.id, contentHash: HASH_B, mediaType: 'image/jpeg', bytes: 3, path: 'blobs/bb/bb/y' });
+    const thumb = await repos.assets.upsertByHash({
+      itemId: item.id,
+      contentHash: HASH_B,
+      mediaType: 'image/jpeg',
+      bytes: 3,
+      path: 'blobs/bb/bb/y',
+    });
 
     await repos.texts.add({ itemId: item.id, field: 'title', language: 'en', text: 'Hello' });
     await repos.texts.replaceField(item.id, 'caption', [{ text: 'one' }, { text: 'two', language: 'en' }]);
@@ -120,7 +162,9 @@ describe('SQL catalogue repositories', () => {
       [2, 4],
     ]);
     await expect(repos.clips.add({ itemId: item.id, startS: 5, endS: 1 })).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(repos.assets.upsertByHash({ contentHash: 'nothex', mediaType: 'x', bytes: 1, path: 'p' })).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(
+      repos.assets.upsertByHash({ contentHash: 'nothex', mediaType: 'x', bytes: 1, path: 'p' }),
+    ).rejects.toBeInstanceOf(InvalidInputError);
 
     expect(await repos.items.delete(item.id)).toBe(true);
     expect(await repos.assets.listForItem(item.id)).toEqual([]);
@@ -134,9 +178,24 @@ describe('SQL catalogue repositories', () => {
     expect((await repos.users.upsert({ source: 'api', externalId: 'alice' })).user.id).toBe(u.user.id);
     expect(await repos.users.count({ source: 'api' })).toBe(1);
 
-    await repos.models.register({ modelId: 'coldstart', version: 'v1', kind: 'item-encoder', dir: 'models/coldstart/v1', dim: 64, status: 'ready' });
-    await repos.models.register({ modelId: 'coldstart', version: 'v2', kind: 'item-encoder', dir: 'models/coldstart/v2', dim: 64 });
-    await expect(repos.models.register({ modelId: 'coldstart', version: 'v1', kind: 'x', dir: 'd', dim: 1 })).rejects.toBeInstanceOf(ConflictError);
+    await repos.models.register({
+      modelId: 'coldstart',
+      version: 'v1',
+      kind: 'item-encoder',
+      dir: 'models/coldstart/v1',
+      dim: 64,
+      status: 'ready',
+    });
+    await repos.models.register({
+      modelId: 'coldstart',
+      version: 'v2',
+      kind: 'item-encoder',
+      dir: 'models/coldstart/v2',
+      dim: 64,
+    });
+    await expect(
+      repos.models.register({ modelId: 'coldstart', version: 'v1', kind: 'x', dir: 'd', dim: 1 }),
+    ).rejects.toBeInstanceOf(ConflictError);
     expect((await repos.models.latest('coldstart'))?.version).toBe('v1');
     await repos.models.setStatus('coldstart', 'v2', 'ready');
     expect((await repos.models.latest('coldstart'))?.version).toBe('v2');

@@ -40,7 +40,11 @@ export class SqlTextRepository extends TextRepository {
     return rows.map(fromRow);
   }
 
-  async replaceField(itemId: string, field: string, texts: ReadonlyArray<Omit<NewItemText, 'itemId' | 'field'>>): Promise<ItemText[]> {
+  async replaceField(
+    itemId: string,
+    field: string,
+    texts: ReadonlyArray<Omit<NewItemText, 'itemId' | 'field'>>,
+  ): Promise<ItemText[]> {
     const rows = texts.map((t) => toRow({ ...t, itemId, field }));
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('texts').where('item_id', '=', itemId).where('field', '=', field).execute();

@@ -26,7 +26,11 @@ export class SqlUserRepository extends UserRepository {
 
   async upsert(user: NewUser): Promise<{ user: User; created: boolean }> {
     const row = toRow(user);
-    const res = await this.db.insertInto('users').values(row).onConflict((oc) => oc.columns(['source', 'external_id']).doNothing()).executeTakeFirst();
+    const res = await this.db
+      .insertInto('users')
+      .values(row)
+      .onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
+      .executeTakeFirst();
     if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) return { user: fromRow(row), created: true };
     const existing = await this.findByExternal(row.source, row.external_id);
     if (!existing) throw new ConflictError(`user id ${row.id} already exists`, { id: row.id });
@@ -45,7 +49,12 @@ export class SqlUserRepository extends UserRepository {
   }
 
   async findByExternal(source: string, externalId: string): Promise<User | undefined> {
-    const r = await this.db.selectFrom('users').selectAll().where('source', '=', source).where('external_id', '=', externalId).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('source', '=', source)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
     return r ? fromRow(r) : undefined;
   }
 
@@ -54,7 +63,12 @@ export class SqlUserRepository extends UserRepository {
     for (let i = 0; i < externalIds.length; i += 5000) {
       const chunk = externalIds.slice(i, i + 5000);
       if (chunk.length === 0) continue;
-      const rows = await this.db.selectFrom('users').select(['id', 'external_id']).where('source', '=', source).where('external_id', 'in', chunk).execute();
+      const rows = await this.db
+        .selectFrom('users')
+        .select(['id', 'external_id'])
+        .where('source', '=', source)
+        .where('external_id', 'in', chunk)
+        .execute();
       for (const r of rows) out.set(r.external_id, r.id);
     }
     return out;
@@ -63,7 +77,12 @@ export class SqlUserRepository extends UserRepository {
   async list(filter: PageOptions & { source?: string } = {}): Promise<User[]> {
     let q = this.db.selectFrom('users').selectAll();
     if (filter.source) q = q.where('source', '=', filter.source);
-    const rows = await q.orderBy('created_at').orderBy('id').limit(clampLimit(filter.limit)).offset(checkOffset(filter.offset)).execute();
+    const rows = await q
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(clampLimit(filter.limit))
+      .offset(checkOffset(filter.offset))
+      .execute();
     return rows.map(fromRow);
   }
 
