@@ -9,3 +9,4 @@ export * from './ann/usearch-ann.index';
 export * from './embedded/embedded-vector-store.repository';
 export * from './qdrant/qdrant-vector-store.repository';
 export * from './vector-store.module';
+export * from './vector-store-migration';
