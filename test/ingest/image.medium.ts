@@ -80,6 +80,22 @@ describe('SharpImageRepository', () => {
     expect(Array.from(contain.data.subarray(0, 3))).toEqual([0, 0, 0]); // black bar at the top
   });
 
+  it('converts 16-bit, greyscale and CMYK inputs to 8-bit sRGB RGB', async () => {
+    const grey16 = await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .toColourspace('grey16').png().toBuffer();
+    const g = await images.toRgb(grey16, { width: 4, height: 4 });
+    expect(g.data.length).toBe(4 * 4 * 3);
+    expect(Math.abs(g.data[0] - 128)).toBeLessThanOrEqual(2);
+    expect(g.data[0]).toBe(g.data[1]);
+    const cmyk = await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 200, g: 30, b: 30 } } })
+      .toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer();
+    expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
+    const c = await images.toRgb(cmyk, { width: 4, height: 4 });
+    expect(c.data.length).toBe(4 * 4 * 3);
+    expect(c.data[0]).toBeGreaterThan(150);
+    expect(c.data[1]).toBeLessThan(90);
+  });
+
   it('takes the first frame of an animated image', async () => {
     const red = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ff0000' } }).png().toBuffer();
     const blue = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0000ff' } }).png().toBuffer();
