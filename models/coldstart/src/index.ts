@@ -1,1 +1,5 @@
 export * from './data';
+export * from './baselines';
+export * from './losses';
+export * from './encoder';
+export * from './training';
