@@ -264,6 +264,21 @@ export class EmbeddedJobQueue extends JobQueue {
     return false;
   }
 
+  /** Delete finished jobs (succeeded, failed, cancelled) that finished before `finishedBefore`. Returns how many. */
+  async purgeFinished(
+    finishedBefore: Date,
+    states: JobState[] = ['succeeded', 'failed', 'cancelled'],
+  ): Promise<number> {
+    const finished = states.filter((st) => st === 'succeeded' || st === 'failed' || st === 'cancelled');
+    if (finished.length === 0) return 0;
+    const res = await this.db
+      .deleteFrom('jobs')
+      .where('state', 'in', finished)
+      .where('finished_at', '<', finishedBefore.toISOString())
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
   async close(): Promise<void> {
     this.events.removeAllListeners();
   }

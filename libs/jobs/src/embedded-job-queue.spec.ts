@@ -56,6 +56,9 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
     ]);
     expect(job?.finishedAt).not.toBeNull();
     expect(await queue.counts()).toMatchObject({ succeeded: 1, queued: 0, running: 0 });
+    expect(await queue.purgeFinished(new Date(now - 1))).toBe(0);
+    expect(await queue.purgeFinished(new Date(now + 1))).toBe(1);
+    expect(await queue.get(id)).toBeUndefined();
   });
 
   it('refuses job names nobody handles, bad options and unserialisable payloads', async () => {

@@ -12,3 +12,5 @@ export * from './bullmq-job-queue.repository';
 export * from './bullmq-job-worker';
 export * from './jobs.module';
 export * from './job-queue-health.probe';
+export * from './fake-job-context';
+export * from './recording-job-queue';
