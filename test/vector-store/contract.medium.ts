@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needsSharedData } from '@tessera/testing';
-import { EmbeddedVectorStore, QdrantVectorStore } from '@tessera/vector-store';
+import { Test } from '@nestjs/testing';
+import { loadConfig } from '@tessera/common';
+import { EmbeddedVectorStore, migrateVectorStore, QdrantVectorStore, VectorStore, VectorStoreModule } from '@tessera/vector-store';
 import { FakeQdrantServer } from './fake-qdrant.server';
 import { describeVectorStoreContract } from './vector-store.contract';
 
@@ -97,6 +99,48 @@ describe.skipIf(openapi.skip)(`contract: Qdrant adapter against the fake Qdrant 
       const dead = new QdrantVectorStore({ url: 'http://127.0.0.1:9', retryDelayMs: 1, attempts: 1 });
       const health = await dead.ping();
       expect(health).toMatchObject({ ok: false, kind: 'qdrant' });
+    });
+
+    it('migrates embedded -> Qdrant -> embedded with points, payloads, vectors and aliases intact', async () => {
+      const dirA = tempDir();
+      const dirB = tempDir();
+      const a = new EmbeddedVectorStore({ dir: dirA });
+      const b = new EmbeddedVectorStore({ dir: dirB });
+      try {
+        await a.createCollection('mig_items', { vectors: { size: 3, distance: 'Cosine' } });
+        const pts = Array.from({ length: 700 }, (_, i) => ({ id: i, vector: [Math.cos(i), Math.sin(i), 0.5], payload: { i, even: i % 2 === 0 } }));
+        await a.upsert('mig_items', pts);
+        await a.swapAlias('mig_live', 'mig_items');
+        const there = await migrateVectorStore(a, store, { batchSize: 128 });
+        expect(there.collections).toEqual([{ name: 'mig_items', points: 700 }]);
+        expect(await store.count('mig_live')).toBe(700);
+        await expect(migrateVectorStore(a, store)).rejects.toMatchObject({ code: 'conflict' });
+        const back = await migrateVectorStore(store, b, { collections: ['mig_items'] });
+        expect(back.aliases).toEqual([{ alias: 'mig_live', collection: 'mig_items' }]);
+        const q = { vector: [1, 0.2, 0.5], limit: 5, filter: { must: [{ key: 'even', match: { value: true } }] } };
+        expect(await b.search('mig_live', q)).toEqual(await a.search('mig_live', q));
+        expect(await b.get('mig_items', [3, 699], { withVector: true })).toEqual(await a.get('mig_items', [3, 699], { withVector: true }));
+      } finally {
+        await a.close();
+        await b.close();
+        rmSync(dirA, { recursive: true, force: true });
+        rmSync(dirB, { recursive: true, force: true });
+      }
+    });
+
+    it('VectorStoreModule picks Qdrant when QDRANT_URL is set and the embedded store otherwise', async () => {
+      const dir = tempDir();
+      for (const [env, kind] of [
+        [{ TESSERA_DATA_DIR: dir }, 'embedded'],
+        [{ TESSERA_DATA_DIR: dir, QDRANT_URL: url, QDRANT_SHARDS: '4' }, 'qdrant'],
+      ] as const) {
+        const moduleRef = await Test.createTestingModule({ imports: [VectorStoreModule.forRoot(loadConfig(env))] }).compile();
+        const vs = moduleRef.get(VectorStore);
+        expect(vs.describe().kind).toBe(kind);
+        expect((await vs.ping()).ok).toBe(true);
+        await moduleRef.close();
+      }
+      rmSync(dir, { recursive: true, force: true });
     });
 
     it('sent only requests, and got only responses, that match the OpenAPI document', () => {
