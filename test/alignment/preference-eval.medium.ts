@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { loadHhRlhf, splitByIndex } from '@tessera/alignment/preference';
+import { divergentThumbs, loadHhRlhf, splitByIndex } from '@tessera/alignment/preference';
 import { SubwordLmTokenizer, runPreferenceEvaluation, type EvalAlgorithm } from '@tessera/alignment/lm';
 import { describeBackend, initTensorBackend } from '@tessera/tensor';
 import { needsSharedData } from '@tessera/testing';
@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
  * accuracy and margin, several seeds. Minutes of CPU, so it only runs when TESSERA_ALIGNMENT_EVAL=1.
  * Knobs: TESSERA_EVAL_SEEDS=1,2,3  TESSERA_EVAL_STEPS=40  TESSERA_EVAL_ALGOS=dpo,kto,bco,bce
  * TESSERA_EVAL_OUT=/tmp/preference-eval.json
+ * TESSERA_EVAL_UDM_STRESS=1: KTO/BCO/BCE train on divergent thumbs (80% of 👍 from single-turn prompts,
+ * 80% of 👎 from multi-turn prompts); held-out pairs stay balanced.
  */
 const hh = needsSharedData('alignment/hh-rlhf/harmless-base-test.jsonl.gz');
 const enabled = process.env.TESSERA_ALIGNMENT_EVAL === '1';
@@ -28,9 +30,13 @@ describe.skipIf(hh.skip || !enabled)(`preference evaluation on HH-RLHF${reason}`
       split.train.flatMap((p) => [p.prompt, p.chosen, p.rejected]),
       { vocabSize: Number(process.env.TESSERA_EVAL_VOCAB ?? 1024), seed: 13 },
     );
+    const stress = process.env.TESSERA_EVAL_UDM_STRESS === '1';
+    const singleTurn = (p: { prompt: string }) => p.prompt.split('\n\nHuman:').length === 2;
+    const trainFeedback = stress ? divergentThumbs(split.train, singleTurn, { majority: 0.8, seed: 13 }) : undefined;
     const started = Date.now();
     const rows = await runPreferenceEvaluation({
       train: split.train,
+      trainFeedback,
       heldOut: split.validation,
       tokenizer,
       model: { contextLength: 64, dModel: 64, nHeads: 4, nLayers: 2, maxCompletionTokens: 32 },
@@ -46,6 +52,7 @@ describe.skipIf(hh.skip || !enabled)(`preference evaluation on HH-RLHF${reason}`
       data: 'hh-rlhf harmless-base test; train 1850 / held-out (validation) 231 pairs; split seed 13',
       tokenizer: { kind: 'subword', vocabSize: tokenizer.vocabSize },
       steps,
+      udmStress: stress ? { rows: trainFeedback!.length, groupA: 'single-turn prompts', majority: 0.8 } : false,
       seconds: (Date.now() - started) / 1000,
       rows,
     };

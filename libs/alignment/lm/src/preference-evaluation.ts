@@ -7,6 +7,7 @@ import {
   parseKtoConfig,
   type PairEvaluation,
   type PreferenceConfig,
+  type BinaryFeedback,
   type PreferencePair,
   type PromptEmbedder,
 } from '@tessera/alignment/preference';
@@ -19,7 +20,10 @@ import type { TransformerLmConfigInput } from './transformer-lm.config';
 export type EvalAlgorithm = 'dpo' | 'kto' | 'bco' | 'bce' | 'bco-udm';
 
 export interface PreferenceEvaluationOptions {
+  /** SFT data (chosen responses) and, unless `trainFeedback` is given, the preference data. */
   train: readonly PreferencePair[];
+  /** Thumbs rows for KTO/BCO/BCE (e.g. the UDM stress set); DPO still uses `train`. */
+  trainFeedback?: readonly BinaryFeedback[];
   heldOut: readonly PreferencePair[];
   tokenizer: LmTokenizer;
   model: Omit<TransformerLmConfigInput, 'vocabSize' | 'seed'>;
@@ -100,7 +104,8 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
         promptEmbedder: algorithm === 'bco-udm' ? meanTokenEmbedder(reference) : undefined,
         onWarning: (w) => log(`seed ${seed} ${algorithm}: ${w}`),
       });
-      const res = await trainer.train(o.train, {
+      const data = algorithm !== 'dpo' && o.trainFeedback ? o.trainFeedback : o.train;
+      const res = await trainer.train(data, {
         onProgress: (p) => p.step % 20 === 0 && log(`seed ${seed} ${algorithm} step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}`),
       });
       trainer.dispose();

@@ -27,3 +27,4 @@ export * from './training/kto.config';
 export * from './training/bco.config';
 export * from './training/preference-trainer';
 export * from './training/evaluate-pairs';
+export * from './data/divergent-thumbs';

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '@tessera/common';
 import { describe, expect, it } from 'vitest';
 import { splitByIndex } from './dataset-split';
+import { divergentThumbs } from './divergent-thumbs';
 import { parseHhRlhf, splitHhTranscript } from './hh-rlhf.loader';
 import { parseOasst2 } from './oasst2.loader';
 import { parseTopicalChat } from './topical-chat.loader';
@@ -103,5 +104,17 @@ describe('parseTopicalChat', () => {
       ['\n\nHuman: hello there\n\nAssistant:', ' ok', false],
     ]);
     expect(skipped.map((s) => s.reason)).toEqual(['rated turn has no message text', 'conversation has no content list']);
+  });
+});
+
+describe('divergentThumbs (UDM stress data)', () => {
+  it('takes about 80% of thumbs-up rows from group A and 80% of thumbs-down rows from group B', () => {
+    const pairs = Array.from({ length: 2000 }, (_, i) => ({ id: `p${i}`, prompt: i % 2 ? 'A' : 'B', chosen: 'c', rejected: 'r', source: 't' }));
+    const rows = divergentThumbs(pairs, (p) => p.prompt === 'A', { majority: 0.8, seed: 1 });
+    const up = rows.filter((r) => r.label);
+    const down = rows.filter((r) => !r.label);
+    expect(up.filter((r) => r.prompt === 'A').length / up.length).toBeCloseTo(0.8, 1);
+    expect(down.filter((r) => r.prompt === 'B').length / down.length).toBeCloseTo(0.8, 1);
+    expect(() => divergentThumbs(pairs, () => true)).toThrow(InvalidInputError);
   });
 });
