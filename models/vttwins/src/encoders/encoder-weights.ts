@@ -1,13 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
 import { DimensionMismatchError, NotFoundError, type Rng } from '@tessera/common';
+import { ParamStore } from '@tessera/tensor';
 
-/** A named, trainable weight store shared by the encoders (checkpoints read and write it by name). */
+/**
+ * An encoder's named weights inside a `ParamStore` of @tessera/tensor (names `<prefix>.<name>`), so
+ * `saveCheckpoint`/`loadCheckpoint` of @tessera/tensor save and restore them. Several encoders may
+ * share one store; a store passed in belongs to the caller, one created here to this object.
+ */
 export class EncoderWeights {
-  private readonly vars = new Map<string, tf.Variable>();
+  readonly store: ParamStore;
+  private readonly owned: boolean;
+  private readonly names: string[] = [];
 
-  constructor(private readonly prefix: string) {}
+  constructor(
+    private readonly prefix: string,
+    store?: ParamStore,
+  ) {
+    this.owned = !store;
+    this.store = store ?? new ParamStore();
+  }
 
-  /** Glorot-uniform matrix (or zeros / a constant for vectors), filled from the seeded generator. */
+  /** Glorot-uniform matrix, zeros, ones or N(0, 0.02²), filled from the seeded generator. */
   add(name: string, shape: number[], rng: Rng, init: 'glorot' | 'zeros' | 'ones' | 'normal02' = 'glorot'): tf.Variable {
     const size = shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(size);
@@ -19,30 +32,29 @@ export class EncoderWeights {
       for (let k = 0; k < size; k++) values[k] = (rng.next() * 2 - 1) * limit;
     }
     if (init === 'normal02') for (let k = 0; k < size; k++) values[k] = rng.normal() * 0.02;
-    // TF.js variable names are process-wide, so the name lives only in this store.
-    const init0 = tf.tensor(values, shape);
-    const v = tf.variable(init0, true);
-    init0.dispose();
-    this.vars.set(name, v);
-    return v;
+    this.names.push(name);
+    return this.store.add(`${this.prefix}.${name}`, tf.tensor(values, shape));
   }
 
   get list(): tf.Variable[] {
-    return [...this.vars.values()];
+    return this.names.map((n) => this.store.get(`${this.prefix}.${n}`));
   }
 
-  /** Copies of every weight as Float32Array, keyed `<prefix>/<name>`. */
+  /** Copies of this encoder's weights as Float32Array, keyed `<prefix>.<name>`. */
   export(): Record<string, { shape: number[]; values: Float32Array }> {
     const out: Record<string, { shape: number[]; values: Float32Array }> = {};
-    for (const [name, v] of this.vars)
-      out[`${this.prefix}/${name}`] = { shape: v.shape.slice(), values: v.dataSync() as Float32Array };
+    for (const n of this.names) {
+      const v = this.store.get(`${this.prefix}.${n}`);
+      out[`${this.prefix}.${n}`] = { shape: v.shape.slice(), values: v.dataSync() as Float32Array };
+    }
     return out;
   }
 
   /** Loads weights written by `export`; every weight must be present with its shape. */
   import(weights: Record<string, { shape: number[]; values: Float32Array }>): void {
-    for (const [name, v] of this.vars) {
-      const key = `${this.prefix}/${name}`;
+    for (const n of this.names) {
+      const key = `${this.prefix}.${n}`;
+      const v = this.store.get(key);
       const w = weights[key];
       if (!w) throw new NotFoundError(`checkpoint has no weight ${key}`);
       if (w.shape.length !== v.shape.length || w.shape.some((s, k) => s !== v.shape[k])) {
@@ -52,9 +64,9 @@ export class EncoderWeights {
     }
   }
 
+  /** Frees the store if this object created it (a shared store is freed by its owner). */
   dispose(): void {
-    for (const v of this.vars.values()) v.dispose();
-    this.vars.clear();
+    if (this.owned) this.store.dispose();
   }
 }
 

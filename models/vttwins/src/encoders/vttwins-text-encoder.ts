@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { DimensionMismatchError, InvalidInputError, Rng } from '@tessera/common';
+import type { ParamStore } from '@tessera/tensor';
 import { EncoderWeights, l2Normalize } from './encoder-weights';
 
 export interface TextEncoderConfig {
@@ -32,10 +33,12 @@ export const DEFAULT_TEXT_ENCODER_CONFIG: Readonly<TextEncoderConfig> = Object.f
  */
 export class VttwinsTextEncoder {
   readonly config: TextEncoderConfig;
-  readonly weights = new EncoderWeights('text');
+  readonly weights: EncoderWeights;
   private readonly w: Record<string, tf.Variable> = {};
 
-  constructor(config: Partial<TextEncoderConfig> = {}) {
+  /** `store`: a shared @tessera/tensor ParamStore for checkpoints; one of its own when omitted. */
+  constructor(config: Partial<TextEncoderConfig> = {}, store?: ParamStore) {
+    this.weights = new EncoderWeights('text', store);
     const c = { ...DEFAULT_TEXT_ENCODER_CONFIG, ...config };
     for (const key of ['vocabSize', 'maxWords', 'wordDim', 'hidden', 'jointDim'] as const) {
       if (!Number.isInteger(c[key]) || c[key] < 1)

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { DimensionMismatchError, InvalidInputError, Rng } from '@tessera/common';
+import type { ParamStore } from '@tessera/tensor';
 import { EncoderWeights, l2Normalize, layerNorm } from './encoder-weights';
 
 export interface VideoEncoderConfig {
@@ -36,10 +37,12 @@ export const DEFAULT_VIDEO_ENCODER_CONFIG: Readonly<VideoEncoderConfig> = Object
  */
 export class VttwinsVideoEncoder {
   readonly config: VideoEncoderConfig;
-  readonly weights = new EncoderWeights('video');
+  readonly weights: EncoderWeights;
   private readonly w: Record<string, tf.Variable> = {};
 
-  constructor(config: Partial<VideoEncoderConfig> = {}) {
+  /** `store`: a shared @tessera/tensor ParamStore for checkpoints; one of its own when omitted. */
+  constructor(config: Partial<VideoEncoderConfig> = {}, store?: ParamStore) {
+    this.weights = new EncoderWeights('video', store);
     const c = { ...DEFAULT_VIDEO_ENCODER_CONFIG, ...config };
     for (const key of ['frames', 'height', 'width', 'channels', 'patch', 'hidden', 'jointDim'] as const) {
       if (!Number.isInteger(c[key]) || c[key] < 1)

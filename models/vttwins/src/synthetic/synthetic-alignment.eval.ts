@@ -215,22 +215,23 @@ export async function runSyntheticAlignmentEval(
         log(`${method} seed ${seed}: loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)}`);
       }
       trainSeconds += (performance.now() - t0) / 1000;
-      // Held out: drawn from a separate stream, every concept exactly once.
-      const held = world.heldOut(new Rng(999_999 + seed));
-      const batch = SyntheticVideoWorld.toBatch(held);
-      const count = held.length * o.clipsPerVideo;
-      const ce = video.encode(batch.frames, count);
-      const te = text.encode(batch.tokens, count);
-      const metrics = evaluateSyntheticEmbeddings(
-        held,
-        ce.dataSync() as Float32Array,
-        te.dataSync() as Float32Array,
-        jointDim,
-      );
-      tf.dispose([ce, te]);
-      queries = held.reduce((a, v) => a + v.target.filter((x) => x >= 0).length, 0);
-      galleryClips = count;
-      perSeed.push(metrics);
+      // Held out: separate streams; each gallery deals out every concept exactly once.
+      const pooled = { ranks: [] as number[], aligned: [] as boolean[] };
+      const testRng = new Rng(999_999 + seed);
+      for (let g = 0; g < (opts.heldOutGalleries ?? 3); g++) {
+        const held = world.heldOut(testRng);
+        const batch = SyntheticVideoWorld.toBatch(held);
+        const count = held.length * o.clipsPerVideo;
+        const ce = video.encode(batch.frames, count);
+        const te = text.encode(batch.tokens, count);
+        const r = syntheticRanks(held, ce.dataSync() as Float32Array, te.dataSync() as Float32Array, jointDim);
+        tf.dispose([ce, te]);
+        pooled.ranks.push(...r.ranks);
+        pooled.aligned.push(...r.aligned);
+        galleryClips = count;
+      }
+      queries = pooled.ranks.length;
+      perSeed.push(summarizeRanks(pooled));
       video.dispose();
       text.dispose();
     }

@@ -31,7 +31,7 @@ export interface SyntheticVideoOptions {
 }
 
 export const DEFAULT_SYNTHETIC_VIDEO_OPTIONS: Readonly<SyntheticVideoOptions> = Object.freeze({
-  concepts: 64,
+  concepts: 48,
   topics: 1,
   fillerWords: 24,
   clipsPerVideo: 8,
@@ -43,7 +43,7 @@ export const DEFAULT_SYNTHETIC_VIDEO_OPTIONS: Readonly<SyntheticVideoOptions> = 
   maxShift: 2,
   pMissing: 0.2,
   pIrrelevant: 0.25,
-  pixelNoise: 0.25,
+  pixelNoise: 0.15,
 });
 
 export interface SyntheticVideo {

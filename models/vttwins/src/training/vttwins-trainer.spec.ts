@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
+import { ParamStore, loadCheckpoint, saveCheckpoint } from '@tessera/tensor';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { VttwinsTextEncoder } from '../encoders/vttwins-text-encoder';
 import { VttwinsVideoEncoder } from '../encoders/vttwins-video-encoder';
@@ -145,7 +149,7 @@ describe('VttwinsTrainer', () => {
     expect(progress.map((p) => p.step)).toEqual(Array.from({ length: 25 }, (_, k) => k + 1));
     expect(progress[24].etaMs).toBe(0);
     expect(checkpoints.map((c) => c.step)).toEqual([10, 20, 25]);
-    expect(Object.keys(checkpoints[0].weights)).toContain('video/patchW');
+    expect(Object.keys(checkpoints[0].weights)).toContain('video.patchW');
     // A checkpoint restores the same embeddings in fresh encoders.
     const fresh = tinySetup(world, 7);
     fresh.video.weights.import(checkpoints[2].weights);
@@ -155,6 +159,62 @@ describe('VttwinsTrainer', () => {
     v1.forEach((x, k) => expect(x).toBeCloseTo(v2[k], 6));
     trainer.dispose();
     [video, text, fresh.video, fresh.text].forEach((e) => e.dispose());
+  });
+
+  it('a shared ParamStore checkpoints both encoders with @tessera/tensor and restores identical embeddings', async () => {
+    const world = new SyntheticVideoWorld(worldOptions, 8);
+    const o = world.options;
+    const make = (store: ParamStore, seed: number) => ({
+      video: new VttwinsVideoEncoder(
+        {
+          frames: o.frames,
+          height: o.height,
+          width: o.width,
+          channels: o.channels,
+          patch: 4,
+          hidden: 8,
+          jointDim: 4,
+          seed,
+        },
+        store,
+      ),
+      text: new VttwinsTextEncoder(
+        { vocabSize: world.vocabSize, maxWords: o.maxWords, wordDim: 8, hidden: 8, jointDim: 4, seed: seed + 1 },
+        store,
+      ),
+    });
+    const storeA = new ParamStore();
+    const a = make(storeA, 1);
+    const trainer = new VttwinsTrainer(
+      VttwinsConfig.create({ clipsPerVideo: 4, batchSize: 3, steps: 2 }),
+      a.video,
+      a.text,
+    );
+    let saved: VttwinsCheckpoint | undefined;
+    const dir = join(mkdtempSync(join(tmpdir(), 'vttwins-')), 'ckpt');
+    const trained = new VttwinsTrainer(trainer.config, a.video, a.text, {
+      onCheckpoint: async (c) => {
+        saved = c;
+        expect(c.stores).toEqual([storeA]);
+        await saveCheckpoint(dir, c.stores[0], { optimizer: c.optimizer, meta: { step: c.step } });
+      },
+    });
+    await trained.train(() => world.batch(new Rng(4), 3));
+    expect(saved?.step).toBe(2);
+    const storeB = new ParamStore();
+    const b = make(storeB, 9);
+    await loadCheckpoint(dir, storeB);
+    const clip = world.video(new Rng(5));
+    const x = a.video.encode(clip.frames, 4).dataSync();
+    const y = b.video.encode(clip.frames, 4).dataSync();
+    x.forEach((v, k) => expect(v).toBeCloseTo(y[k], 6));
+    const tx = a.text.encode(clip.tokens, 4).dataSync();
+    const ty = b.text.encode(clip.tokens, 4).dataSync();
+    tx.forEach((v, k) => expect(v).toBeCloseTo(ty[k], 6));
+    trainer.dispose();
+    trained.dispose();
+    storeA.dispose();
+    storeB.dispose();
   });
 
   it('a training step leaks no tensors, for every loss and with temporal augmentation', () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { DimensionMismatchError, Rng } from '@tessera/common';
+import type { ParamStore } from '@tessera/tensor';
 import type { VttwinsTextEncoder } from '../encoders/vttwins-text-encoder';
 import type { VttwinsVideoEncoder } from '../encoders/vttwins-video-encoder';
 import { milNceLoss } from '../losses/mil-nce.loss';
@@ -30,7 +31,12 @@ export interface VttwinsProgress {
 export interface VttwinsCheckpoint {
   step: number;
   config: ReturnType<VttwinsConfig['toJSON']>;
+  /** Copies of every encoder weight, keyed `video.<name>` / `text.<name>`. */
   weights: Record<string, { shape: number[]; values: Float32Array }>;
+  /** The encoders' ParamStores (one when they share it), for `saveCheckpoint` of @tessera/tensor. */
+  stores: ParamStore[];
+  /** The Adam optimiser, whose slots `saveCheckpoint` can save beside the weights. */
+  optimizer: tf.Optimizer;
 }
 
 export interface VttwinsTrainerHooks {
@@ -113,6 +119,8 @@ export class VttwinsTrainer {
       step: this.stepCount,
       config: this.config.toJSON(),
       weights: { ...this.video.weights.export(), ...this.text.weights.export() },
+      stores: [...new Set([this.video.weights.store, this.text.weights.store])],
+      optimizer: this.optimizer,
     };
   }
 
