@@ -4,6 +4,7 @@ import { ColdStartData, ColdStartDataset, Interaction, ItemContent, IMPLICIT_POS
 import { ColdStartMethodRegistry } from './cold-start-method.registry';
 import { evaluateColdStart, evaluateTask, formatColdStartTable, trainingSetOf } from './evaluate-cold-start';
 import { ridgeRegression } from './ridge-regression';
+import { sparseRidgeRegression } from './sparse-ridge';
 import { TfIdfVectorizer, wordTokens } from './tfidf-vectorizer';
 import type { ColdStartRecommender } from './cold-start-recommender';
 
@@ -35,7 +36,7 @@ describe('baselines on a clustered synthetic dataset', () => {
     const report = await evaluateColdStart({
       dataset: clustered(),
       seeds: [1, 2],
-      methods: ['random', 'bpr-mf', 'content-tfidf', 'cb2cf-ridge'],
+      methods: ['random', 'bpr-mf', 'content-tfidf', 'cb2cf-ridge', 'cb2cf-sparse-ridge'],
       ks: [10],
     });
     const cold = report.table.cold!;
@@ -46,6 +47,7 @@ describe('baselines on a clustered synthetic dataset', () => {
     expect(Math.abs(r('bpr-mf') - r('random'))).toBeLessThan(0.1);
     expect(r('content-tfidf')).toBeGreaterThan(0.8);
     expect(r('cb2cf-ridge')).toBeGreaterThan(0.6);
+    expect(r('cb2cf-sparse-ridge')).toBeGreaterThan(0.6);
     expect(report.table.warm!['bpr-mf']['recall@10'].mean).toBeGreaterThan(report.table.warm!.random['recall@10'].mean * 2);
     expect(cold.random['recall@10'].n).toBe(2);
     expect(formatColdStartTable(report)).toContain('| content-tfidf |');
@@ -87,7 +89,7 @@ describe('evaluateTask', () => {
 describe('registry', () => {
   it('refuses unknown and duplicate names', () => {
     const reg = ColdStartMethodRegistry.withBaselines();
-    expect(reg.names()).toEqual(['random', 'bpr-mf', 'content-tfidf', 'content-bm25', 'cb2cf-ridge']);
+    expect(reg.names()).toEqual(['random', 'bpr-mf', 'content-tfidf', 'content-bm25', 'cb2cf-ridge', 'cb2cf-sparse-ridge']);
     expect(() => reg.create('nope', 1)).toThrow(NotFoundError);
     expect(() => reg.register('random', () => reg.create('random', 1))).toThrow(ConflictError);
     expect(reg.create('bpr-mf', 1).name).toBe('bpr-mf');
@@ -109,6 +111,28 @@ describe('ridge regression', () => {
   it('shrinks toward zero: 1-D closed form sum(xy)/(sum(x²)+λ)', () => {
     const got = ridgeRegression(Float64Array.from([1, 2]), Float64Array.from([2, 4]), 2, 1, 1, 5);
     expect(got[0]).toBeCloseTo(10 / 10, 12);
+  });
+});
+
+describe('sparse ridge (conjugate gradient)', () => {
+  it('matches the dense closed form', () => {
+    const rng = new Rng(4);
+    const n = 40, V = 6, q = 2;
+    const dense = new Float64Array(n * V);
+    const rows = Array.from({ length: n }, (_, r) => {
+      const idx = [r % V, (r * 7 + 3) % V].filter((v, i, a) => a.indexOf(v) === i).sort((a, b) => a - b);
+      const vals = idx.map(() => rng.normal());
+      idx.forEach((j, k) => (dense[r * V + j] = vals[k]));
+      return { indices: Int32Array.from(idx), values: Float32Array.from(vals) };
+    });
+    // Read the float32-rounded values back so both solvers see identical inputs.
+    rows.forEach((row, r) => row.indices.forEach((j, k) => (dense[r * V + j] = row.values[k])));
+    const Y = new Float64Array(n * q).map(() => rng.normal());
+    const { weights, intercept } = sparseRidgeRegression(rows, Y, V, q, 0.5, { tolerance: 1e-12 });
+    const Yc = Y.map((y, i) => y - intercept[i % q]);
+    const expected = ridgeRegression(dense, Yc, n, V, q, 0.5);
+    weights.forEach((w, i) => expect(w).toBeCloseTo(expected[i], 8));
+    expect(intercept[0]).toBeCloseTo(Y.filter((_, i) => i % q === 0).reduce((s, y) => s + y, 0) / n, 12);
   });
 });
 

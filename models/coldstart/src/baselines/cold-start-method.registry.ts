@@ -6,7 +6,7 @@ import { ContentKnnRecommender } from './content-knn.recommender';
 import { Cb2cfRecommender } from './cb2cf.recommender';
 import { DEFAULT_BPR_CONFIG } from './bpr-mf';
 import { DEFAULT_TFIDF_CONFIG } from './tfidf-vectorizer';
-import { DEFAULT_CB2CF_CONFIG } from './cb2cf.recommender';
+import { DEFAULT_CB2CF_CONFIG, SPARSE_CB2CF_CONFIG } from './cb2cf.recommender';
 
 /** Builds a fresh, unfitted method for one seed/run. */
 export type ColdStartMethodFactory = (options: { seed: number }) => ColdStartRecommender;
@@ -38,13 +38,14 @@ export class ColdStartMethodRegistry {
     return [...this.factories.keys()];
   }
 
-  /** random, bpr-mf, content-tfidf, content-bm25, cb2cf-ridge with their default configs. */
+  /** random, bpr-mf, content-tfidf, content-bm25, cb2cf-ridge, cb2cf-sparse-ridge with their default configs. */
   static withBaselines(): ColdStartMethodRegistry {
     return new ColdStartMethodRegistry()
       .register('random', ({ seed }) => new RandomRecommender(seed))
       .register('bpr-mf', () => new BprMfRecommender(DEFAULT_BPR_CONFIG))
       .register('content-tfidf', () => new ContentKnnRecommender(DEFAULT_TFIDF_CONFIG))
       .register('content-bm25', () => new ContentKnnRecommender({ ...DEFAULT_TFIDF_CONFIG, weighting: 'bm25' }))
-      .register('cb2cf-ridge', () => new Cb2cfRecommender(DEFAULT_CB2CF_CONFIG));
+      .register('cb2cf-ridge', () => new Cb2cfRecommender(DEFAULT_CB2CF_CONFIG))
+      .register('cb2cf-sparse-ridge', () => new Cb2cfRecommender(SPARSE_CB2CF_CONFIG));
   }
 }

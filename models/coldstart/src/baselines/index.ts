@@ -5,6 +5,7 @@ export * from './bpr-mf.recommender';
 export * from './tfidf-vectorizer';
 export * from './content-knn.recommender';
 export * from './ridge-regression';
+export * from './sparse-ridge';
 export * from './cb2cf.recommender';
 export * from './cold-start-method.registry';
 export * from './evaluate-cold-start';
