@@ -1,9 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { InvalidInputError, UpstreamUnavailableError } from '@tessera/common';
-import { BullmqJobQueue, BullmqJobWorker, JobHandlerRegistry, type JobContext } from '@tessera/jobs';
+import { BullmqJobQueue, BullmqJobWorker, JobHandlerRegistry, readRunState, type JobContext } from '@tessera/jobs';
 
 // Needs the Debian `redis-server` package (CI: apt-get install -y redis-server).
 const redisBin = spawnSync('which', ['redis-server'], { encoding: 'utf8' }).stdout.trim();
@@ -141,5 +144,75 @@ describe.skipIf(skip)(`BullMQ job queue against a real redis-server${reason}`, (
     await until(long.id, 'cancelled');
     expect(await queue.cancel(long.id)).toBe(false);
     expect(await queue.counts()).toMatchObject({ cancelled: 2, succeeded: 1, failed: 0 });
+  });
+
+  it('resumes a job after kill -9 of a worker process (BullMQ stalled-job recovery), skipping checkpointed items', async () => {
+    const root = resolve(__dirname, '..', '..');
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-bull-crash-'));
+    const logPath = join(dir, 'work.log');
+    const shared = new BullmqJobQueue({ redisUrl: url }); // the default queue the worker app uses
+    const children: ChildProcess[] = [];
+    const start = () => {
+      const child = spawn(
+        process.execPath,
+        [
+          '-r',
+          join(root, 'test/jobs/support/ts-register.cjs'),
+          join(root, 'test/jobs/support/slow-items-worker.ts'),
+          dir,
+          logPath,
+          '5000',
+        ],
+        {
+          cwd: root,
+          stdio: ['ignore', 'ignore', 'inherit'],
+          env: { ...process.env, REDIS_URL: url, TESSERA_TEST_LEASE_MS: '1000' },
+        },
+      );
+      children.push(child);
+      return child;
+    };
+    const checkpoint = async (id: string) =>
+      (readRunState((await shared.queue.getJob(id))?.progress).checkpoint as { done?: string[] } | undefined)?.done ??
+      [];
+    const log = () =>
+      existsSync(logPath)
+        ? readFileSync(logPath, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as { item: string; pid: number; attempt: number; resumed: boolean })
+        : [];
+    try {
+      const items = Array.from({ length: 12 }, (_, i) => `item-${i}`);
+      const { id } = await shared.enqueue('test.slow-items', { items, delayMs: 200 }, { maxAttempts: 1 });
+      const first = start();
+      await vi.waitFor(async () => expect((await checkpoint(id)).length).toBeGreaterThanOrEqual(3), {
+        timeout: 60_000,
+        interval: 25,
+      });
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+      const doneBeforeCrash = await checkpoint(id);
+      expect(doneBeforeCrash.length).toBeLessThan(items.length);
+      expect((await shared.get(id))?.state).toBe('running'); // still locked by the dead worker
+
+      const second = start();
+      await vi.waitFor(async () => expect((await shared.get(id))?.state).toBe('succeeded'), {
+        timeout: 90_000,
+        interval: 100,
+      });
+      second.kill('SIGTERM');
+      await new Promise((r) => second.once('exit', r));
+      const lines = log();
+      expect(new Set(lines.map((l) => l.item))).toEqual(new Set(items));
+      const redone = lines.filter((l) => l.pid === second.pid).map((l) => l.item);
+      for (const item of doneBeforeCrash) expect(redone).not.toContain(item);
+      expect(lines.filter((l) => l.pid === second.pid).every((l) => l.resumed)).toBe(true);
+      expect((await shared.get(id))?.result).toEqual({ done: items.length });
+    } finally {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      await shared.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

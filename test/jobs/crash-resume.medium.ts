@@ -20,6 +20,7 @@ interface LogLine {
 function startWorker(dataDir: string, logPath: string, graceMs: number): ChildProcess {
   const child = spawn(process.execPath, ['-r', register, script, dataDir, logPath, String(graceMs)], {
     cwd: root,
+    env: { ...process.env, REDIS_URL: '' }, // the embedded queue, whatever the caller's environment
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[worker ${child.pid}] ${d.toString()}`));

@@ -34,6 +34,7 @@ describe('two worker processes on one SQLite catalogue', () => {
     for (let w = 0; w < 2; w++) {
       const child = spawn(process.execPath, ['-r', register, script, dir, logPath, '5000'], {
         cwd: root,
+        env: { ...process.env, REDIS_URL: '' }, // the embedded queue, whatever the caller's environment
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.push(child);

@@ -12,6 +12,8 @@ export interface BullmqJobWorkerOptions {
   concurrency?: number;
   /** BullMQ lock duration; a worker silent this long has its job moved back to wait (default 30 s). */
   leaseMs?: number;
+  /** How often BullMQ looks for jobs of dead workers (default leaseMs). */
+  stalledIntervalMs?: number;
   /** How often running jobs are checked for cancellation requests (default 1 s). */
   cancelPollMs?: number;
   /** A job stalled (worker died) more often than this fails (default 5). */
@@ -48,6 +50,7 @@ export class BullmqJobWorker extends JobWorker {
       connection: this.connection,
       concurrency: this.options.concurrency ?? 1,
       lockDuration: this.options.leaseMs ?? 30_000,
+      stalledInterval: this.options.stalledIntervalMs ?? this.options.leaseMs ?? 30_000,
       maxStalledCount: this.options.maxInterruptions ?? 5,
       autorun: false,
     });

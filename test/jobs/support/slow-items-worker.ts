@@ -46,9 +46,11 @@ class SlowItemsProcessor {
 @Module({ providers: [SlowItemsProcessor] })
 class SlowItemsModule {}
 
-bootstrapWorker(loadConfig({ TESSERA_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }), {
+// REDIS_URL in the environment switches the worker to BullMQ, as in production.
+const leaseMs = process.env.TESSERA_TEST_LEASE_MS ? Number(process.env.TESSERA_TEST_LEASE_MS) : undefined;
+bootstrapWorker(loadConfig({ TESSERA_DATA_DIR: dataDir, LOG_LEVEL: 'warn', REDIS_URL: process.env.REDIS_URL }), {
   imports: [SlowItemsModule],
-  worker: { pollIntervalMs: 50, shutdownGraceMs: Number(graceMs ?? 10_000) },
+  worker: { pollIntervalMs: 50, shutdownGraceMs: Number(graceMs ?? 10_000), leaseMs },
 }).then(
   () => process.stdout.write('worker ready\n'),
   (err: unknown) => {
