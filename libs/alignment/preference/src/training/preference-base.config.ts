@@ -16,6 +16,8 @@ export const preferenceBaseShape = {
   /** Save through the trainer's checkpoint callback every this many steps (0 = only at the end). */
   checkpointEvery: z.number().int().min(0).default(0),
   seed: z.number().int().default(0),
+  /** Average completion-token log-probs instead of summing them (TRL sums; a flag for experiments). */
+  averageLogProbs: z.boolean().default(false),
 };
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {

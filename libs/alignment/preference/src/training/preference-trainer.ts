@@ -205,8 +205,12 @@ export class PreferenceTrainer {
     return result;
   }
 
+  private get logProbOptions(): { average: boolean } {
+    return { average: this.config.averageLogProbs };
+  }
+
   private referenceLogProbs(enc: EncodedCompletions): tf.Tensor1D {
-    return tf.tidy(() => sequenceLogProb(this.reference.logits(enc.inputIds), enc.labels));
+    return tf.tidy(() => sequenceLogProb(this.reference.logits(enc.inputIds), enc.labels, this.logProbOptions));
   }
 
   /** Applies gradients only when loss and gradient norm are finite; otherwise throws with the last good checkpoint. */
@@ -244,7 +248,7 @@ export class PreferenceTrainer {
     try {
       const lossFn = pairedLosses[c.loss];
       const { loss, gradNorm } = this.optimise(() => {
-        const lp = sequenceLogProb(this.policy.logits(enc.inputIds), enc.labels);
+        const lp = sequenceLogProb(this.policy.logits(enc.inputIds), enc.labels, this.logProbOptions);
         kept = tf.keep(lp.clone());
         const out = lossFn(
           {
@@ -300,7 +304,7 @@ export class PreferenceTrainer {
       if (c.algorithm === 'kto') {
         // z0 from prompts paired with the previous row's completion, under both models, no gradient.
         const mism = await this.policy.encodeCompletions(mismatchCompletions(rows));
-        const [lp, lr] = [tf.tidy(() => sequenceLogProb(this.policy.logits(mism.inputIds), mism.labels)), this.referenceLogProbs(mism)];
+        const [lp, lr] = [tf.tidy(() => sequenceLogProb(this.policy.logits(mism.inputIds), mism.labels, this.logProbOptions)), this.referenceLogProbs(mism)];
         z0 = ktoReferencePoint(lp, lr);
         tf.dispose([lp, lr, mism.inputIds, mism.labels]);
       }
@@ -309,7 +313,7 @@ export class PreferenceTrainer {
         udm = tf.tensor1d(this.densityRatio.rowWeights(rows.map((r) => this.embeddingCache.get(r.prompt)!), rows.map((r) => r.label)));
       }
       const { loss, gradNorm } = this.optimise(() => {
-        const lp = sequenceLogProb(this.policy.logits(enc.inputIds), enc.labels);
+        const lp = sequenceLogProb(this.policy.logits(enc.inputIds), enc.labels, this.logProbOptions);
         kept = tf.keep(lp.clone());
         const batch = { policy: lp, reference: ref, labels };
         if (c.algorithm === 'kto') {
