@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@tessera/common';
+import { gradientCheck, maxAbsDiff, runOnBackends } from '@tessera/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PLAIN_SOFT_DTW_OPTIONS } from './s2dtw-options';
 import { s2dtwBackwardBatch, s2dtwExpectedAlignment, s2dtwForwardBatch } from './s2dtw.kernel';
@@ -365,6 +366,38 @@ describe('s2dtwSimilarity TF.js op', () => {
     const a = viaDp.grad.dataSync();
     const b = viaOp.grad.dataSync();
     for (let k = 0; k < a.length; k++) expect(Math.abs(a[k] - b[k])).toBeLessThan(1e-4);
+  });
+
+  it('passes @tessera/tensor gradientCheck through L2-normalised embeddings (eps 1e-3, rtol 1e-2)', () => {
+    const rng = new Rng(31);
+    const v = tf.tensor3d([randomMatrix(rng, 3, 4)]);
+    const t = tf.tensor3d([randomMatrix(rng, 3, 4)]);
+    const f = (a: tf.Tensor, b: tf.Tensor): tf.Scalar =>
+      tf.tidy(() => {
+        const an = tf.div(a, tf.norm(a, 2, -1, true));
+        const bn = tf.div(b, tf.norm(b, 2, -1, true));
+        return tf.sum(s2dtwSimilarity(tf.matMul(an, bn, false, true))) as tf.Scalar;
+      });
+    const result = gradientCheck(f, [v, t], { eps: 1e-3, rtol: 1e-2, atol: 1e-2 });
+    expect(result.checked).toBe(24);
+    expect(result.ok).toBe(true);
+    tf.dispose([v, t]);
+  });
+
+  it('gives the same values and gradients on wasm and cpu', async () => {
+    const rng = new Rng(12);
+    const data = Array.from({ length: 4 }, () => randomMatrix(rng, 5, 5, 0.4));
+    const out = await runOnBackends(['cpu', 'wasm'], () => {
+      const z = tf.tensor3d(data);
+      const s = s2dtwSimilarity(z);
+      const g = tf.grad((zz: tf.Tensor) => tf.sum(s2dtwSimilarity(zz)) as tf.Scalar)(z);
+      const res = { s: Array.from(s.dataSync()), g: Array.from(g.dataSync()) };
+      tf.dispose([z, s, g]);
+      return res;
+    });
+    expect(maxAbsDiff(out.cpu.s, out.wasm.s)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(out.cpu.g, out.wasm.g)).toBeLessThan(1e-5);
+    await tf.setBackend('cpu');
   });
 
   it('leaks no tensors over a forward and backward pass', () => {
