@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { divergentThumbs, loadHhRlhf, splitByIndex } from '@tessera/alignment/preference';
 import { SubwordLmTokenizer, runPreferenceEvaluation, type EvalAlgorithm } from '@tessera/alignment/lm';
 import { describeBackend, initTensorBackend } from '@tessera/tensor';
@@ -33,6 +33,7 @@ describe.skipIf(hh.skip || !enabled)(`preference evaluation on HH-RLHF${reason}`
     const stress = process.env.TESSERA_EVAL_UDM_STRESS === '1';
     const singleTurn = (p: { prompt: string }) => p.prompt.split('\n\nHuman:').length === 2;
     const trainFeedback = stress ? divergentThumbs(split.train, singleTurn, { majority: 0.8, seed: 13 }) : undefined;
+    const out = process.env.TESSERA_EVAL_OUT ?? '/tmp/preference-eval.json';
     const started = Date.now();
     const rows = await runPreferenceEvaluation({
       train: split.train,
@@ -45,6 +46,7 @@ describe.skipIf(hh.skip || !enabled)(`preference evaluation on HH-RLHF${reason}`
       algorithms,
       seeds,
       onLog: (l) => console.log(`[eval] ${l}`),
+      onRow: (r) => appendFileSync(`${out}l`, `${JSON.stringify({ stress, ...r })}\n`),
     });
     const summary = {
       backend: describeBackend().backend,
@@ -56,10 +58,9 @@ describe.skipIf(hh.skip || !enabled)(`preference evaluation on HH-RLHF${reason}`
       seconds: (Date.now() - started) / 1000,
       rows,
     };
-    const out = process.env.TESSERA_EVAL_OUT ?? '/tmp/preference-eval.json';
     writeFileSync(out, JSON.stringify(summary, null, 2));
     console.log(`[eval] wrote ${out} (backend ${backend.backend})`);
     expect(rows.length).toBe(seeds.length * (algorithms.length + 1));
     expect(rows.every((r) => r.accuracy >= 0 && r.accuracy <= 1 && Number.isFinite(r.margin))).toBe(true);
-  });
+  }, 4 * 3600_000);
 });

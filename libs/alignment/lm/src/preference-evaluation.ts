@@ -33,6 +33,8 @@ export interface PreferenceEvaluationOptions {
   algorithms: readonly EvalAlgorithm[];
   seeds: readonly number[];
   onLog?: (line: string) => void;
+  /** Called with each result row as soon as it exists (long runs keep partial results). */
+  onRow?: (row: PreferenceEvaluationRow) => void;
 }
 
 export interface PreferenceEvaluationRow extends PairEvaluation {
@@ -83,6 +85,7 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
     const reference = sftModel.frozenCopy();
     const base = await evaluatePreferencePairs(sftModel, reference, o.heldOut, { beta });
     rows.push({ ...base, seed, algorithm: 'sft', steps: sftRes.steps, seconds: (Date.now() - t0) / 1000 });
+    o.onRow?.(rows[rows.length - 1]);
     log(`seed ${seed} sft: policy log-prob accuracy ${base.policyLogProbAccuracy.toFixed(3)}`);
     for (const algorithm of o.algorithms) {
       const policy = sftModel.frozenCopy();
@@ -111,6 +114,7 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
       trainer.dispose();
       const ev = await evaluatePreferencePairs(trainable, reference, o.heldOut, { beta });
       rows.push({ ...ev, seed, algorithm, steps: res.steps, seconds: (Date.now() - t1) / 1000 });
+      o.onRow?.(rows[rows.length - 1]);
       log(`seed ${seed} ${algorithm}: accuracy ${ev.accuracy.toFixed(3)} margin ${ev.margin.toFixed(4)} (${res.steps} steps)`);
       trainable.dispose();
     }
