@@ -90,7 +90,11 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Rec
     // Baseline: ffmpeg decoding every frame of the same file and discarding it.
     const baseline = await time(
       () => {
-        const r = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', path, '-map', `0:${v.index}`, '-f', 'null', '-'], { stdio: 'ignore' });
+        const r = spawnSync(
+          'ffmpeg',
+          ['-v', 'error', '-nostdin', '-i', path, '-map', `0:${v.index}`, '-f', 'null', '-'],
+          { stdio: 'ignore' },
+        );
         if (r.status !== 0) throw new Error(`ffmpeg -f null failed on ${path}`);
       },
       warmup,
@@ -99,7 +103,14 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Rec
     let frames = 0;
     const sample = await time(
       async () => {
-        frames = (await media.sampleFrames(path, { fps, width: size, height: size, maxFrames: Math.ceil(probe.durationS * fps) + 2 })).frames.length;
+        frames = (
+          await media.sampleFrames(path, {
+            fps,
+            width: size,
+            height: size,
+            maxFrames: Math.ceil(probe.durationS * fps) + 2,
+          })
+        ).frames.length;
       },
       warmup,
       repeats,
@@ -107,7 +118,15 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Rec
     const plan = (await media.segment(path, { mode: 'fixed', lengthS: clipLengthS })).clips;
     const clips = await time(
       async () => {
-        for (const c of plan) await media.sampleFrames(path, { fps, width: size, height: size, startS: c.startS, endS: c.endS, maxFrames: Math.ceil((c.endS - c.startS) * fps) + 2 });
+        for (const c of plan)
+          await media.sampleFrames(path, {
+            fps,
+            width: size,
+            height: size,
+            startS: c.startS,
+            endS: c.endS,
+            maxFrames: Math.ceil((c.endS - c.startS) * fps) + 2,
+          });
       },
       warmup,
       repeats,
@@ -131,9 +150,18 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Rec
       size: `${v.width}x${v.height}`,
       durationS: round(probe.durationS),
       ffmpegDecodeNull: { ...baseline, realtimeX: round(probe.durationS / (baseline.medianMs / 1000)) },
-      sampleFrames: { ...sample, frames, framesPerSec: round(frames / (sample.medianMs / 1000)), realtimeX: round(probe.durationS / (sample.medianMs / 1000)) },
+      sampleFrames: {
+        ...sample,
+        frames,
+        framesPerSec: round(frames / (sample.medianMs / 1000)),
+        realtimeX: round(probe.durationS / (sample.medianMs / 1000)),
+      },
       perClipSampling: { ...clips, clips: plan.length, clipsPerSec: round(plan.length / (clips.medianMs / 1000)) },
-      sampleClipsOnePass: { ...onePass, clips: plan.length, clipsPerSec: round(plan.length / (onePass.medianMs / 1000)) },
+      sampleClipsOnePass: {
+        ...onePass,
+        clips: plan.length,
+        clipsPerSec: round(plan.length / (onePass.medianMs / 1000)),
+      },
       ratioSampleToDecode: round(sample.medianMs / baseline.medianMs, 3),
       ratioClipsToDecode: round(clips.medianMs / baseline.medianMs, 3),
       ratioOnePassToDecode: round(onePass.medianMs / baseline.medianMs, 3),
@@ -144,7 +172,13 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Rec
   const nImages = opts.images ?? 32;
   const src = await media.sampleFrames(videos[0], { fps: 1, maxFrames: nImages });
   const jpegs = await Promise.all(
-    src.frames.map((f) => sharp(Buffer.from(f.buffer, f.byteOffset, f.byteLength), { raw: { width: src.width, height: src.height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()),
+    src.frames.map((f) =>
+      sharp(Buffer.from(f.buffer, f.byteOffset, f.byteLength), {
+        raw: { width: src.width, height: src.height, channels: 3 },
+      })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    ),
   );
   const bareDecode = await time(
     async () => {
@@ -155,7 +189,14 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Rec
   );
   const pipeline = await time(
     async () => {
-      for (const j of jpegs) await images.toRgb(j, { width: size, height: size, dtype: 'float32', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+      for (const j of jpegs)
+        await images.toRgb(j, {
+          width: size,
+          height: size,
+          dtype: 'float32',
+          mean: [0.485, 0.456, 0.406],
+          std: [0.229, 0.224, 0.225],
+        });
     },
     warmup,
     repeats,

@@ -14,7 +14,9 @@ describe('clip/caption sequences from real media', () => {
 
   it('Popeye: clips cut at subtitle cues, each clip captioned by its own cues', async () => {
     const path = resolve(FIX, 'popeye/popeye-p2.mkv');
-    const { cues } = parseSubtitles(readFileSync(resolve(FIX, 'popeye/popeye-p2.eng.srt'), 'utf8'), { source: 'popeye-p2.eng.srt' });
+    const { cues } = parseSubtitles(readFileSync(resolve(FIX, 'popeye/popeye-p2.eng.srt'), 'utf8'), {
+      source: 'popeye-p2.eng.srt',
+    });
     const plan = await media.segment(path, { mode: 'cues', cues, maxLengthS: 8 });
     const videoEnd = (await media.probe(path)).videoStreams[0].durationS!;
     // The last cue (to 60.7 s) runs past the picture (60.06 s): clipped, and said so.

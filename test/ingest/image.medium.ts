@@ -23,7 +23,12 @@ function pngBomb(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // truecolour
-  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    sig,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** 4x2 image: left half red, right half blue. */
@@ -55,14 +60,24 @@ describe('SharpImageRepository', () => {
     expect(u8.data).toBeInstanceOf(Uint8Array);
     expect(Array.from(u8.data.subarray(0, 3))).toEqual([255, 0, 0]);
     expect(Array.from(u8.data.subarray(9, 12))).toEqual([0, 0, 255]);
-    const f = await images.toRgb(png, { width: 4, height: 2, fit: 'fill', dtype: 'float32', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+    const f = await images.toRgb(png, {
+      width: 4,
+      height: 2,
+      fit: 'fill',
+      dtype: 'float32',
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+    });
     expect(f.data).toBeInstanceOf(Float32Array);
     expect(Array.from(f.data.subarray(0, 3))).toEqual([1, -1, -1]);
   });
 
   it('auto-orients from EXIF before resizing', async () => {
     // Stored 4x2 with orientation 6 (rotate 90 clockwise) displays as 2x4, red on top.
-    const rotated = await sharp(await halves('png')).withMetadata({ orientation: 6 }).jpeg({ quality: 100 }).toBuffer();
+    const rotated = await sharp(await halves('png'))
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 100 })
+      .toBuffer();
     const d = await images.describe(rotated);
     expect(d).toMatchObject({ width: 2, height: 4, orientation: 6 });
     const px = await images.toRgb(rotated, { width: 2, height: 4, fit: 'fill' });
@@ -72,7 +87,9 @@ describe('SharpImageRepository', () => {
   });
 
   it('crops to a square model input (cover) and letterboxes (contain)', async () => {
-    const big = await sharp({ create: { width: 300, height: 100, channels: 3, background: { r: 0, g: 200, b: 0 } } }).png().toBuffer();
+    const big = await sharp({ create: { width: 300, height: 100, channels: 3, background: { r: 0, g: 200, b: 0 } } })
+      .png()
+      .toBuffer();
     const cover = await images.toRgb(big, { width: 64, height: 64 });
     expect(cover.data.length).toBe(64 * 64 * 3);
     expect(Array.from(cover.data.subarray(0, 3))).toEqual([0, 200, 0]);
@@ -82,13 +99,17 @@ describe('SharpImageRepository', () => {
 
   it('converts 16-bit, greyscale and CMYK inputs to 8-bit sRGB RGB', async () => {
     const grey16 = await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 128, g: 128, b: 128 } } })
-      .toColourspace('grey16').png().toBuffer();
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
     const g = await images.toRgb(grey16, { width: 4, height: 4 });
     expect(g.data.length).toBe(4 * 4 * 3);
     expect(Math.abs(g.data[0] - 128)).toBeLessThanOrEqual(2);
     expect(g.data[0]).toBe(g.data[1]);
     const cmyk = await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 200, g: 30, b: 30 } } })
-      .toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer();
+      .toColourspace('cmyk')
+      .jpeg({ quality: 100 })
+      .toBuffer();
     expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
     const c = await images.toRgb(cmyk, { width: 4, height: 4 });
     expect(c.data.length).toBe(4 * 4 * 3);
@@ -97,9 +118,15 @@ describe('SharpImageRepository', () => {
   });
 
   it('takes the first frame of an animated image', async () => {
-    const red = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ff0000' } }).png().toBuffer();
-    const blue = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0000ff' } }).png().toBuffer();
-    const gif = await sharp([red, blue], { join: { animated: true } }).gif().toBuffer();
+    const red = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ff0000' } })
+      .png()
+      .toBuffer();
+    const blue = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0000ff' } })
+      .png()
+      .toBuffer();
+    const gif = await sharp([red, blue], { join: { animated: true } })
+      .gif()
+      .toBuffer();
     const d = await images.describe(gif);
     expect(d).toMatchObject({ format: 'gif', width: 8, height: 8, pages: 2 });
     const px = await images.toRgb(gif, { width: 8, height: 8 });
@@ -108,7 +135,11 @@ describe('SharpImageRepository', () => {
   });
 
   it('makes JPEG and WebP thumbnails that are never enlarged', async () => {
-    const src = await sharp({ create: { width: 400, height: 200, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } }).png().toBuffer();
+    const src = await sharp({
+      create: { width: 400, height: 200, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } },
+    })
+      .png()
+      .toBuffer();
     const jpg = await images.thumbnail(src, { width: 100 });
     expect(await images.describe(jpg)).toMatchObject({ format: 'jpeg', width: 100, height: 50 });
     const webp = await images.thumbnail(src, { width: 1000, format: 'webp' });
@@ -119,11 +150,15 @@ describe('SharpImageRepository', () => {
     it('refuses an image bomb from its header with PayloadTooLargeError', async () => {
       const bomb = pngBomb(100_000, 100_000);
       await expect(images.describe(bomb)).rejects.toThrow(PayloadTooLargeError);
-      await expect(images.toRgb(bomb, { width: 64, height: 64 })).rejects.toThrow(/100000x100000 .* over the 10000000 pixel limit/);
+      await expect(images.toRgb(bomb, { width: 64, height: 64 })).rejects.toThrow(
+        /100000x100000 .* over the 10000000 pixel limit/,
+      );
     });
 
     it('refuses a truncated JPEG with InvalidInputError', async () => {
-      const jpg = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+      const jpg = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#336699' } })
+        .jpeg()
+        .toBuffer();
       const cut = jpg.subarray(0, Math.floor(jpg.length / 2));
       await expect(images.toRgb(cut, { width: 32, height: 32 })).rejects.toThrow(InvalidInputError);
     });
@@ -141,7 +176,9 @@ describe('SharpImageRepository', () => {
 
     it('goes on past a bad item in a batch', async () => {
       const good = await halves('png');
-      const results = await Promise.allSettled([good, pngBomb(50_000, 50_000), good].map((b) => images.toRgb(b, { width: 2, height: 2 })));
+      const results = await Promise.allSettled(
+        [good, pngBomb(50_000, 50_000), good].map((b) => images.toRgb(b, { width: 2, height: 2 })),
+      );
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     });
   });

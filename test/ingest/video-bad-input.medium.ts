@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InvalidInputError, NotFoundError, PayloadTooLargeError, UnsupportedMediaError, UpstreamUnavailableError } from '@tessera/common';
+import {
+  InvalidInputError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaError,
+  UpstreamUnavailableError,
+} from '@tessera/common';
 import { FfmpegMediaRepository } from '@tessera/ingest/video';
 
 const ffmpeg = (...args: string[]) => execFileSync('ffmpeg', ['-v', 'error', '-y', ...args]);

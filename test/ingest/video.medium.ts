@@ -76,13 +76,31 @@ describe('FfmpegMediaRepository on the staged clips', () => {
 
   it('segments into fixed windows, merging a short tail', async () => {
     const plan = await media.segment(webm, { mode: 'fixed', lengthS: 10, minLastS: 5 });
-    expect(plan.clips.map((c) => [c.startS, c.endS])).toEqual([[0, 10], [10, 20], [20, 30], [30, 44.652]]);
+    expect(plan.clips.map((c) => [c.startS, c.endS])).toEqual([
+      [0, 10],
+      [10, 20],
+      [20, 30],
+      [30, 44.652],
+    ]);
   });
 
   it('applies a display-matrix rotation: a 160x120 clip tagged 90 degrees comes out 120x160', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-rot-'));
     const plain = join(dir, 'plain.mp4');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '1', '-c:v', 'mpeg4', plain]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=10',
+      '-t',
+      '1',
+      '-c:v',
+      'mpeg4',
+      plain,
+    ]);
     // ffmpeg 5.1 cannot write rotation metadata, so set the tkhd matrix to a 90 degree turn by hand.
     const mp4 = readFileSync(plain);
     const matrix = mp4.indexOf('tkhd') - 4 + 48;
@@ -90,7 +108,13 @@ describe('FfmpegMediaRepository on the staged clips', () => {
     const rotated = join(dir, 'rotated.mp4');
     writeFileSync(rotated, mp4);
     const p = await media.probe(rotated);
-    expect(p.videoStreams[0]).toMatchObject({ width: 160, height: 120, rotation: 90, displayWidth: 120, displayHeight: 160 });
+    expect(p.videoStreams[0]).toMatchObject({
+      width: 160,
+      height: 120,
+      rotation: 90,
+      displayWidth: 120,
+      displayHeight: 160,
+    });
     const s = await media.sampleFrames(rotated, { fps: 5, maxFrames: 2 });
     expect([s.width, s.height, s.frames[0].length]).toEqual([120, 160, 120 * 160 * 3]);
   });
@@ -99,12 +123,22 @@ describe('FfmpegMediaRepository on the staged clips', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-cuts-'));
     const cuts = join(dir, 'cuts.mp4');
     execFileSync('ffmpeg', [
-      '-v', 'error', '-y', '-filter_complex',
+      '-v',
+      'error',
+      '-y',
+      '-filter_complex',
       'color=red:s=160x120:d=1:r=10[a];color=blue:s=160x120:d=1:r=10[b];color=green:s=160x120:d=1:r=10[c];[a][b][c]concat=n=3:v=1:a=0',
-      '-c:v', 'mpeg4', '-q:v', '2', cuts,
+      '-c:v',
+      'mpeg4',
+      '-q:v',
+      '2',
+      cuts,
     ]);
     const k = await media.keyframes(cuts, { count: 2, width: 80 });
-    expect(k.map((f) => [f.timeS, f.source])).toEqual([[1, 'scene'], [2, 'scene']]);
+    expect(k.map((f) => [f.timeS, f.source])).toEqual([
+      [1, 'scene'],
+      [2, 'scene'],
+    ]);
     const k4 = await media.keyframes(cuts, { count: 4, width: 80 });
     expect(k4.map((f) => f.source)).toEqual(['even', 'scene', 'scene', 'even']);
     // The JPEG grabbed at the first cut is blue, at the second green, both 80 wide.
@@ -117,14 +151,23 @@ describe('FfmpegMediaRepository on the staged clips', () => {
   });
 
   it('samples many clips in one decode pass, grouping frames by clip', async () => {
-    const r = await media.sampleClips(webm, [
-      { startS: 0, endS: 3 },
-      { startS: 3, endS: 5 },
-      { startS: 10, endS: 10.4 },
-    ], { fps: 1, width: 32, height: 32 });
+    const r = await media.sampleClips(
+      webm,
+      [
+        { startS: 0, endS: 3 },
+        { startS: 3, endS: 5 },
+        { startS: 10, endS: 10.4 },
+      ],
+      { fps: 1, width: 32, height: 32 },
+    );
     expect(r.clips.map((c) => c.timestampsS)).toEqual([[0, 1, 2], [3, 4], [10]]);
     expect(r.clips[0].frames[0].length).toBe(32 * 32 * 3);
-    const thin = await media.sampleClips(webm, [{ startS: 0, endS: 10 }], { fps: 1, width: 16, height: 16, maxFramesPerClip: 2 });
+    const thin = await media.sampleClips(webm, [{ startS: 0, endS: 10 }], {
+      fps: 1,
+      width: 16,
+      height: 16,
+      maxFramesPerClip: 2,
+    });
     expect(thin.clips[0].timestampsS).toEqual([2, 7]);
   });
 });

@@ -65,7 +65,9 @@ export class SharpImageRepository {
         .toBuffer({ resolveWithObject: true }),
     );
     if (info.channels !== 3 || info.width !== o.width || info.height !== o.height) {
-      throw new InvalidInputError(`${label(input)}: decoded to ${info.width}x${info.height}x${info.channels}, expected ${o.width}x${o.height}x3`);
+      throw new InvalidInputError(
+        `${label(input)}: decoded to ${info.width}x${info.height}x${info.channels}, expected ${o.width}x${o.height}x3`,
+      );
     }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
     if ((o.dtype ?? 'uint8') === 'uint8') return { data: bytes, width: info.width, height: info.height, channels: 3 };
@@ -88,7 +90,9 @@ export class SharpImageRepository {
       const img = this.open(input)
         .resize(o.width, o.height, { fit: o.height ? 'cover' : 'inside', withoutEnlargement: true })
         .toColourspace('srgb');
-      return (o.format ?? 'jpeg') === 'webp' ? img.webp({ quality }).toBuffer() : img.flatten({ background: '#ffffff' }).jpeg({ quality, mozjpeg: true }).toBuffer();
+      return (o.format ?? 'jpeg') === 'webp'
+        ? img.webp({ quality }).toBuffer()
+        : img.flatten({ background: '#ffffff' }).jpeg({ quality, mozjpeg: true }).toBuffer();
     });
   }
 
@@ -101,7 +105,10 @@ export class SharpImageRepository {
       page: 0,
       sequentialRead: true,
     };
-    return sharp(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength), options);
+    return sharp(
+      typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength),
+      options,
+    );
   }
 
   private checkPixels(input: ImageInput, width: number, height: number): void {
@@ -125,12 +132,18 @@ export class SharpImageRepository {
       const msg = e instanceof Error ? e.message : String(e);
       const src = label(input);
       const details = { source: src, cause: msg };
-      if (/exceeds pixel limit/i.test(msg)) throw new PayloadTooLargeError(`${src}: image is over the ${this.maxPixels} pixel limit`, details, { cause: e });
-      if (/Input file is missing|no such file/i.test(msg)) throw new NotFoundError(`image file not found: ${src}`, details, { cause: e });
+      if (/exceeds pixel limit/i.test(msg))
+        throw new PayloadTooLargeError(`${src}: image is over the ${this.maxPixels} pixel limit`, details, {
+          cause: e,
+        });
+      if (/Input file is missing|no such file/i.test(msg))
+        throw new NotFoundError(`image file not found: ${src}`, details, { cause: e });
       if (/unsupported image format|Input buffer is empty|Input file has corrupt header: .*not a known/i.test(msg)) {
         throw new UnsupportedMediaError(`${src}: not a supported image format`, details, { cause: e });
       }
-      throw new InvalidInputError(`${src}: image is damaged or truncated (${msg.split('\n')[0]})`, details, { cause: e });
+      throw new InvalidInputError(`${src}: image is damaged or truncated (${msg.split('\n')[0]})`, details, {
+        cause: e,
+      });
     }
   }
 }
@@ -141,6 +154,7 @@ function label(input: ImageInput): string {
 
 function checkSize(width: number, height: number): void {
   for (const v of [width, height]) {
-    if (!Number.isInteger(v) || v < 1 || v > 8192) throw new InvalidInputError(`output size must be integers in 1..8192, got ${width}x${height}`);
+    if (!Number.isInteger(v) || v < 1 || v > 8192)
+      throw new InvalidInputError(`output size must be integers in 1..8192, got ${width}x${height}`);
   }
 }

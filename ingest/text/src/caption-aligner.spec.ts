@@ -41,12 +41,16 @@ describe('alignCaptionsToClips', () => {
   });
 
   it('clips or drops cues outside the media and says why', () => {
-    const { pairs, notes } = alignCaptionsToClips(clips, [
-      { startS: 14, endS: 20, text: 'runs past the end' },
-      { startS: 30, endS: 31, text: 'after the end' },
-      { startS: 2, endS: 1, text: 'backwards' },
-      { startS: 1, endS: 2, text: '   ' },
-    ], { durationS: 15 });
+    const { pairs, notes } = alignCaptionsToClips(
+      clips,
+      [
+        { startS: 14, endS: 20, text: 'runs past the end' },
+        { startS: 30, endS: 31, text: 'after the end' },
+        { startS: 2, endS: 1, text: 'backwards' },
+        { startS: 1, endS: 2, text: '   ' },
+      ],
+      { durationS: 15 },
+    );
     expect(pairs[2].caption).toBe('runs past the end');
     expect(notes).toEqual([
       { cueIndex: 0, action: 'clipped', reason: 'cue 14-20 s clipped to 14-15 s' },

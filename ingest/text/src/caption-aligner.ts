@@ -47,18 +47,27 @@ export function alignCaptionsToClips<C extends ClipSpan>(
   const minClip = options.minClipFraction ?? 0.5;
   const duration = options.durationS ?? Number.POSITIVE_INFINITY;
   clips.forEach((c, i) => {
-    if (!(c.endS > c.startS) || c.startS < 0) throw new InvalidInputError(`clip ${c.index ?? i} has an empty or negative span ${c.startS}-${c.endS}`);
+    if (!(c.endS > c.startS) || c.startS < 0)
+      throw new InvalidInputError(`clip ${c.index ?? i} has an empty or negative span ${c.startS}-${c.endS}`);
   });
   const notes: CaptionAlignment<C>['notes'] = [];
   const assigned: number[][] = clips.map(() => []);
 
   cues.forEach((cue, ci) => {
     if (!(cue.endS >= cue.startS)) {
-      notes.push({ cueIndex: ci, action: 'dropped', reason: `cue ends (${cue.endS} s) before it starts (${cue.startS} s)` });
+      notes.push({
+        cueIndex: ci,
+        action: 'dropped',
+        reason: `cue ends (${cue.endS} s) before it starts (${cue.startS} s)`,
+      });
       return;
     }
     if (cue.startS >= duration) {
-      notes.push({ cueIndex: ci, action: 'dropped', reason: `cue starts at ${cue.startS} s, after the media ends (${duration} s)` });
+      notes.push({
+        cueIndex: ci,
+        action: 'dropped',
+        reason: `cue starts at ${cue.startS} s, after the media ends (${duration} s)`,
+      });
       return;
     }
     if (cue.text.trim() === '') {
@@ -76,7 +85,12 @@ export function alignCaptionsToClips<C extends ClipSpan>(
     let placed = false;
     clips.forEach((clip, k) => {
       // A zero-length cue (a word marker) counts as fully inside the clip holding its instant.
-      const overlap = len === 0 ? (s >= clip.startS && s < clip.endS ? 1 : 0) : Math.max(0, Math.min(e, clip.endS) - Math.max(s, clip.startS));
+      const overlap =
+        len === 0
+          ? s >= clip.startS && s < clip.endS
+            ? 1
+            : 0
+          : Math.max(0, Math.min(e, clip.endS) - Math.max(s, clip.startS));
       if (overlap <= 0) return;
       const cueShare = len === 0 ? 1 : overlap / len;
       const clipShare = overlap / (clip.endS - clip.startS);
@@ -87,7 +101,8 @@ export function alignCaptionsToClips<C extends ClipSpan>(
       if (overlap > bestOverlap) [best, bestOverlap] = [k, overlap];
     });
     if (!placed && best >= 0) assigned[best].push(ci);
-    if (!placed && best < 0) notes.push({ cueIndex: ci, action: 'dropped', reason: `cue ${s}-${e} s overlaps no clip` });
+    if (!placed && best < 0)
+      notes.push({ cueIndex: ci, action: 'dropped', reason: `cue ${s}-${e} s overlaps no clip` });
   });
 
   const pairs = clips.map((clip, k) => {

@@ -11,7 +11,11 @@ describe('parseSubtitles', () => {
     const { format, cues } = parseSubtitles(readFileSync(resolve(FIX, 'popeye/popeye-p2.eng.srt'), 'utf8'));
     expect(format).toBe('srt');
     expect(cues[0]).toMatchObject({ id: '1', startS: 0, endS: 2, text: '[laughing]' });
-    expect(cues[1]).toMatchObject({ startS: 4.124, endS: 8.824, text: "Who's the most phenominal Extra ordinary fellow?" });
+    expect(cues[1]).toMatchObject({
+      startS: 4.124,
+      endS: 8.824,
+      text: "Who's the most phenominal Extra ordinary fellow?",
+    });
     expect(cues[1].rawText).toContain('<i>');
   });
 
@@ -29,9 +33,18 @@ describe('parseSubtitles', () => {
 
   it('reads WebVTT with a header, a note, cue settings and voice tags', () => {
     const vtt = [
-      'WEBVTT - demo', '', 'NOTE written by hand', '', 'intro',
-      '00:01.000 --> 00:02.500 align:start', '<v Roger>Hello &amp; welcome</v>', '',
-      '00:00:03.000 --> 00:00:04.000', 'line one', 'line two', '',
+      'WEBVTT - demo',
+      '',
+      'NOTE written by hand',
+      '',
+      'intro',
+      '00:01.000 --> 00:02.500 align:start',
+      '<v Roger>Hello &amp; welcome</v>',
+      '',
+      '00:00:03.000 --> 00:00:04.000',
+      'line one',
+      'line two',
+      '',
     ].join('\r\n');
     const { format, cues } = parseSubtitles(vtt);
     expect(format).toBe('vtt');
@@ -43,8 +56,16 @@ describe('parseSubtitles', () => {
 
   it.each([
     ['arrow broken', '1\n00:00:01,000 -> 00:00:02,000\nhello\n', /cue 1 .*timing/],
-    ['seconds over 59', '1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:75,000 --> 00:00:76,000\nbad\n', /cue 2 .*impossible time/],
-    ['garbage time', '1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:0a:01,000 --> 00:00:02,000\nbad\n', /cue 2 \(id "2"\) has a broken timing line/],
+    [
+      'seconds over 59',
+      '1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:75,000 --> 00:00:76,000\nbad\n',
+      /cue 2 .*impossible time/,
+    ],
+    [
+      'garbage time',
+      '1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:0a:01,000 --> 00:00:02,000\nbad\n',
+      /cue 2 \(id "2"\) has a broken timing line/,
+    ],
     ['end before start', '7\n00:00:05,000 --> 00:00:02,000\nbackwards\n', /cue 1 \(id "7"\) ends .* before it starts/],
   ])('rejects %s with InvalidInputError naming the cue', (_name, srt, message) => {
     expect(() => parseSubtitles(srt, { source: 'bad.srt' })).toThrow(InvalidInputError);

@@ -38,22 +38,30 @@ export function parseSubtitles(content: string, options: ParseSubtitlesOptions =
   const source = options.source ?? 'subtitles';
   const text = content.replace(/^\ufeff/, '').replace(/\r\n?/g, '\n');
   const format: SubtitleFormat = options.format ?? (/^WEBVTT(?:[ \t].*)?(?:\n|$)/.test(text) ? 'vtt' : 'srt');
-  const blocks = text.split(/\n[ \t]*\n/).map((b) => b.split('\n').filter((l, i, a) => !(l.trim() === '' && (i === 0 || i === a.length - 1))));
+  const blocks = text
+    .split(/\n[ \t]*\n/)
+    .map((b) => b.split('\n').filter((l, i, a) => !(l.trim() === '' && (i === 0 || i === a.length - 1))));
   const notes: string[] = [];
   const drafts: { id?: string; startMs: number; endMs: number; lines: string[]; block: number }[] = [];
 
   blocks.forEach((lines, b) => {
     if (lines.length === 0 || lines.every((l) => l.trim() === '')) return;
-    if (format === 'vtt' && (b === 0 && /^WEBVTT/.test(lines[0]) || /^(NOTE|STYLE|REGION)\b/.test(lines[0]))) return;
+    if (format === 'vtt' && ((b === 0 && /^WEBVTT/.test(lines[0])) || /^(NOTE|STYLE|REGION)\b/.test(lines[0]))) return;
     const t = lines.findIndex((l) => l.includes('-->'));
     const cueName = `cue ${drafts.length + 1}${lines[0] && t !== 0 ? ` (id "${lines[0].trim()}")` : ''}`;
     if (t < 0) {
       const timingAttempt = lines.some((l) => /\d+:\d+/.test(l) && /[-=>→]/.test(l));
       const idThenMore = /^\d+$/.test(lines[0].trim()) && lines.length > 1;
       if (timingAttempt || idThenMore || drafts.length === 0) {
-        throw new InvalidInputError(`${source}: ${cueName} near block ${b + 1} has no valid "start --> end" timing line`, {
-          source, cue: drafts.length + 1, block: b + 1, lines: lines.slice(0, 3),
-        });
+        throw new InvalidInputError(
+          `${source}: ${cueName} near block ${b + 1} has no valid "start --> end" timing line`,
+          {
+            source,
+            cue: drafts.length + 1,
+            block: b + 1,
+            lines: lines.slice(0, 3),
+          },
+        );
       }
       // Text after a blank line inside a cue: keep it with the cue it follows.
       drafts[drafts.length - 1].lines.push(...lines);
@@ -63,13 +71,18 @@ export function parseSubtitles(content: string, options: ParseSubtitlesOptions =
     const m = TIMING.exec(lines[t]);
     if (!m || t > 1) {
       throw new InvalidInputError(`${source}: ${cueName} has a broken timing line "${lines[t].trim()}"`, {
-        source, cue: drafts.length + 1, line: lines[t],
+        source,
+        cue: drafts.length + 1,
+        line: lines[t],
       });
     }
     const startMs = toMs(m.slice(1, 5), source, cueName);
     const endMs = toMs(m.slice(5, 9), source, cueName);
     if (endMs < startMs) {
-      throw new InvalidInputError(`${source}: ${cueName} ends (${lines[t].trim()}) before it starts`, { source, cue: drafts.length + 1 });
+      throw new InvalidInputError(`${source}: ${cueName} ends (${lines[t].trim()}) before it starts`, {
+        source,
+        cue: drafts.length + 1,
+      });
     }
     const body = lines.slice(t + 1);
     drafts.push({ id: t === 1 ? lines[0].trim() : undefined, startMs, endMs, lines: body, block: b });
@@ -81,12 +94,19 @@ export function parseSubtitles(content: string, options: ParseSubtitlesOptions =
     return !empty;
   });
   const canonical = kept
-    .map((d, i) => `${i + 1}\n${fmt(d.startMs, format)} --> ${fmt(d.endMs, format)}\n${d.lines.map(escapeArrow).join('\n')}`)
+    .map(
+      (d, i) =>
+        `${i + 1}\n${fmt(d.startMs, format)} --> ${fmt(d.endMs, format)}\n${d.lines.map(escapeArrow).join('\n')}`,
+    )
     .join('\n\n');
   // The package's typings import './types' without an extension, which nodenext cannot follow.
-  const parsed = (parseSrtVtt(format === 'vtt' ? `WEBVTT\n\n${canonical}\n` : `${canonical}\n`) as { entries: ParserEntry[] }).entries;
+  const parsed = (
+    parseSrtVtt(format === 'vtt' ? `WEBVTT\n\n${canonical}\n` : `${canonical}\n`) as { entries: ParserEntry[] }
+  ).entries;
   if (parsed.length !== kept.length) {
-    throw new InvalidInputError(`${source}: subtitle parser read ${parsed.length} cues, expected ${kept.length}`, { source });
+    throw new InvalidInputError(`${source}: subtitle parser read ${parsed.length} cues, expected ${kept.length}`, {
+      source,
+    });
   }
   const cues: TextCue[] = parsed.map((e, i) => ({
     index: i,

@@ -1,6 +1,22 @@
 const NAMED_ENTITIES: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', hellip: '…', mdash: '—', ndash: '–',
-  lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', copy: '©', reg: '®', trade: '™', laquo: '«', raquo: '»',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: '\u00a0',
+  hellip: '…',
+  mdash: '—',
+  ndash: '–',
+  lsquo: '‘',
+  rsquo: '’',
+  ldquo: '“',
+  rdquo: '”',
+  copy: '©',
+  reg: '®',
+  trade: '™',
+  laquo: '«',
+  raquo: '»',
 };
 
 export interface NormalizeTextOptions {
@@ -35,7 +51,11 @@ export function normalizeText(input: string, options: NormalizeTextOptions = {})
   s = decodeHtmlEntities(s).normalize('NFKC');
   // Zero-width and bidi controls, then every other control character except line breaks and tabs.
   s = s.replace(/[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g, '');
-  s = s.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, ' ');
+  // \p{Cc} is every C0/C1 control; tabs and line breaks are whitespace and handled below.
+  s = s
+    .replace(/\r\n?/g, '\n')
+    .replace(/[^\S\n]/g, ' ')
+    .replace(/\p{Cc}/gu, (c) => (c === '\n' ? c : ' '));
   if (options.keepNewlines) {
     return s
       .split('\n')

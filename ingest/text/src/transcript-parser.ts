@@ -65,10 +65,13 @@ export function parseTranscript(json: string | unknown, source = 'transcript'): 
   const parsed = transcriptSchema.safeParse(data);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw new InvalidInputError(`${source}: not a timestamped transcript at ${first.path.join('.') || '(root)'}: ${first.message}`, {
-      source,
-      issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`),
-    });
+    throw new InvalidInputError(
+      `${source}: not a timestamped transcript at ${first.path.join('.') || '(root)'}: ${first.message}`,
+      {
+        source,
+        issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`),
+      },
+    );
   }
   const t = parsed.data;
   const segments = t.segments.map((s, i): TranscriptSegment => {
@@ -82,7 +85,12 @@ export function parseTranscript(json: string | unknown, source = 'transcript'): 
       confidence: s.confidence ?? undefined,
       words: (s.words ?? []).map((w, j) => {
         const [ws, we] = times(w, source, `${where} word ${j} ("${w.word.trim()}")`);
-        return { word: normalizeText(w.word), startS: ws, endS: we, confidence: w.alignment_confidence ?? w.probability ?? undefined };
+        return {
+          word: normalizeText(w.word),
+          startS: ws,
+          endS: we,
+          confidence: w.alignment_confidence ?? w.probability ?? undefined,
+        };
       }),
     };
   });
@@ -110,7 +118,12 @@ function times(o: z.infer<typeof timeFields>, source: string, where: string): [n
     throw new InvalidInputError(`${source}: ${where} has no start/end time`, { source, where });
   }
   if (!Number.isFinite(start) || !Number.isFinite(end) || start < 0 || end < start) {
-    throw new InvalidInputError(`${source}: ${where} has a broken time span ${start} -> ${end}`, { source, where, start, end });
+    throw new InvalidInputError(`${source}: ${where} has a broken time span ${start} -> ${end}`, {
+      source,
+      where,
+      start,
+      end,
+    });
   }
   return [start, end];
 }

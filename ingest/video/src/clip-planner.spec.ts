@@ -5,7 +5,11 @@ import { planClips } from './clip-planner';
 describe('planClips', () => {
   it('fixed windows cover the media exactly', () => {
     const { clips } = planClips(25, { mode: 'fixed', lengthS: 10 });
-    expect(clips.map((c) => [c.startS, c.endS])).toEqual([[0, 10], [10, 20], [20, 25]]);
+    expect(clips.map((c) => [c.startS, c.endS])).toEqual([
+      [0, 10],
+      [10, 20],
+      [20, 25],
+    ]);
     expect(planClips(21, { mode: 'fixed', lengthS: 10 }).clips.map((c) => c.endS)).toEqual([10, 21]);
   });
 
@@ -28,9 +32,20 @@ describe('planClips', () => {
   });
 
   it('clips and drops cues outside the media, with reasons', () => {
-    const { clips, notes } = planClips(10, { mode: 'cues', cues: [{ startS: 8, endS: 12 }, { startS: 15, endS: 16 }, { startS: 3, endS: 3 }] });
+    const { clips, notes } = planClips(10, {
+      mode: 'cues',
+      cues: [
+        { startS: 8, endS: 12 },
+        { startS: 15, endS: 16 },
+        { startS: 3, endS: 3 },
+      ],
+    });
     expect(clips.map((c) => [c.startS, c.endS])).toEqual([[8, 10]]);
-    expect(notes.map((n) => [n.cueIndex, n.action])).toEqual([[0, 'clipped'], [1, 'dropped'], [2, 'dropped']]);
+    expect(notes.map((n) => [n.cueIndex, n.action])).toEqual([
+      [0, 'clipped'],
+      [1, 'dropped'],
+      [2, 'dropped'],
+    ]);
   });
 
   it('refuses nonsense input', () => {

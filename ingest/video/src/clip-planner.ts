@@ -39,14 +39,22 @@ function planFromCues(durationS: number, o: Extract<SegmentOptions, { mode: 'cue
     if (!(c.endS > c.startS)) {
       notes.push({ cueIndex: i, action: 'dropped', reason: `cue ends (${c.endS} s) before it starts (${c.startS} s)` });
     } else if (c.startS >= durationS) {
-      notes.push({ cueIndex: i, action: 'dropped', reason: `cue starts at ${c.startS} s, after the media ends (${durationS} s)` });
+      notes.push({
+        cueIndex: i,
+        action: 'dropped',
+        reason: `cue starts at ${c.startS} s, after the media ends (${durationS} s)`,
+      });
     } else if (c.endS <= 0) {
       notes.push({ cueIndex: i, action: 'dropped', reason: `cue ends at ${c.endS} s, before the media starts` });
     } else {
       const s = Math.max(0, c.startS);
       const e = Math.min(durationS, c.endS);
       if (s !== c.startS || e !== c.endS) {
-        notes.push({ cueIndex: i, action: 'clipped', reason: `cue ${c.startS}-${c.endS} s clipped to ${s}-${e} s (media is ${durationS} s)` });
+        notes.push({
+          cueIndex: i,
+          action: 'clipped',
+          reason: `cue ${c.startS}-${c.endS} s clipped to ${s}-${e} s (media is ${durationS} s)`,
+        });
       }
       usable.push({ i, s, e });
     }
@@ -68,7 +76,12 @@ function planFromCues(durationS: number, o: Extract<SegmentOptions, { mode: 'cue
   return { clips, notes };
 }
 
-function toClip(c: { s: number; e: number; idx: number[] }, index: number, durationS: number, minLen: number): ClipBoundary {
+function toClip(
+  c: { s: number; e: number; idx: number[] },
+  index: number,
+  durationS: number,
+  minLen: number,
+): ClipBoundary {
   let { s, e } = c;
   if (e - s < minLen) {
     // Widen around the centre, then shift back inside the media.

@@ -4,7 +4,8 @@
  * fails with the same "moov atom not found" as a truncated MP4. The magic bytes tell them apart.
  */
 export function looksLikeMediaContainer(head: Buffer): boolean {
-  const at = (offset: number, ascii: string) => head.subarray(offset, offset + ascii.length).toString('latin1') === ascii;
+  const at = (offset: number, ascii: string) =>
+    head.subarray(offset, offset + ascii.length).toString('latin1') === ascii;
   const bytes = (offset: number, ...b: number[]) => b.every((x, i) => head[offset + i] === x);
   return (
     ['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot'].some((box) => at(4, box)) || // ISO BMFF / QuickTime

@@ -104,9 +104,7 @@ export class FfmpegMediaRepository {
     if (!raw.format || streams.length === 0) {
       throw new UnsupportedMediaError(`${path}: no audio, video or subtitle streams found`, { path });
     }
-    const videoStreams = streams
-      .filter((s) => s.codec_type === 'video' && !isAttachedPicture(s))
-      .map(toVideoStream);
+    const videoStreams = streams.filter((s) => s.codec_type === 'video' && !isAttachedPicture(s)).map(toVideoStream);
     const audioStreams: AudioStreamInfo[] = streams
       .filter((s) => s.codec_type === 'audio')
       .map((s) => ({
@@ -126,11 +124,14 @@ export class FfmpegMediaRepository {
       }));
     const durationS = pickDuration(raw, streams);
     if (durationS > this.maxDurationS) {
-      throw new PayloadTooLargeError(`${path}: ${durationS.toFixed(1)} s is longer than the ${this.maxDurationS} s limit`, {
-        path,
-        durationS,
-        maxDurationS: this.maxDurationS,
-      });
+      throw new PayloadTooLargeError(
+        `${path}: ${durationS.toFixed(1)} s is longer than the ${this.maxDurationS} s limit`,
+        {
+          path,
+          durationS,
+          maxDurationS: this.maxDurationS,
+        },
+      );
     }
     return {
       path,
@@ -155,7 +156,9 @@ export class FfmpegMediaRepository {
     const fps = options.fps ?? 1;
     const maxFrames = options.maxFrames ?? 64;
     if (!(fps > 0) || !Number.isInteger(maxFrames) || maxFrames < 1) {
-      throw new InvalidInputError(`sampleFrames needs fps > 0 and maxFrames >= 1 (got fps=${fps}, maxFrames=${maxFrames})`);
+      throw new InvalidInputError(
+        `sampleFrames needs fps > 0 and maxFrames >= 1 (got fps=${fps}, maxFrames=${maxFrames})`,
+      );
     }
     const { width, height, filters } = outputGeometry(video, options);
     const frameBytes = width * height * 3;
@@ -170,14 +173,24 @@ export class FfmpegMediaRepository {
     if (startS > 0) args.push('-ss', String(startS));
     args.push('-i', path);
     if (options.endS !== undefined) {
-      if (!(options.endS > startS)) throw new InvalidInputError(`endS (${options.endS}) must be after startS (${startS})`);
+      if (!(options.endS > startS))
+        throw new InvalidInputError(`endS (${options.endS}) must be after startS (${startS})`);
       args.push('-t', String(options.endS - startS));
     }
     args.push(
-      '-map', `0:${video.index}`, '-an', '-sn',
-      '-vf', [`fps=${fps}`, ...filters].join(','),
-      '-frames:v', String(maxFrames),
-      '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
+      '-map',
+      `0:${video.index}`,
+      '-an',
+      '-sn',
+      '-vf',
+      [`fps=${fps}`, ...filters].join(','),
+      '-frames:v',
+      String(maxFrames),
+      '-pix_fmt',
+      'rgb24',
+      '-f',
+      'rawvideo',
+      'pipe:1',
     );
     const buffer = Buffer.alloc(frameBytes * maxFrames);
     let filled = 0;
@@ -191,7 +204,9 @@ export class FfmpegMediaRepository {
     // A decode error after some frames still fails: half a video is not a sample of it.
     await this.throwOnFailure(res, path, 'ffmpeg');
     if (count === 0) {
-      throw new InvalidInputError(`${path}: no frames could be decoded${startS > 0 ? ` after ${startS} s` : ''}`, { path });
+      throw new InvalidInputError(`${path}: no frames could be decoded${startS > 0 ? ` after ${startS} s` : ''}`, {
+        path,
+      });
     }
     const frames: Uint8Array[] = [];
     const timestampsS: number[] = [];
@@ -207,16 +222,27 @@ export class FfmpegMediaRepository {
    * one per clip): frames are sampled at `fps` over the clips' span and handed to every clip
    * whose [start, end) holds them; a clip shorter than one frame interval gets the nearest frame.
    */
-  async sampleClips(path: string, clips: { startS: number; endS: number }[], options: SampleClipsOptions = {}): Promise<{ width: number; height: number; clips: ClipFrames[] }> {
+  async sampleClips(
+    path: string,
+    clips: { startS: number; endS: number }[],
+    options: SampleClipsOptions = {},
+  ): Promise<{ width: number; height: number; clips: ClipFrames[] }> {
     if (clips.length === 0) throw new InvalidInputError('sampleClips needs at least one clip');
     for (const c of clips) {
-      if (!(c.endS > c.startS) || c.startS < 0) throw new InvalidInputError(`clip ${c.startS}-${c.endS} s is empty or negative`);
+      if (!(c.endS > c.startS) || c.startS < 0)
+        throw new InvalidInputError(`clip ${c.startS}-${c.endS} s is empty or negative`);
     }
     const fps = options.fps ?? 1;
     const startS = Math.min(...clips.map((c) => c.startS));
     const endS = Math.max(...clips.map((c) => c.endS));
     // One interval past the end: the fps filter drops its last slot when the input stops right after it.
-    const all = await this.sampleFrames(path, { ...options, fps, startS, endS: endS + 1 / fps, maxFrames: Math.ceil((endS - startS) * fps) + 2 });
+    const all = await this.sampleFrames(path, {
+      ...options,
+      fps,
+      startS,
+      endS: endS + 1 / fps,
+      maxFrames: Math.ceil((endS - startS) * fps) + 2,
+    });
     const per = options.maxFramesPerClip;
     const out = clips.map((clip) => {
       let idx = all.timestampsS.flatMap((t, i) => (t >= clip.startS && t < clip.endS ? [i] : []));
@@ -249,15 +275,30 @@ export class FfmpegMediaRepository {
     const threshold = options.sceneThreshold ?? 0.3;
     const quality = options.jpegQuality ?? 4;
     if (!Number.isInteger(count) || count < 1) throw new InvalidInputError(`keyframe count must be >= 1, got ${count}`);
-    if (!Number.isInteger(width) || width < 16 || width > 4096) throw new InvalidInputError(`keyframe width must be in 16..4096, got ${width}`);
+    if (!Number.isInteger(width) || width < 16 || width > 4096)
+      throw new InvalidInputError(`keyframe width must be in 16..4096, got ${width}`);
 
     const res = await this.run(
       this.ffmpegPath,
       [
-        '-hide_banner', '-nostdin', '-nostats', '-v', 'info', '-i', path,
-        '-map', `0:${video.index}`, '-an', '-sn',
-        '-vf', `scale=160:-2,select='gt(scene,${threshold})',metadata=print:key=lavfi.scene_score`,
-        '-fps_mode', 'vfr', '-f', 'null', '-',
+        '-hide_banner',
+        '-nostdin',
+        '-nostats',
+        '-v',
+        'info',
+        '-i',
+        path,
+        '-map',
+        `0:${video.index}`,
+        '-an',
+        '-sn',
+        '-vf',
+        `scale=160:-2,select='gt(scene,${threshold})',metadata=print:key=lavfi.scene_score`,
+        '-fps_mode',
+        'vfr',
+        '-f',
+        'null',
+        '-',
       ],
       path,
       undefined,
@@ -269,7 +310,12 @@ export class FfmpegMediaRepository {
       .filter((m) => m.timeS < durationS)
       .sort((a, b) => b.score - a.score || a.timeS - b.timeS)
       .slice(0, count);
-    const even = pickEvenTimes(durationS, count, count - scenes.length, scenes.map((m) => m.timeS));
+    const even = pickEvenTimes(
+      durationS,
+      count,
+      count - scenes.length,
+      scenes.map((m) => m.timeS),
+    );
     const chosen = [
       ...scenes.map((m) => ({ timeS: m.timeS, source: 'scene' as const })),
       ...even.map((timeS) => ({ timeS, source: 'even' as const })),
@@ -299,11 +345,28 @@ export class FfmpegMediaRepository {
         .seekInput(timeS)
         .noAudio()
         .videoFilters(`scale=${width}:-2`)
-        .outputOptions(['-frames:v', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', String(quality)])
+        .outputOptions([
+          '-frames:v',
+          '1',
+          '-f',
+          'image2pipe',
+          '-c:v',
+          'mjpeg',
+          '-pix_fmt',
+          'yuvj420p',
+          '-q:v',
+          String(quality),
+        ])
         .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
           const timedOut = /timeout/i.test(err.message);
           const code = Number(/code (\d+)/.exec(err.message)?.[1] ?? NaN);
-          reject(this.translate({ code: Number.isNaN(code) ? 1 : code, signal: null, stderr: stderr ?? err.message, timedOut }, path, 'ffmpeg'));
+          reject(
+            this.translate(
+              { code: Number.isNaN(code) ? 1 : code, signal: null, stderr: stderr ?? err.message, timedOut },
+              path,
+              'ffmpeg',
+            ),
+          );
         })
         .on('end', () => {
           const jpeg = Buffer.concat(chunks);
@@ -321,7 +384,9 @@ export class FfmpegMediaRepository {
       throw new UnsupportedMediaError(`${info.path}: has no video stream (${has})`, { path: info.path });
     }
     if (video.codec === 'unknown' || video.codec === 'none') {
-      throw new UnsupportedMediaError(`${info.path}: video codec is not recognised by this ffmpeg build`, { path: info.path });
+      throw new UnsupportedMediaError(`${info.path}: video codec is not recognised by this ffmpeg build`, {
+        path: info.path,
+      });
     }
     return video;
   }
@@ -355,8 +420,15 @@ export class FfmpegMediaRepository {
     if (!res.timedOut && res.code === 0) return;
     const err = this.translate(res, path, tool);
     // A demuxer failure on bytes that are no container at all means "not media", not "damaged".
-    if (err instanceof InvalidInputError && /damaged or truncated/.test(err.message) && !(await this.startsLikeMedia(path))) {
-      throw new UnsupportedMediaError(`${path}: not a recognised media container (${stderrTail(res.stderr)})`, err.details);
+    if (
+      err instanceof InvalidInputError &&
+      /damaged or truncated/.test(err.message) &&
+      !(await this.startsLikeMedia(path))
+    ) {
+      throw new UnsupportedMediaError(
+        `${path}: not a recognised media container (${stderrTail(res.stderr)})`,
+        err.details,
+      );
     }
     throw err;
   }
@@ -377,20 +449,34 @@ export class FfmpegMediaRepository {
     const tail = stderrTail(res.stderr);
     const details = { path, tool, exitCode: res.code, stderrTail: tail };
     if (res.timedOut) {
-      return new UpstreamUnavailableError(`${tool} timed out after ${this.timeoutMs} ms on ${path}`, { ...details, timeoutMs: this.timeoutMs });
+      return new UpstreamUnavailableError(`${tool} timed out after ${this.timeoutMs} ms on ${path}`, {
+        ...details,
+        timeoutMs: this.timeoutMs,
+      });
     }
     const s = res.stderr;
     if (/No such file or directory/i.test(s)) return new NotFoundError(`media file not found: ${path}`, details);
-    if (/Decoder \(codec [^)]*\) not found|unknown codec|Unsupported codec|no decoder|Could not find codec parameters/i.test(s)) {
+    if (
+      /Decoder \(codec [^)]*\) not found|unknown codec|Unsupported codec|no decoder|Could not find codec parameters/i.test(
+        s,
+      )
+    ) {
       return new UnsupportedMediaError(`${path}: codec not supported by this ffmpeg build (${tail})`, details);
     }
-    if (/moov atom not found|truncat|End of file|partial file|corrupt|Invalid NAL|error while decoding|Packet mismatch|invalid frame/i.test(s)) {
+    if (
+      /moov atom not found|truncat|End of file|partial file|corrupt|Invalid NAL|error while decoding|Packet mismatch|invalid frame/i.test(
+        s,
+      )
+    ) {
       return new InvalidInputError(`${path}: media is damaged or truncated (${tail})`, details);
     }
     if (/Invalid data found when processing input|could not find corresponding|unknown format|not a valid/i.test(s)) {
       return new UnsupportedMediaError(`${path}: not a recognised media container (${tail})`, details);
     }
-    return new InvalidInputError(`${path}: ${tool} exited with ${res.code ?? res.signal}${tail ? `: ${tail}` : ''}`, details);
+    return new InvalidInputError(
+      `${path}: ${tool} exited with ${res.code ?? res.signal}${tail ? `: ${tail}` : ''}`,
+      details,
+    );
   }
 }
 
@@ -409,7 +495,7 @@ function toVideoStream(s: FfprobeStream): VideoStreamInfo {
   const rotRaw = s.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
   // ffprobe's display-matrix rotation is counter-clockwise; the old `rotate` tag is clockwise.
   const clockwise = rotRaw !== undefined ? -rotRaw : Number(s.tags?.rotate ?? 0);
-  const rotation = ((Math.round(clockwise / 90) * 90) % 360 + 360) % 360;
+  const rotation = (((Math.round(clockwise / 90) * 90) % 360) + 360) % 360;
   const width = s.width ?? 0;
   const height = s.height ?? 0;
   const [sn, sd] = (s.sample_aspect_ratio ?? '1:1').split(':').map(Number);
@@ -446,8 +532,14 @@ function pickDuration(raw: FfprobeOutput, streams: FfprobeStream[]): number {
 }
 
 /** Output size and the filters after `fps=`: display-aspect correction, then resize. */
-function outputGeometry(v: VideoStreamInfo, o: SampleFramesOptions): { width: number; height: number; filters: string[] } {
-  for (const [k, val] of [['width', o.width], ['height', o.height]] as const) {
+function outputGeometry(
+  v: VideoStreamInfo,
+  o: SampleFramesOptions,
+): { width: number; height: number; filters: string[] } {
+  for (const [k, val] of [
+    ['width', o.width],
+    ['height', o.height],
+  ] as const) {
     if (val !== undefined && (!Number.isInteger(val) || val < 1 || val > 8192)) {
       throw new InvalidInputError(`${k} must be an integer in 1..8192, got ${val}`);
     }
@@ -463,8 +555,13 @@ function outputGeometry(v: VideoStreamInfo, o: SampleFramesOptions): { width: nu
   if (height === undefined) height = Math.max(1, Math.round((width * dh) / dw));
   const fit = o.width !== undefined && o.height !== undefined ? (o.fit ?? 'cover') : 'fill';
   if (fit === 'fill') filters.push(`scale=${width}:${height}`);
-  else if (fit === 'cover') filters.push(`scale=${width}:${height}:force_original_aspect_ratio=increase`, `crop=${width}:${height}`);
-  else filters.push(`scale=${width}:${height}:force_original_aspect_ratio=decrease`, `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:black`);
+  else if (fit === 'cover')
+    filters.push(`scale=${width}:${height}:force_original_aspect_ratio=increase`, `crop=${width}:${height}`);
+  else
+    filters.push(
+      `scale=${width}:${height}:force_original_aspect_ratio=decrease`,
+      `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:black`,
+    );
   filters.push('setsar=1');
   return { width, height, filters };
 }

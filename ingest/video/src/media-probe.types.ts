@@ -93,7 +93,11 @@ export interface TimedCue {
 }
 
 export type SegmentOptions =
-  | { mode: 'fixed'; lengthS: number; /** A last clip shorter than this joins the one before. Default lengthS/4. */ minLastS?: number }
+  | {
+      mode: 'fixed';
+      lengthS: number;
+      /** A last clip shorter than this joins the one before. Default lengthS/4. */ minLastS?: number;
+    }
   | {
       mode: 'cues';
       cues: TimedCue[];

@@ -12,7 +12,10 @@ function corpus(n: number, seed = 7): string[] {
   const subj = ['the cat', 'a sailor', 'Popeye', 'the lecturer', 'Olive', 'an energetic dog', 'la ciudad', 'das Kino'];
   const verb = ['watches', 'explains', 'eats', 'recommends', 'climbs', 'describes', 'remembers'];
   const obj = ['the pendulum', 'spinach', 'mechanical energy', 'a new movie', 'the island', 'café crème', '日本の映画'];
-  return Array.from({ length: n }, (_, i) => `${subj[rng.int(subj.length)]} ${verb[rng.int(verb.length)]} ${obj[rng.int(obj.length)]} ${i % 50}.`);
+  return Array.from(
+    { length: n },
+    (_, i) => `${subj[rng.int(subj.length)]} ${verb[rng.int(verb.length)]} ${obj[rng.int(obj.length)]} ${i % 50}.`,
+  );
 }
 
 describe('SubwordTokenizer', () => {
@@ -25,7 +28,9 @@ describe('SubwordTokenizer', () => {
   it('has the special tokens at fixed ids, [PAD] = 0, and the requested size', () => {
     expect(tok.vocabSize).toBe(420);
     SPECIAL_TOKENS.forEach((t, i) => expect(tok.tokenToId(t)).toBe(i));
-    expect([tok.padId, tok.unkId, tok.clsId, tok.sepId, tok.maskId, tok.bosId, tok.eosId]).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect([tok.padId, tok.unkId, tok.clsId, tok.sepId, tok.maskId, tok.bosId, tok.eosId]).toEqual([
+      0, 1, 2, 3, 4, 5, 6,
+    ]);
     expect(tok.vocabHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -73,7 +78,8 @@ describe('SubwordTokenizer', () => {
     expect(again.vocabHash).toBe(tok.vocabHash);
     const small = await SubwordTokenizer.train(texts, { vocabSize: 300 });
     expect(small.vocabSize).toBe(300);
-    const mergesOf = (t: SubwordTokenizer) => (JSON.parse(t.toJSON()) as { model: { merges: string[][] } }).model.merges;
+    const mergesOf = (t: SubwordTokenizer) =>
+      (JSON.parse(t.toJSON()) as { model: { merges: string[][] } }).model.merges;
     expect(mergesOf(tok).slice(0, mergesOf(small).length)).toEqual(mergesOf(small));
   });
 

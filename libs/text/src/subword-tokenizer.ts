@@ -77,7 +77,9 @@ export class SubwordTokenizer {
 
   static async train(texts: Iterable<string>, options: TrainTokenizerOptions): Promise<SubwordTokenizer> {
     if (!Number.isInteger(options.vocabSize) || options.vocabSize < MIN_VOCAB) {
-      throw new InvalidInputError(`vocabSize must be an integer >= ${MIN_VOCAB} (specials + byte alphabet + 1), got ${options.vocabSize}`);
+      throw new InvalidInputError(
+        `vocabSize must be an integer >= ${MIN_VOCAB} (specials + byte alphabet + 1), got ${options.vocabSize}`,
+      );
     }
     const seed = options.seed ?? 0;
     let lines = Array.from(texts, (t) => t.replace(/[\r\n]+/g, ' ').trim()).filter(Boolean);
@@ -95,7 +97,9 @@ export class SubwordTokenizer {
       trainer.train([corpus]);
       const trainedFile = join(dir, 'trained.json');
       trainer.save(trainedFile);
-      const trained = JSON.parse(await readFile(trainedFile, 'utf8')) as { model: { merges: ([string, string] | string)[] } };
+      const trained = JSON.parse(await readFile(trainedFile, 'utf8')) as {
+        model: { merges: ([string, string] | string)[] };
+      };
       const json = buildTokenizerJson(trained.model.merges, options.vocabSize);
       return SubwordTokenizer.fromJson(json, { seed, trainedOnTexts: lines.length });
     } finally {
@@ -111,12 +115,16 @@ export class SubwordTokenizer {
       json = await readFile(join(dir, TOKENIZER_FILE), 'utf8');
       meta = JSON.parse(await readFile(join(dir, META_FILE), 'utf8')) as TokenizerMeta;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`no tokenizer in ${dir}`, { dir }, { cause: e });
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new NotFoundError(`no tokenizer in ${dir}`, { dir }, { cause: e });
       throw new CorruptDataError(`tokenizer in ${dir} is unreadable: ${(e as Error).message}`, { dir }, { cause: e });
     }
     const hash = sha256(json);
     if (meta.vocabHash !== hash) {
-      throw new CorruptDataError(`tokenizer in ${dir} does not match its recorded vocabHash (${meta.vocabHash} vs ${hash})`, { dir });
+      throw new CorruptDataError(
+        `tokenizer in ${dir} does not match its recorded vocabHash (${meta.vocabHash} vs ${hash})`,
+        { dir },
+      );
     }
     return SubwordTokenizer.fromJson(json, { seed: meta.seed, trainedOnTexts: meta.trainedOnTexts });
   }
@@ -179,7 +187,8 @@ export class SubwordTokenizer {
   async decode(ids: ArrayLike<number>, options: { skipSpecial?: boolean } = {}): Promise<string> {
     const list = Array.from(ids);
     for (const id of list) {
-      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new InvalidInputError(`token id ${id} is outside the vocabulary (size ${this.vocabSize})`);
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
+        throw new InvalidInputError(`token id ${id} is outside the vocabulary (size ${this.vocabSize})`);
     }
     return this.native.decode(list, options.skipSpecial ?? true);
   }
@@ -194,7 +203,8 @@ export class SubwordTokenizer {
 
   private finish(content: number[], o: EncodeOptions, padding: 'none' | 'max' | 'longest'): EncodedText {
     const mode = o.addSpecial === false ? 'none' : o.addSpecial === 'bos-eos' ? 'bos-eos' : 'cls-sep';
-    const [open, close] = mode === 'cls-sep' ? [this.clsId, this.sepId] : mode === 'bos-eos' ? [this.bosId, this.eosId] : [-1, -1];
+    const [open, close] =
+      mode === 'cls-sep' ? [this.clsId, this.sepId] : mode === 'bos-eos' ? [this.bosId, this.eosId] : [-1, -1];
     const extra = mode === 'none' ? 0 : 2;
     if (o.maxLength !== undefined && (!Number.isInteger(o.maxLength) || o.maxLength < extra + 1)) {
       throw new InvalidInputError(`maxLength must be an integer >= ${extra + 1}, got ${o.maxLength}`);
@@ -240,15 +250,29 @@ function buildTokenizerJson(merges: ([string, string] | string)[], vocabSize: nu
     truncation: null,
     padding: null,
     added_tokens: SPECIAL_TOKENS.map((content, id) => ({
-      id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
     })),
     normalizer: { type: 'NFKC' },
     pre_tokenizer: byteLevel,
     post_processor: null,
     decoder: byteLevel,
     model: {
-      type: 'BPE', dropout: null, unk_token: '[UNK]', continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: kept,
+      type: 'BPE',
+      dropout: null,
+      unk_token: '[UNK]',
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges: kept,
     },
   });
 }
