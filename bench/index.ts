@@ -1,9 +1,40 @@
-import { runIngestBench } from './ingest/ingest.bench';
+import { InvalidInputError } from '@tessera/common';
 
-/** A benchmark area's runner: prints progress through `log`, resolves to one JSON-able result. */
-export type BenchRunner = (options?: { log?: (line: string) => void }) => Promise<unknown>;
+/** Options every benchmark accepts; each area reads what applies to it. */
+export interface BenchArgs {
+  /** Problem size preset, e.g. 'small' | 'large' for tensor. */
+  size?: string;
+  /** Progress lines (stderr by default); the result object is returned, not printed. */
+  log?: (line: string) => void;
+}
 
-/** Area name -> runner, for `npm run bench -- <area>` (one script per area under bench/<area>/). */
-export const benchRunners: Record<string, BenchRunner> = {
-  ingest: (options) => runIngestBench(options),
+export type BenchRunner = (args: BenchArgs) => Promise<object>;
+
+/**
+ * `tessera bench <area>` dispatch. To add an area: one line here that imports its
+ * `bench/<area>/<area>.bench.ts` lazily (so one area's heavy imports never slow another;
+ * dynamic import() under nodenext needs the .js extension).
+ */
+export const BENCHMARKS: Record<string, BenchRunner> = {
+  tensor: async (a) =>
+    (await import('./tensor/tensor.bench.js')).runTensorBench({ size: a.size === 'large' ? 'large' : 'small', log: a.log }),
+  s2dtw: async (a) => (await import('./s2dtw/s2dtw.bench.js')).runS2dtwBench({ log: a.log }),
+  vectors: async (a) => (await import('./vectors/vectors.bench.js')).runVectorsBench({ log: a.log }),
+  ingest: async (a) => (await import('./ingest/ingest.bench.js')).runIngestBench({ log: a.log }),
 };
+
+export function knownBenchAreas(): string[] {
+  return Object.keys(BENCHMARKS).sort();
+}
+
+/** Runs one area's benchmark; an unknown area is an InvalidInputError naming the known ones. */
+export async function runBench(area: string, args: BenchArgs = {}): Promise<object> {
+  const runner = Object.hasOwn(BENCHMARKS, area) ? BENCHMARKS[area] : undefined;
+  if (!runner) {
+    throw new InvalidInputError(`unknown benchmark area '${area}'; known: ${knownBenchAreas().join(', ')}`, {
+      area,
+      known: knownBenchAreas(),
+    });
+  }
+  return runner(args);
+}

@@ -24,7 +24,7 @@ export interface TensorBenchOptions {
   size?: 'small' | 'large';
   /** Backends for the matmul and step timings; default wasm and cpu (plus tfjs-node/webgpu when they load). */
   backends?: string[];
-  /** Timed steps after warm-up on fast backends, and on cpu (slow). */
+  /** Timed steps after warm-up on fast backends (default 5, large 3), and on cpu (default 1 after 1 warm-up: a step takes tens of seconds). */
   steps?: number;
   cpuSteps?: number;
   warmup?: number;
@@ -138,13 +138,14 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
   const seed = opts.seed ?? 7;
   const warmup = opts.warmup ?? 2;
   const steps = opts.steps ?? (sizeName === 'large' ? 3 : 5);
-  const cpuSteps = opts.cpuSteps ?? 2;
+  const cpuSteps = opts.cpuSteps ?? 1;
   const auto = await initTensorBackend('auto');
   const backends = opts.backends ?? [...new Set([auto.backend === 'tensorflow' ? 'tensorflow' : auto.backend, 'wasm', ...(sizeName === 'small' ? ['cpu'] : [])])];
 
   const matmul: Record<string, number> = {};
   const stepMs: Record<string, number> = {};
   const stepP90Ms: Record<string, number> = {};
+  const stepRuns: Record<string, number> = {};
   const losses: Record<string, number> = {};
   const tried: Record<string, string> = {};
   let params = 0;
@@ -159,6 +160,7 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
       const r = transformerStep(size, seed, slow ? 1 : warmup, slow ? cpuSteps : steps);
       stepMs[d.backend] = r.medianMs;
       stepP90Ms[d.backend] = r.p90Ms;
+      stepRuns[d.backend] = r.n;
       losses[d.backend] = r.loss;
       params = r.params;
       tried[name] = 'ok';
@@ -199,6 +201,7 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
     matmulGflops: matmul,
     transformerStepMs: stepMs,
     transformerStepP90Ms: stepP90Ms,
+    transformerStepRuns: stepRuns,
     speedupVsCpu: stepMs.wasm && stepMs.cpu ? round(stepMs.cpu / stepMs.wasm, 1) : null,
     finalLoss: losses,
     wasmFixes: fixes,

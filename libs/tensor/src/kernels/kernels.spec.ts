@@ -110,6 +110,29 @@ describe('kernel fixes', () => {
     for (let i = 0; i < res.cpu.length; i++) expect(maxAbsDiff(res.wasm[i].values, res.cpu[i].values)).toBeLessThan(1e-4);
   });
 
+  it('large equal-batch matMul (per-slice fast path) and its gradients on wasm equal cpu', async () => {
+    const a = randn(2 * 3 * 40 * 48, 20);
+    const b = randn(2 * 3 * 48 * 40, 21);
+    const res = await runOnBackends(['cpu', 'wasm'], () =>
+      tf.tidy(() => {
+        const A = tf.tensor4d(a, [2, 3, 40, 48]);
+        const B = tf.tensor4d(b, [2, 3, 48, 40]);
+        const outs = [
+          tf.matMul(A, B),
+          tf.matMul(A, tf.reshape(B, [2, 3, 40, 48]), false, true),
+          tf.matMul(tf.reshape(A, [2, 3, 48, 40]), B, true, false),
+          ...tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y))))([A, B]),
+        ];
+        return outs.map((o) => ({ shape: o.shape, values: Array.from(o.dataSync()) }));
+      }),
+    );
+    expect(res.wasm.map((o) => o.shape)).toEqual([[2, 3, 40, 40], [2, 3, 40, 40], [2, 3, 40, 40], [2, 3, 40, 48], [2, 3, 48, 40]]);
+    for (let i = 0; i < res.cpu.length; i++) {
+      const scale = Math.max(...res.cpu[i].values.map(Math.abs));
+      expect(maxAbsDiff(res.wasm[i].values, res.cpu[i].values) / scale).toBeLessThan(1e-5);
+    }
+  });
+
   it('stock matMul gradients on wasm (through the fixed kernels) equal cpu', async () => {
     const a = randn(3 * 4 * 5, 8);
     const w = randn(5 * 6, 9);
