@@ -23,8 +23,16 @@ export const coldStartConfigSchema = z.object({
   alignmentWeight: z.number().min(0).default(0),
   /** τ_a of the alignment InfoNCE. */
   alignmentTemperature: z.number().positive().default(0.07),
-  /** Interactions per batch. */
+  /**
+   * 'interactions' (spec §3.3): shuffled interactions, `batchSize` per batch. 'items': shuffled warm
+   * items, `itemsPerBatch` per batch, each with all its training positives — every encoded item then
+   * carries several positives, about 4× less encoder work per epoch on MovieLens (a CPU budget choice).
+   */
+  batchBy: z.enum(['interactions', 'items']).default('interactions'),
+  /** Interactions per batch (batchBy 'interactions'). */
   batchSize: z.number().int().min(2).default(512),
+  /** Positive items per batch (batchBy 'items'). */
+  itemsPerBatch: z.number().int().min(2).default(128),
   /** Non-interacted items sampled per batch user and added to the batch item set B. */
   negativesPerUser: z.number().int().min(0).default(32),
   /** Cap on sampled items per batch (the CPU budget: every item in B is encoded). */

@@ -136,7 +136,16 @@ export class ColdStartTrainer {
     const index: InteractionIndex = indexInteractions(data.interactions);
     const tokensOf = (id: number) => data.itemTokens.get(id);
     const rowOf = (u: number) => this.model.rowOf(u);
-    const full = Math.ceil(examples.length / c.batchSize);
+    const byItem = new Map<number, Interaction[]>();
+    if (c.batchBy === 'items') {
+      for (const x of examples) {
+        let list = byItem.get(x.itemId);
+        if (!list) byItem.set(x.itemId, (list = []));
+        list.push(x);
+      }
+    }
+    const itemKeys = [...byItem.keys()].sort((a, b) => a - b);
+    const full = c.batchBy === 'items' ? Math.ceil(itemKeys.length / c.itemsPerBatch) : Math.ceil(examples.length / c.batchSize);
     const stepsPerEpoch = c.maxStepsPerEpoch > 0 ? Math.min(full, c.maxStepsPerEpoch) : full;
     const state: TrainerState = opts.resumeFrom
       ? structuredClone(opts.resumeFrom)
@@ -148,12 +157,18 @@ export class ColdStartTrainer {
       const epoch = state.epoch + 1;
       const t0 = Date.now();
       // Per-epoch generators make an epoch repeatable after a resume.
-      const order = new Rng(c.seed * 1009 + epoch).shuffle([...examples]);
+      const orderRng = new Rng(c.seed * 1009 + epoch);
+      const order = c.batchBy === 'items' ? [] : orderRng.shuffle([...examples]);
+      const itemOrder = c.batchBy === 'items' ? orderRng.shuffle([...itemKeys]) : [];
+      const slice = (s: number): Interaction[] =>
+        c.batchBy === 'items'
+          ? itemOrder.slice(s * c.itemsPerBatch, (s + 1) * c.itemsPerBatch).flatMap((id) => byItem.get(id)!)
+          : order.slice(s * c.batchSize, (s + 1) * c.batchSize);
       const sampler = new Rng(c.seed * 7919 + epoch);
       let lossSum = 0;
       let steps = 0;
       for (let s = 0; s < stepsPerEpoch; s++) {
-        const batch = buildBatch(order.slice(s * c.batchSize, (s + 1) * c.batchSize), index, rowOf, sampler, c);
+        const batch = buildBatch(slice(s), index, rowOf, sampler, c);
         if (!batch) continue;
         try {
           lossSum += this.step(batch, tokensOf, (c.seed * 65537 + epoch * 4099 + s) >>> 0);

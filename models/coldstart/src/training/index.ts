@@ -5,3 +5,4 @@ export * from './cold-validation';
 export * from './cold-start.trainer';
 export * from './cold-start-model.io';
 export * from './cold-start-training.run';
+export * from './tessera-encoder.recommender';
