@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needsSharedData } from '@tessera/testing';
 import { Test } from '@nestjs/testing';
 import { loadConfig } from '@tessera/common';
-import { EmbeddedVectorStore, migrateVectorStore, QdrantVectorStore, VectorStore, VectorStoreModule } from '@tessera/vector-store';
+import {
+  EmbeddedVectorStore,
+  migrateVectorStore,
+  QdrantVectorStore,
+  VectorStore,
+  VectorStoreModule,
+} from '@tessera/vector-store';
 import { FakeQdrantServer } from './fake-qdrant.server';
 import { describeVectorStoreContract } from './vector-store.contract';
 
@@ -46,7 +52,14 @@ describe.skipIf(openapi.skip)(`contract: Qdrant adapter against the fake Qdrant 
   describe('wire behaviour', () => {
     let store: QdrantVectorStore;
     beforeAll(() => {
-      store = new QdrantVectorStore({ url, shards: 3, replicationFactor: 2, writeConsistency: 2, retryDelayMs: 1, attempts: 3 });
+      store = new QdrantVectorStore({
+        url,
+        shards: 3,
+        replicationFactor: 2,
+        writeConsistency: 2,
+        retryDelayMs: 1,
+        attempts: 3,
+      });
     });
 
     it('creates collections with the configured shard_number, replication_factor and write_consistency_factor', async () => {
@@ -58,19 +71,31 @@ describe.skipIf(openapi.skip)(`contract: Qdrant adapter against the fake Qdrant 
         replication_factor: 2,
         write_consistency_factor: 2,
       });
-      expect((await store.getCollection('wire_create')).detail).toMatchObject({ shards: 3, replicationFactor: 2, writeConsistency: 2 });
+      expect((await store.getCollection('wire_create')).detail).toMatchObject({
+        shards: 3,
+        replicationFactor: 2,
+        writeConsistency: 2,
+      });
     });
 
     it('waits for writes and sends exclude as must_not has_id beside the caller filter', async () => {
-      await store.upsert('wire_create', [{ id: 1, vector: [1, 0] }, { id: 2, vector: [0, 1] }]);
+      await store.upsert('wire_create', [
+        { id: 1, vector: [1, 0] },
+        { id: 2, vector: [0, 1] },
+      ]);
       const upsert = fake.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/points')).pop();
       expect(upsert?.query.wait).toBe('true');
       await store.search('wire_create', { vector: [1, 0], exclude: [2], filter: { must: [{ has_id: [1, 2] }] } });
       const q = fake.requests.filter((r) => r.path.endsWith('/points/query')).pop();
-      expect(q?.body).toMatchObject({ filter: { must: [{ must: [{ has_id: [1, 2] }] }], must_not: [{ has_id: [2] }] }, limit: 10 });
+      expect(q?.body).toMatchObject({
+        filter: { must: [{ must: [{ has_id: [1, 2] }] }], must_not: [{ has_id: [2] }] },
+        limit: 10,
+      });
       await store.recommend('wire_create', { positive: [1], negative: [[0, 1]], strategy: 'best_score' });
       const r = fake.requests.filter((x) => x.path.endsWith('/points/query')).pop();
-      expect(r?.body).toMatchObject({ query: { recommend: { positive: [1], negative: [[0, 1]], strategy: 'best_score' } } });
+      expect(r?.body).toMatchObject({
+        query: { recommend: { positive: [1], negative: [[0, 1]], strategy: 'best_score' } },
+      });
     });
 
     it('retries transient failures and then succeeds', async () => {
@@ -108,7 +133,11 @@ describe.skipIf(openapi.skip)(`contract: Qdrant adapter against the fake Qdrant 
       const b = new EmbeddedVectorStore({ dir: dirB });
       try {
         await a.createCollection('mig_items', { vectors: { size: 3, distance: 'Cosine' } });
-        const pts = Array.from({ length: 700 }, (_, i) => ({ id: i, vector: [Math.cos(i), Math.sin(i), 0.5], payload: { i, even: i % 2 === 0 } }));
+        const pts = Array.from({ length: 700 }, (_, i) => ({
+          id: i,
+          vector: [Math.cos(i), Math.sin(i), 0.5],
+          payload: { i, even: i % 2 === 0 },
+        }));
         await a.upsert('mig_items', pts);
         await a.swapAlias('mig_live', 'mig_items');
         const there = await migrateVectorStore(a, store, { batchSize: 128 });
@@ -119,7 +148,9 @@ describe.skipIf(openapi.skip)(`contract: Qdrant adapter against the fake Qdrant 
         expect(back.aliases).toEqual([{ alias: 'mig_live', collection: 'mig_items' }]);
         const q = { vector: [1, 0.2, 0.5], limit: 5, filter: { must: [{ key: 'even', match: { value: true } }] } };
         expect(await b.search('mig_live', q)).toEqual(await a.search('mig_live', q));
-        expect(await b.get('mig_items', [3, 699], { withVector: true })).toEqual(await a.get('mig_items', [3, 699], { withVector: true }));
+        expect(await b.get('mig_items', [3, 699], { withVector: true })).toEqual(
+          await a.get('mig_items', [3, 699], { withVector: true }),
+        );
       } finally {
         await a.close();
         await b.close();
@@ -134,7 +165,9 @@ describe.skipIf(openapi.skip)(`contract: Qdrant adapter against the fake Qdrant 
         [{ TESSERA_DATA_DIR: dir }, 'embedded'],
         [{ TESSERA_DATA_DIR: dir, QDRANT_URL: url, QDRANT_SHARDS: '4' }, 'qdrant'],
       ] as const) {
-        const moduleRef = await Test.createTestingModule({ imports: [VectorStoreModule.forRoot(loadConfig(env))] }).compile();
+        const moduleRef = await Test.createTestingModule({
+          imports: [VectorStoreModule.forRoot(loadConfig(env))],
+        }).compile();
         const vs = moduleRef.get(VectorStore);
         expect(vs.describe().kind).toBe(kind);
         expect((await vs.ping()).ok).toBe(true);
@@ -151,7 +184,9 @@ describe.skipIf(openapi.skip)(`contract: Qdrant adapter against the fake Qdrant 
 });
 
 const qdrantUrl = process.env.QDRANT_URL;
-const realReason = qdrantUrl ? '' : ' (skipped: QDRANT_URL is not set; start Qdrant and set QDRANT_URL to run this suite)';
+const realReason = qdrantUrl
+  ? ''
+  : ' (skipped: QDRANT_URL is not set; start Qdrant and set QDRANT_URL to run this suite)';
 if (!qdrantUrl) process.stderr.write(`[vector-store] real Qdrant contract suite${realReason}\n`);
 describe.skipIf(!qdrantUrl)(`contract: Qdrant adapter against a real Qdrant${realReason}`, () => {
   describeVectorStoreContract(`Qdrant at ${qdrantUrl}`, async () => {
@@ -159,7 +194,8 @@ describe.skipIf(!qdrantUrl)(`contract: Qdrant adapter against a real Qdrant${rea
     return {
       store,
       cleanup: async () => {
-        for (const c of await store.listCollections()) if (c.startsWith(`ct_`) && c.includes(`_${process.pid}_`)) await store.deleteCollection(c);
+        for (const c of await store.listCollections())
+          if (c.startsWith(`ct_`) && c.includes(`_${process.pid}_`)) await store.deleteCollection(c);
         await store.close();
       },
     };

@@ -5,11 +5,13 @@ import { EmbeddedVectorStore } from '../../libs/vector-store/src/embedded/embedd
 async function main(): Promise<void> {
   const [dir, firstIdArg, batchArg] = process.argv.slice(2);
   const store = new EmbeddedVectorStore({ dir, exactThreshold: 200, checkpointEvery: 300 });
-  if (!(await store.collectionExists('crash'))) await store.createCollection('crash', { vectors: { size: 8, distance: 'Cosine' } });
+  if (!(await store.collectionExists('crash')))
+    await store.createCollection('crash', { vectors: { size: 8, distance: 'Cosine' } });
   const batch = Number(batchArg);
   for (let first = Number(firstIdArg); ; first += batch) {
     const points = [];
-    for (let id = first; id < first + batch; id++) points.push({ id, vector: vectorFor(id), payload: { id, text: `point ${id}` } });
+    for (let id = first; id < first + batch; id++)
+      points.push({ id, vector: vectorFor(id), payload: { id, text: `point ${id}` } });
     await store.upsert('crash', points);
     process.stdout.write(`ack ${first} ${first + batch - 1}\n`);
     // every few batches search too, so the graph is built and checkpointed while we may be killed

@@ -43,7 +43,9 @@ describe('embedded vector store on disk', () => {
     const b = new EmbeddedVectorStore({ dir });
     expect(await b.count('items')).toBe(298);
     expect(await b.get('items', [5, 7])).toEqual([{ id: 7, payload: { group: 7, even: false } }]);
-    expect(await b.search('items_live', { vector: points(new Rng(9), 0, 1)[0].vector as number[], limit: 5 })).toEqual(before);
+    expect(await b.search('items_live', { vector: points(new Rng(9), 0, 1)[0].vector as number[], limit: 5 })).toEqual(
+      before,
+    );
     await b.close();
   });
 

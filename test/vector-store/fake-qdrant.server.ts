@@ -43,7 +43,10 @@ export class FakeQdrantServer {
   readonly requests: RecordedRequest[] = [];
   readonly violations: string[] = [];
   private readonly store = new EmbeddedVectorStore({ exactThreshold: Number.POSITIVE_INFINITY });
-  private readonly clusterParams = new Map<string, { shard_number: number; replication_factor: number; write_consistency_factor: number }>();
+  private readonly clusterParams = new Map<
+    string,
+    { shard_number: number; replication_factor: number; write_consistency_factor: number }
+  >();
   private readonly ajv: Ajv;
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly routes: Route[];
@@ -112,12 +115,14 @@ export class FakeQdrantServer {
         const payload = route.template === '/' ? result : { result, status: 'ok', time: 0.0001 };
         const resCheck = this.validators.get(`${key} response`);
         if (resCheck && !resCheck(payload)) {
-          this.violations.push(`${key} response does not match the OpenAPI schema: ${this.ajv.errorsText(resCheck.errors)}`);
+          this.violations.push(
+            `${key} response does not match the OpenAPI schema: ${this.ajv.errorsText(resCheck.errors)}`,
+          );
         }
         return this.reply(res, 200, payload);
       } catch (e) {
         const status = isTesseraError(e)
-          ? ({ not_found: 404, conflict: 409 } as Record<string, number>)[e.code] ?? 400
+          ? (({ not_found: 404, conflict: 409 } as Record<string, number>)[e.code] ?? 400)
           : 500;
         return this.reply(res, status, { status: { error: (e as Error).message }, time: 0 });
       }
@@ -136,8 +141,9 @@ export class FakeQdrantServer {
     const route = (method: string, template: string, handle: Handler): Route => {
       const op = ((doc.paths as Json)[template] as Json | undefined)?.[method.toLowerCase()] as Json | undefined;
       if (!op) throw new Error(`${method} ${template} is not in the OpenAPI document`);
-      const reqSchema = (((op.requestBody as Json | undefined)?.content as Json | undefined)?.['application/json'] as Json | undefined)
-        ?.schema;
+      const reqSchema = (
+        ((op.requestBody as Json | undefined)?.content as Json | undefined)?.['application/json'] as Json | undefined
+      )?.schema;
       const resSchema = ((((op.responses as Json)['200'] as Json).content as Json)['application/json'] as Json).schema;
       if (reqSchema) this.validators.set(`${method} ${template} request`, this.compile(reqSchema as Json));
       this.validators.set(`${method} ${template} response`, this.compile(resSchema as Json));
@@ -147,7 +153,9 @@ export class FakeQdrantServer {
     const C = '/collections/{collection_name}';
     return [
       route('GET', '/', async () => ({ title: 'qdrant - vector search engine (fake)', version: '1.18.0' })),
-      route('GET', '/collections', async () => ({ collections: (await s.listCollections()).map((name) => ({ name })) })),
+      route('GET', '/collections', async () => ({
+        collections: (await s.listCollections()).map((name) => ({ name })),
+      })),
       route('POST', '/collections/aliases', async (_p, body) => {
         const ops = (body.actions as Json[]).map((a) => {
           if (a.create_alias) {
@@ -187,7 +195,12 @@ export class FakeQdrantServer {
           config: {
             params: { vectors: info.vectors, ...(this.clusterParams.get(info.name) ?? {}), on_disk_payload: true },
             hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000 },
-            optimizer_config: { default_segment_number: 0, flush_interval_sec: 5, deleted_threshold: 0.2, vacuum_min_vector_number: 1000 },
+            optimizer_config: {
+              default_segment_number: 0,
+              flush_interval_sec: 5,
+              deleted_threshold: 0.2,
+              vacuum_min_vector_number: 1000,
+            },
             wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
           },
         };
@@ -198,7 +211,10 @@ export class FakeQdrantServer {
         return { operation_id: this.requests.length, status: 'completed' };
       }),
       route('POST', `${C}/points/delete`, async ([name], body) => {
-        await s.delete(name, Array.isArray(body.points) ? { ids: body.points as never } : { filter: body.filter as Filter });
+        await s.delete(
+          name,
+          Array.isArray(body.points) ? { ids: body.points as never } : { filter: body.filter as Filter },
+        );
         return { operation_id: this.requests.length, status: 'completed' };
       }),
       route('POST', `${C}/points`, async ([name], body) =>
@@ -213,8 +229,12 @@ export class FakeQdrantServer {
         });
         return { points: r.points.map(record), next_page_offset: r.nextPageOffset };
       }),
-      route('POST', `${C}/points/count`, async ([name], body) => ({ count: await s.count(name, body.filter as Filter | undefined) })),
-      route('POST', `${C}/points/query`, async ([name], body) => ({ points: (await this.query(name, body)).map(scored) })),
+      route('POST', `${C}/points/count`, async ([name], body) => ({
+        count: await s.count(name, body.filter as Filter | undefined),
+      })),
+      route('POST', `${C}/points/query`, async ([name], body) => ({
+        points: (await this.query(name, body)).map(scored),
+      })),
       route('POST', `${C}/points/query/batch`, async ([name], body) => {
         const out = [];
         for (const q of body.searches as Json[]) out.push({ points: (await this.query(name, q)).map(scored) });
@@ -225,7 +245,9 @@ export class FakeQdrantServer {
 
   /** Inline schemas refer to components of the document registered as 'qdrant'. */
   private compile(schema: Json): ValidateFunction {
-    return this.ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"qdrant#/components/')) as Json);
+    return this.ajv.compile(
+      JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"qdrant#/components/')) as Json,
+    );
   }
 
   private async query(name: string, body: Json): Promise<ScoredPoint[]> {
@@ -255,7 +277,10 @@ export class FakeQdrantServer {
 }
 
 function readOpts(body: Json, payloadDefault: boolean): { withPayload: boolean; withVector: boolean } {
-  return { withPayload: body.with_payload === undefined ? payloadDefault : body.with_payload === true, withVector: body.with_vector === true };
+  return {
+    withPayload: body.with_payload === undefined ? payloadDefault : body.with_payload === true,
+    withVector: body.with_vector === true,
+  };
 }
 
 function record(p: PointRecord): Json {

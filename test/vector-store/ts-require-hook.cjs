@@ -1,4 +1,6 @@
 'use strict';
+/* global require, __dirname */
+/* eslint-disable @typescript-eslint/no-require-imports */
 // Lets a plain `node` child process load the TypeScript sources (used by the crash test's writer):
 // compiles .ts with SWC on require and maps the @tessera/<lib> aliases to libs/<lib>/src.
 const Module = require('node:module');

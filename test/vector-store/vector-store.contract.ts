@@ -60,14 +60,16 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
       const info = await store.getCollection(c);
       expect(info.vectors).toEqual({ size: 3, distance: 'Cosine' });
       expect(info.pointsCount).toBe(0);
-      await expect(store.createCollection(c, { vectors: { size: 3, distance: 'Cosine' } })).rejects.toBeInstanceOf(ConflictError);
+      await expect(store.createCollection(c, { vectors: { size: 3, distance: 'Cosine' } })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
       expect(await store.deleteCollection(c)).toBe(true);
       expect(await store.collectionExists(c)).toBe(false);
       expect(await store.deleteCollection(c)).toBe(false);
       await expect(store.getCollection(c)).rejects.toBeInstanceOf(NotFoundError);
-      await expect(store.createCollection(name('bad'), { vectors: { size: 0, distance: 'Cosine' } })).rejects.toBeInstanceOf(
-        InvalidInputError,
-      );
+      await expect(
+        store.createCollection(name('bad'), { vectors: { size: 0, distance: 'Cosine' } }),
+      ).rejects.toBeInstanceOf(InvalidInputError);
     });
 
     it('round-trips points: payloads exactly, Cosine vectors normalised, ids in the asked order', async () => {
@@ -103,7 +105,12 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
       expect(ids(excluded)).not.toContain(1);
       expect(ids(excluded)).not.toContain(5);
       expect(excluded).toHaveLength(4);
-      const withVec = await store.search(dotCol, { vector: [0, 0, 1, 0], limit: 1, withVector: true, withPayload: false });
+      const withVec = await store.search(dotCol, {
+        vector: [0, 0, 1, 0],
+        limit: 1,
+        withVector: true,
+        withPayload: false,
+      });
       expect(withVec[0]).toMatchObject({ id: 4, vector: [0, 0, 1, 0] });
       expect(withVec[0].payload).toBeUndefined();
     });
@@ -129,13 +136,23 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
       expect(await sorted({ must: [{ key: 'colour', match: { any: ['red', 'green'] } }] })).toEqual([1, 2, 4]);
       expect(await sorted({ must: [{ key: 'colour', match: { except: ['red', 'green'] } }] })).toEqual([3, 5]);
       expect(await sorted({ must: [{ key: 'size', range: { gte: 2, lt: 5 } }] })).toEqual([2, 3, 4]);
-      expect(await sorted({ should: [{ key: 'size', range: { lte: 1 } }, { key: 'colour', match: { value: 'green' } }] })).toEqual([1, 4]);
+      expect(
+        await sorted({
+          should: [
+            { key: 'size', range: { lte: 1 } },
+            { key: 'colour', match: { value: 'green' } },
+          ],
+        }),
+      ).toEqual([1, 4]);
       expect(await sorted({ must_not: [{ key: 'colour', match: { value: 'blue' } }] })).toEqual([1, 2, 4, 6]);
       expect(await sorted({ must: [{ has_id: [2, 3, 6] }] })).toEqual([2, 3, 6]);
       expect(await sorted({ must: [{ key: 'tags', match: { value: 'b' } }] })).toEqual([1, 2]);
       expect(await sorted({ must: [{ key: 'meta.lang', match: { value: 'en' } }] })).toEqual([1, 3]);
       expect(
-        await sorted({ must: [{ should: [{ key: 'colour', match: { value: 'blue' } }, { has_id: [1] }] }], must_not: [{ has_id: [5] }] }),
+        await sorted({
+          must: [{ should: [{ key: 'colour', match: { value: 'blue' } }, { has_id: [1] }] }],
+          must_not: [{ has_id: [5] }],
+        }),
       ).toEqual([1, 3]);
       expect(await sorted({ must: [{ key: 'nothing_here', match: { value: 'x' } }] })).toEqual([]);
       expect(await sorted({ must: [{ is_empty: { key: 'tags' } }] })).toEqual([3, 4, 6]);
@@ -156,7 +173,10 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
       } while (offset !== null);
       expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
       expect(pages).toBe(2);
-      const blue = await store.scroll(dotCol, { filter: { must: [{ key: 'colour', match: { value: 'blue' } }] }, limit: 1 });
+      const blue = await store.scroll(dotCol, {
+        filter: { must: [{ key: 'colour', match: { value: 'blue' } }] },
+        limit: 1,
+      });
       expect(ids(blue.points)).toEqual([3]);
       expect(blue.nextPageOffset).toBe(5);
     });
@@ -188,7 +208,12 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
     });
 
     it('recommends with best_score: near a positive scores the squashed best positive, near a negative scores below zero', async () => {
-      const rec = await store.recommend(dotCol, { positive: [[1, 0, 0, 0]], negative: [[0, 0, 0, 1]], strategy: 'best_score', limit: 6 });
+      const rec = await store.recommend(dotCol, {
+        positive: [[1, 0, 0, 0]],
+        negative: [[0, 0, 0, 1]],
+        strategy: 'best_score',
+        limit: 6,
+      });
       expect(ids(rec).slice(0, 2)).toEqual([1, 2]);
       expect(rec[0].score).toBeCloseTo(scaledFastSigmoid(1), 4);
       const last = rec[rec.length - 1];
@@ -197,7 +222,12 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
       const negOnly = await store.recommend(dotCol, { negative: [[1, 0, 0, 0]], strategy: 'best_score', limit: 6 });
       expect(negOnly).toHaveLength(6);
       expect(ids(negOnly).indexOf(1)).toBeGreaterThan(ids(negOnly).indexOf(3));
-      const sum = await store.recommend(dotCol, { positive: [[1, 0, 0, 0]], negative: [[0, 1, 0, 0]], strategy: 'sum_scores', limit: 1 });
+      const sum = await store.recommend(dotCol, {
+        positive: [[1, 0, 0, 0]],
+        negative: [[0, 1, 0, 0]],
+        strategy: 'sum_scores',
+        limit: 1,
+      });
       expect(sum[0]).toMatchObject({ id: 1, score: expect.closeTo(1, 4) });
     });
 
@@ -207,8 +237,14 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
         { vector: [0, 1, 0, 0], limit: 2, filter: { must: [{ key: 'colour', match: { value: 'blue' } }] } },
       ];
       const batch = await store.searchBatch(dotCol, reqs);
-      expect(batch.map(ids)).toEqual([ids(await store.search(dotCol, reqs[0])), ids(await store.search(dotCol, reqs[1]))]);
-      const recs = await store.recommendBatch(dotCol, [{ positive: [4], limit: 2 }, { positive: [1], negative: [3], limit: 2 }]);
+      expect(batch.map(ids)).toEqual([
+        ids(await store.search(dotCol, reqs[0])),
+        ids(await store.search(dotCol, reqs[1])),
+      ]);
+      const recs = await store.recommendBatch(dotCol, [
+        { positive: [4], limit: 2 },
+        { positive: [1], negative: [3], limit: 2 },
+      ]);
       expect(recs.map(ids)).toEqual([
         ids(await store.recommend(dotCol, { positive: [4], limit: 2 })),
         ids(await store.recommend(dotCol, { positive: [1], negative: [3], limit: 2 })),
@@ -217,7 +253,9 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
 
     it('keeps named vectors apart and asks which one to search', async () => {
       const c = name('named');
-      await store.createCollection(c, { vectors: { image: { size: 2, distance: 'Dot' }, text: { size: 3, distance: 'Cosine' } } });
+      await store.createCollection(c, {
+        vectors: { image: { size: 2, distance: 'Dot' }, text: { size: 3, distance: 'Cosine' } },
+      });
       await store.upsert(c, [
         { id: 1, vector: { image: [1, 0], text: [0, 0, 1] } },
         { id: 2, vector: { image: [0, 1], text: [1, 0, 0] } },
@@ -261,7 +299,10 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
         const copy = name('copy');
         const imported = await store.importSnapshot(path, { collection: copy });
         expect(imported).toMatchObject({ collection: copy, points: 6 });
-        expect(await store.getCollection(copy)).toMatchObject({ vectors: { size: 4, distance: 'Dot' }, pointsCount: 6 });
+        expect(await store.getCollection(copy)).toMatchObject({
+          vectors: { size: 4, distance: 'Dot' },
+          pointsCount: 6,
+        });
         expect(await store.get(copy, [1, 5])).toEqual(await store.get(dotCol, [1, 5]));
         expect(ids(await store.search(copy, { vector: [1, 1, 0, 0], limit: 3 }))).toEqual(
           ids(await store.search(dotCol, { vector: [1, 1, 0, 0], limit: 3 })),
@@ -272,7 +313,10 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
     });
 
     describe('bad input: a typed error naming the point or field, the store untouched', () => {
-      const before = async () => ({ count: await store.count(dotCol), p1: await store.get(dotCol, [1], { withVector: true }) });
+      const before = async () => ({
+        count: await store.count(dotCol),
+        p1: await store.get(dotCol, [1], { withVector: true }),
+      });
       const untouched = async (snap: Awaited<ReturnType<typeof before>>) => {
         expect(await store.count(dotCol)).toBe(snap.count);
         expect(await store.get(dotCol, [1], { withVector: true })).toEqual(snap.p1);
@@ -280,7 +324,12 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
 
       it('wrong dimension', async () => {
         const snap = await before();
-        const err = await store.upsert(dotCol, [{ id: 1, vector: [9, 9, 9, 9] }, { id: 77, vector: [1, 2, 3] }]).catch((e: unknown) => e);
+        const err = await store
+          .upsert(dotCol, [
+            { id: 1, vector: [9, 9, 9, 9] },
+            { id: 77, vector: [1, 2, 3] },
+          ])
+          .catch((e: unknown) => e);
         expect(err).toBeInstanceOf(DimensionMismatchError);
         expect((err as Error).message).toMatch(/point 77 .*3 dimensions.*expects 4/);
         await untouched(snap);
@@ -292,7 +341,9 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
         const err = await store.upsert(dotCol, [{ id: 1, vector: [0, Number.NaN, 0, 0] }]).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(InvalidInputError);
         expect((err as Error).message).toMatch(/point 1 .*vector\[1\] is NaN/);
-        await expect(store.upsert(dotCol, [{ id: 8, vector: [0, 0, Infinity, 0] }])).rejects.toThrow(/point 8 .*vector\[2\]/);
+        await expect(store.upsert(dotCol, [{ id: 8, vector: [0, 0, Infinity, 0] }])).rejects.toThrow(
+          /point 8 .*vector\[2\]/,
+        );
         await expect(store.search(dotCol, { vector: [0, 0, -Infinity, 0] })).rejects.toBeInstanceOf(InvalidInputError);
         await untouched(snap);
       });
@@ -327,24 +378,32 @@ export function describeVectorStoreContract(title: string, make: () => Promise<C
           [{ x: { y: Number.NaN } }, /payload\.x\.y is NaN/],
         ];
         for (const [payload, message] of cases) {
-          await expect(store.upsert(dotCol, [{ id: 1, vector: [1, 1, 1, 1], payload: payload as never }])).rejects.toThrow(message);
+          await expect(
+            store.upsert(dotCol, [{ id: 1, vector: [1, 1, 1, 1], payload: payload as never }]),
+          ).rejects.toThrow(message);
         }
         await untouched(snap);
       });
 
       it('filters that name no field, or malformed conditions', async () => {
-        await expect(store.search(dotCol, { vector: [1, 0, 0, 0], filter: { must: [{ match: { value: 'x' } } as never] } })).rejects.toThrow(
-          /filter\.must\[0\]/,
+        await expect(
+          store.search(dotCol, { vector: [1, 0, 0, 0], filter: { must: [{ match: { value: 'x' } } as never] } }),
+        ).rejects.toThrow(/filter\.must\[0\]/);
+        await expect(store.count(dotCol, { must: [{ key: 'colour' } as never] })).rejects.toThrow(
+          /field 'colour' has no match/,
         );
-        await expect(store.count(dotCol, { must: [{ key: 'colour' } as never] })).rejects.toThrow(/field 'colour' has no match/);
-        await expect(store.scroll(dotCol, { filter: { must: [{ key: 'size', range: { gte: 'a' } } as never] } })).rejects.toBeInstanceOf(
-          InvalidInputError,
-        );
+        await expect(
+          store.scroll(dotCol, { filter: { must: [{ key: 'size', range: { gte: 'a' } } as never] } }),
+        ).rejects.toBeInstanceOf(InvalidInputError);
       });
 
       it('bad ids', async () => {
-        await expect(store.upsert(dotCol, [{ id: -1, vector: [1, 0, 0, 0] }])).rejects.toThrow(/-1 is not an unsigned integer or a UUID/);
-        await expect(store.upsert(dotCol, [{ id: 'not-a-uuid', vector: [1, 0, 0, 0] }])).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(store.upsert(dotCol, [{ id: -1, vector: [1, 0, 0, 0] }])).rejects.toThrow(
+          /-1 is not an unsigned integer or a UUID/,
+        );
+        await expect(store.upsert(dotCol, [{ id: 'not-a-uuid', vector: [1, 0, 0, 0] }])).rejects.toBeInstanceOf(
+          InvalidInputError,
+        );
       });
 
       it('with onInvalid: skip, writes the good points and reports the bad ones', async () => {

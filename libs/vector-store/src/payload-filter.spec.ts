@@ -2,10 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '@tessera/common';
 import { compileFilter } from './payload-filter';
 
-const p = { city: 'Berlin', tags: ['a', 'b'], n: 5, deep: { lang: 'en', list: [{ k: 1 }, { k: 2 }] }, none: null, empty: [] };
+const p = {
+  city: 'Berlin',
+  tags: ['a', 'b'],
+  n: 5,
+  deep: { lang: 'en', list: [{ k: 1 }, { k: 2 }] },
+  none: null,
+  empty: [],
+};
 
 describe('compileFilter', () => {
-  const check = (filter: object, id: number | string = 1, payload: object = p) => compileFilter(filter)!(id, payload as never);
+  const check = (filter: object, id: number | string = 1, payload: object = p) =>
+    compileFilter(filter)!(id, payload as never);
 
   it('returns no predicate for no filter, and an always-true one for an empty filter', () => {
     expect(compileFilter(undefined)).toBeUndefined();
@@ -33,7 +41,9 @@ describe('compileFilter', () => {
     expect(check({ should: [{ key: 'city', match: { value: 'Paris' } }, { has_id: [2] }] })).toBe(false);
     expect(check({ must_not: [{ has_id: [1] }] })).toBe(false);
     expect(check({ must: [{ must_not: [{ key: 'city', match: { value: 'Paris' } }] }] })).toBe(true);
-    expect(check({ must: { has_id: ['A1B2C3D4-0000-4000-8000-00000000000A'] } }, 'a1b2c3d4-0000-4000-8000-00000000000a')).toBe(true);
+    expect(
+      check({ must: { has_id: ['A1B2C3D4-0000-4000-8000-00000000000A'] } }, 'a1b2c3d4-0000-4000-8000-00000000000a'),
+    ).toBe(true);
   });
 
   it('tells empty from null', () => {

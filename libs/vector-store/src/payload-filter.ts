@@ -51,7 +51,8 @@ function compileCondition(c: Condition, where: string): PointPredicate {
     throw new InvalidInputError(`${where} must be a condition object`, { field: where });
   }
   if ('has_id' in c) {
-    if (!Array.isArray(c.has_id)) throw new InvalidInputError(`${where}.has_id must be a list of ids`, { field: where });
+    if (!Array.isArray(c.has_id))
+      throw new InvalidInputError(`${where}.has_id must be a list of ids`, { field: where });
     const ids = new Set(c.has_id.map((id, i) => normalisePointId(id, `${where}.has_id[${i}]`)));
     return (id) => ids.has(id);
   }
@@ -65,9 +66,12 @@ function compileCondition(c: Condition, where: string): PointPredicate {
     return (_id, payload) => isNullAt(payload, key);
   }
   if ('must' in c || 'should' in c || 'must_not' in c) return compileFilterAt(c as Filter, where);
-  throw new InvalidInputError(`${where} is not a known condition (expected key, has_id, is_empty, is_null or a nested filter)`, {
-    field: where,
-  });
+  throw new InvalidInputError(
+    `${where} is not a known condition (expected key, has_id, is_empty, is_null or a nested filter)`,
+    {
+      field: where,
+    },
+  );
 }
 
 function fieldKey(key: unknown, where: string): string[] {
@@ -83,14 +87,19 @@ function compileFieldCondition(c: Condition & { key: unknown }, where: string): 
   const fc = c as { key: unknown; match?: unknown; range?: unknown; is_empty?: unknown; is_null?: unknown };
   const path = fieldKey(fc.key, where);
   const checks: ((values: unknown[], payload: Payload | null | undefined) => boolean)[] = [];
-  if (fc.match !== undefined && fc.match !== null) checks.push(compileMatch(fc.match, `${where}.match`, String(fc.key)));
-  if (fc.range !== undefined && fc.range !== null) checks.push(compileRange(fc.range, `${where}.range`, String(fc.key)));
+  if (fc.match !== undefined && fc.match !== null)
+    checks.push(compileMatch(fc.match, `${where}.match`, String(fc.key)));
+  if (fc.range !== undefined && fc.range !== null)
+    checks.push(compileRange(fc.range, `${where}.range`, String(fc.key)));
   if (fc.is_empty === true) checks.push((_v, p) => isEmptyAt(p, path));
   if (fc.is_null === true) checks.push((_v, p) => isNullAt(p, path));
   if (checks.length === 0) {
-    throw new InvalidInputError(`${where}: condition on field '${String(fc.key)}' has no match, range, is_empty or is_null`, {
-      field: String(fc.key),
-    });
+    throw new InvalidInputError(
+      `${where}: condition on field '${String(fc.key)}' has no match, range, is_empty or is_null`,
+      {
+        field: String(fc.key),
+      },
+    );
   }
   const fast = fastMatch(fc, path);
   if (fast) return fast;
@@ -109,7 +118,8 @@ function fastMatch(
   fc: { match?: unknown; range?: unknown; is_empty?: unknown; is_null?: unknown },
   path: string[],
 ): PointPredicate | undefined {
-  if (path.length !== 1 || path[0].endsWith('[]') || fc.is_empty !== undefined || fc.is_null !== undefined) return undefined;
+  if (path.length !== 1 || path[0].endsWith('[]') || fc.is_empty !== undefined || fc.is_null !== undefined)
+    return undefined;
   const key = path[0];
   const match = fc.match as { value?: unknown } | undefined | null;
   if (match && 'value' in match && (fc.range === undefined || fc.range === null)) {
@@ -138,7 +148,9 @@ function compileMatch(m: unknown, where: string, key: string): (values: unknown[
   const match = m as { value?: unknown; any?: unknown; except?: unknown };
   if ('value' in match) {
     if (!MATCHABLE(match.value)) {
-      throw new InvalidInputError(`${where}.value for field '${key}' must be a string, integer or boolean`, { field: key });
+      throw new InvalidInputError(`${where}.value for field '${key}' must be a string, integer or boolean`, {
+        field: key,
+      });
     }
     const want = match.value;
     return (values) => values.some((v) => v === want);
@@ -164,7 +176,9 @@ function compileRange(r: unknown, where: string, key: string): (values: unknown[
   for (const [k, v] of Object.entries(range)) {
     if (v === null || v === undefined) continue;
     if (!['gt', 'gte', 'lt', 'lte'].includes(k)) {
-      throw new InvalidInputError(`${where}.${k} for field '${key}' is not a range bound (gt, gte, lt, lte)`, { field: key });
+      throw new InvalidInputError(`${where}.${k} for field '${key}' is not a range bound (gt, gte, lt, lte)`, {
+        field: key,
+      });
     }
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new InvalidInputError(`${where}.${k} for field '${key}' must be a finite number`, { field: key });

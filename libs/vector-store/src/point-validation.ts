@@ -1,5 +1,5 @@
 import { DimensionMismatchError, InvalidInputError } from '@tessera/common';
-import type { Payload, PointId, Vector, VectorParams } from './vector-store.types';
+import type { Payload, PointId, VectorParams } from './vector-store.types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
@@ -88,7 +88,8 @@ export function serialisePayload(payload: unknown, where: string): string {
 function checkJsonValue(value: unknown, where: string, path: string, seen: Set<object>): void {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new InvalidInputError(`${where}: ${path} is ${value}, not JSON`, { field: path });
+    if (!Number.isFinite(value))
+      throw new InvalidInputError(`${where}: ${path} is ${value}, not JSON`, { field: path });
     return;
   }
   if (typeof value !== 'object') {
@@ -109,7 +110,8 @@ function checkJsonValue(value: unknown, where: string, path: string, seen: Set<o
   }
   seen.add(value);
   for (const [k, v] of Object.entries(value)) {
-    if (v === undefined) throw new InvalidInputError(`${where}: ${path}.${k} is undefined, not JSON`, { field: `${path}.${k}` });
+    if (v === undefined)
+      throw new InvalidInputError(`${where}: ${path}.${k} is undefined, not JSON`, { field: `${path}.${k}` });
     checkJsonValue(v, where, `${path}.${k}`, seen);
   }
   seen.delete(value);

@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { averageVectorTarget, bestScore, normaliseInPlace, publicScore, scaledFastSigmoid, similarityAt, sumScores } from './vector-math';
+import {
+  averageVectorTarget,
+  bestScore,
+  normaliseInPlace,
+  publicScore,
+  scaledFastSigmoid,
+  similarityAt,
+  sumScores,
+} from './vector-math';
 import { TopK } from './top-k';
 
 describe('vector math', () => {
   it('normalises, keeps zero vectors zero', () => {
-    expect(Array.from(normaliseInPlace(new Float32Array([3, 4])))).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.8, 6)]);
+    expect(Array.from(normaliseInPlace(new Float32Array([3, 4])))).toEqual([
+      expect.closeTo(0.6, 6),
+      expect.closeTo(0.8, 6),
+    ]);
     expect(Array.from(normaliseInPlace(new Float32Array([0, 0])))).toEqual([0, 0]);
   });
 

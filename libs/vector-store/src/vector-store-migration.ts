@@ -22,14 +22,21 @@ export interface MigrationReport {
  * one store to another, checking the count on arrival. Works in either direction between the
  * embedded store and Qdrant because both speak the same port.
  */
-export async function migrateVectorStore(from: VectorStore, to: VectorStore, options: MigrationOptions = {}): Promise<MigrationReport> {
+export async function migrateVectorStore(
+  from: VectorStore,
+  to: VectorStore,
+  options: MigrationOptions = {},
+): Promise<MigrationReport> {
   const batchSize = options.batchSize ?? 256;
   const names = options.collections ?? (await from.listCollections());
   const report: MigrationReport = { collections: [], aliases: [] };
   for (const name of names) {
     const info = await from.getCollection(name);
     if (await to.collectionExists(name)) {
-      if (!options.replace) throw new ConflictError(`collection '${name}' already exists in the target; pass --replace to overwrite it`, { collection: name });
+      if (!options.replace)
+        throw new ConflictError(`collection '${name}' already exists in the target; pass --replace to overwrite it`, {
+          collection: name,
+        });
       await to.deleteCollection(name);
     }
     await to.createCollection(name, { vectors: info.vectors });
@@ -50,7 +57,9 @@ export async function migrateVectorStore(from: VectorStore, to: VectorStore, opt
     } while (offset !== null);
     const arrived = await to.count(name);
     if (arrived !== copied) {
-      throw new CorruptDataError(`collection '${name}': copied ${copied} points but the target holds ${arrived}`, { collection: name });
+      throw new CorruptDataError(`collection '${name}': copied ${copied} points but the target holds ${arrived}`, {
+        collection: name,
+      });
     }
     report.collections.push({ name, points: copied });
   }

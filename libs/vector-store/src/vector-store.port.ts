@@ -91,10 +91,17 @@ export abstract class VectorStore {
     };
     let points = 0;
     try {
-      await write(JSON.stringify({ format: SNAPSHOT_FORMAT, version: 1, collection: info.name, vectors: info.vectors }));
+      await write(
+        JSON.stringify({ format: SNAPSHOT_FORMAT, version: 1, collection: info.name, vectors: info.vectors }),
+      );
       let offset: PointId | null = null;
       do {
-        const page: ScrollResult = await this.scroll(collection, { limit: pageSize, offset, withPayload: true, withVector: true });
+        const page: ScrollResult = await this.scroll(collection, {
+          limit: pageSize,
+          offset,
+          withPayload: true,
+          withVector: true,
+        });
         for (const p of page.points) {
           await write(JSON.stringify({ id: p.id, vector: p.vector, payload: p.payload ?? {} }));
           points++;

@@ -15,7 +15,10 @@ interface MigrateOptions {
 }
 
 /** `tessera vectors migrate --from embedded --to qdrant` (or back): copies collections and aliases. */
-@SubCommand({ name: 'migrate', description: 'copy every collection (or --collection ones) and their aliases between the embedded store and Qdrant' })
+@SubCommand({
+  name: 'migrate',
+  description: 'copy every collection (or --collection ones) and their aliases between the embedded store and Qdrant',
+})
 export class VectorsMigrateCommand extends CommandRunner {
   async run(_params: string[], options: MigrateOptions): Promise<void> {
     const { from, to } = options;
@@ -24,7 +27,8 @@ export class VectorsMigrateCommand extends CommandRunner {
     const config = loadConfig();
     const open = (kind: StoreKind): VectorStore => {
       if (kind === 'embedded') return new EmbeddedVectorStore({ dir: join(config.dataDir, 'vectors') });
-      if (!config.qdrant) throw new InvalidInputError('QDRANT_URL is not set; it names the Qdrant to migrate from or to', {});
+      if (!config.qdrant)
+        throw new InvalidInputError('QDRANT_URL is not set; it names the Qdrant to migrate from or to', {});
       return new QdrantVectorStore({
         url: config.qdrant.url,
         apiKey: config.qdrant.apiKey,
@@ -45,7 +49,8 @@ export class VectorsMigrateCommand extends CommandRunner {
       process.stderr.write('\n');
       if (options.json) process.stdout.write(`${JSON.stringify({ from, to, ...report })}\n`);
       else {
-        for (const c of report.collections) process.stdout.write(`${c.name}: ${c.points} points copied ${from} -> ${to}\n`);
+        for (const c of report.collections)
+          process.stdout.write(`${c.name}: ${c.points} points copied ${from} -> ${to}\n`);
         for (const a of report.aliases) process.stdout.write(`alias ${a.alias} -> ${a.collection}\n`);
       }
     } finally {
@@ -72,7 +77,8 @@ export class VectorsMigrateCommand extends CommandRunner {
   @Option({ flags: '--batch-size <n>', description: 'points per page and per write (default 256)' })
   parseBatchSize(v: string): number {
     const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidInputError(`--batch-size must be a positive integer, got '${v}'`, {});
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new InvalidInputError(`--batch-size must be a positive integer, got '${v}'`, {});
     return n;
   }
 
@@ -88,6 +94,7 @@ export class VectorsMigrateCommand extends CommandRunner {
 }
 
 function storeKind(v: string): StoreKind {
-  if (v !== 'embedded' && v !== 'qdrant') throw new InvalidInputError(`unknown store '${v}' (use embedded or qdrant)`, {});
+  if (v !== 'embedded' && v !== 'qdrant')
+    throw new InvalidInputError(`unknown store '${v}' (use embedded or qdrant)`, {});
   return v;
 }

@@ -1,12 +1,23 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConflictError, CorruptDataError, InvalidInputError, NotFoundError, TesseraError } from '@tessera/common';
 import { DEFAULT_ANN_OPTIONS, type AnnIndex, type AnnLibrary, type AnnOptions } from '../ann/ann-index';
 import { HnswlibAnnIndex } from '../ann/hnswlib-ann.index';
 import { UsearchAnnIndex } from '../ann/usearch-ann.index';
-import { compileFilter, type PointPredicate } from '../payload-filter';
+import { compileFilter } from '../payload-filter';
 import {
   normalisePointId,
   parsePayload,
@@ -137,7 +148,11 @@ export class EmbeddedVectorStore extends VectorStore {
       if ((e as { code?: string }).code === 'SQLITE_BUSY') {
         throw new ConflictError(`vector store at ${options.dir} is in use by another process`, { dir: options.dir });
       }
-      throw new CorruptDataError(`cannot open vector store at ${options.dir}: ${(e as Error).message}`, {}, { cause: e });
+      throw new CorruptDataError(
+        `cannot open vector store at ${options.dir}: ${(e as Error).message}`,
+        {},
+        { cause: e },
+      );
     }
     this.load();
   }
@@ -205,7 +220,9 @@ export class EmbeddedVectorStore extends VectorStore {
       try {
         const pp = this.preparePoint(c, p, index);
         if (seen.has(pp.key)) {
-          throw new InvalidInputError(`point ${String(pp.id)} (index ${index}) appears twice in one batch`, { id: pp.id });
+          throw new InvalidInputError(`point ${String(pp.id)} (index ${index}) appears twice in one batch`, {
+            id: pp.id,
+          });
         }
         seen.add(pp.key);
         prepared.push(pp);
@@ -374,8 +391,10 @@ export class EmbeddedVectorStore extends VectorStore {
     for (let slot = 0; slot < c.ids.length; slot++) {
       if (c.ids[slot] === undefined || !accept(slot)) continue;
       const off = slot * space.dim;
-      for (let i = 0; i < positives.length; i++) posSims[i] = similarityAt(space.distance, space.data, off, positives[i]);
-      for (let i = 0; i < negatives.length; i++) negSims[i] = similarityAt(space.distance, space.data, off, negatives[i]);
+      for (let i = 0; i < positives.length; i++)
+        posSims[i] = similarityAt(space.distance, space.data, off, positives[i]);
+      for (let i = 0; i < negatives.length; i++)
+        negSims[i] = similarityAt(space.distance, space.data, off, negatives[i]);
       const score = strategy === 'best_score' ? bestScore(posSims, negSims) : sumScores(posSims, negSims);
       if (threshold !== undefined && threshold !== null && score < threshold) continue;
       top.push(slot, score);
@@ -400,7 +419,8 @@ export class EmbeddedVectorStore extends VectorStore {
       if ('createAlias' in op) {
         const { alias, collection } = op.createAlias;
         validateCollectionName(alias, 'alias');
-        if (!this.collections.has(collection)) throw new NotFoundError(`collection '${collection}' not found`, { collection });
+        if (!this.collections.has(collection))
+          throw new NotFoundError(`collection '${collection}' not found`, { collection });
         if (this.collections.has(alias)) throw new ConflictError(`'${alias}' is a collection name`, { alias });
         next.set(alias, collection);
       } else if ('deleteAlias' in op) {
@@ -541,7 +561,11 @@ export class EmbeddedVectorStore extends VectorStore {
       .map(({ slot, score }) => ({ ...this.record(c, slot, request), score: publicScore(space.distance, score) }));
   }
 
-  private acceptor(c: CollectionState, request: SearchRequest | RecommendRequest, extra: Set<number>): (slot: number) => boolean {
+  private acceptor(
+    c: CollectionState,
+    request: SearchRequest | RecommendRequest,
+    extra: Set<number>,
+  ): (slot: number) => boolean {
     const predicate = compileFilter(request.filter);
     const excluded = this.excludedSlots(c, request.exclude, extra);
     return (slot) => !excluded.has(slot) && (!predicate || predicate(c.ids[slot]!, c.payloads[slot]));
@@ -593,19 +617,24 @@ export class EmbeddedVectorStore extends VectorStore {
       if (single) raw = p.vector;
       else {
         if (!p.vector || typeof p.vector !== 'object' || Array.isArray(p.vector) || p.vector instanceof Float32Array) {
-          throw new InvalidInputError(`${where}: the collection has named vectors; pass { ${[...c.spaces.keys()].join(', ')} }`, {
-            id,
-          });
+          throw new InvalidInputError(
+            `${where}: the collection has named vectors; pass { ${[...c.spaces.keys()].join(', ')} }`,
+            {
+              id,
+            },
+          );
         }
         raw = (p.vector as Record<string, unknown>)[name];
-        if (raw === undefined) throw new InvalidInputError(`${where}: named vector '${name}' is missing`, { id, vector: name });
+        if (raw === undefined)
+          throw new InvalidInputError(`${where}: named vector '${name}' is missing`, { id, vector: name });
       }
       const v = toFloat32Vector(raw, space.dim, single ? where : `${where} vector '${name}'`);
       vectors.set(name, space.distance === 'Cosine' ? normaliseInPlace(v) : v);
     }
     if (!single) {
       for (const name of Object.keys(p.vector as object)) {
-        if (!c.spaces.has(name)) throw new InvalidInputError(`${where}: unknown named vector '${name}'`, { id, vector: name });
+        if (!c.spaces.has(name))
+          throw new InvalidInputError(`${where}: unknown named vector '${name}'`, { id, vector: name });
       }
     }
     const payloadText = serialisePayload(p.payload, where);
@@ -652,7 +681,8 @@ export class EmbeddedVectorStore extends VectorStore {
   // ---------------------------------------------------------------- load and checkpoints
 
   private load(): void {
-    const versionRow = this.db.prepare("SELECT value FROM meta WHERE key = 'version'").get() as { value: number } | undefined;
+    const versionRow = this.db.prepare("SELECT value FROM meta WHERE key = 'version'").get() as
+      { value: number } | undefined;
     this.version = versionRow?.value ?? 0;
     const rows = this.db.prepare('SELECT name, params FROM collections').all() as { name: string; params: string }[];
     for (const row of rows) {
@@ -660,13 +690,20 @@ export class EmbeddedVectorStore extends VectorStore {
       try {
         vectors = JSON.parse(row.params) as VectorParams | Record<string, VectorParams>;
       } catch (e) {
-        throw new CorruptDataError(`collection '${row.name}' has unreadable parameters`, { collection: row.name }, { cause: e });
+        throw new CorruptDataError(
+          `collection '${row.name}' has unreadable parameters`,
+          { collection: row.name },
+          { cause: e },
+        );
       }
       const c = new CollectionState(row.name, vectors);
       this.collections.set(row.name, c);
       this.loadPoints(c);
     }
-    for (const a of this.db.prepare('SELECT alias, collection FROM aliases').all() as { alias: string; collection: string }[]) {
+    for (const a of this.db.prepare('SELECT alias, collection FROM aliases').all() as {
+      alias: string;
+      collection: string;
+    }[]) {
       this.aliases.set(a.alias, a.collection);
     }
   }
@@ -687,7 +724,11 @@ export class EmbeddedVectorStore extends VectorStore {
       try {
         c.payloads[slot] = parsePayload(payload);
       } catch (e) {
-        throw new CorruptDataError(`point ${pid} in '${c.name}' has an unreadable payload`, { collection: c.name }, { cause: e });
+        throw new CorruptDataError(
+          `point ${pid} in '${c.name}' has an unreadable payload`,
+          { collection: c.name },
+          { cause: e },
+        );
       }
       const all = new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
       let off = 0;
@@ -715,7 +756,8 @@ export class EmbeddedVectorStore extends VectorStore {
       for (const space of spaces) {
         const path = this.indexPath(c.name, space.name, sidecar.generation);
         if (!existsSync(path)) throw new Error(`missing ${path}`);
-        if (sha256(readFileSync(path)) !== sidecar.sha256?.[space.name]) throw new Error(`checksum mismatch in ${path}`);
+        if (sha256(readFileSync(path)) !== sidecar.sha256?.[space.name])
+          throw new Error(`checksum mismatch in ${path}`);
         const ann = this.newAnn(space, { path, slots: sidecar.slots.map(([, s]) => s) });
         for (const slot of checkpointSlots.values()) ann.remove(slot);
         const touched = [...stale.map((s) => s.slot), ...added];
@@ -817,7 +859,9 @@ export class EmbeddedVectorStore extends VectorStore {
     if (!s) {
       const names = [...c.spaces.keys()].filter(Boolean);
       throw new InvalidInputError(
-        using ? `collection '${c.name}' has no vector named '${using}'` : `collection '${c.name}' has named vectors; pass using (${names.join(', ')})`,
+        using
+          ? `collection '${c.name}' has no vector named '${using}'`
+          : `collection '${c.name}' has named vectors; pass using (${names.join(', ')})`,
         { collection: c.name, using },
       );
     }
@@ -869,21 +913,31 @@ function fsyncFile(path: string): void {
 function pageOf(request: { limit?: number; offset?: number }): { limit: number; offset: number } {
   const limit = positiveInt(request.limit ?? 10, 'limit');
   const offset = request.offset ?? 0;
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidInputError('offset must be a non-negative integer', { offset });
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new InvalidInputError('offset must be a non-negative integer', { offset });
   return { limit, offset };
 }
 
 function positiveInt(n: number, what: string): number {
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidInputError(`${what} must be a positive integer`, { [what]: n });
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InvalidInputError(`${what} must be a positive integer`, { [what]: n });
   return n;
 }
 
 /** One typed error for a rejected batch, of the first bad point's kind, listing every bad point. */
 export function rejectionError(rejected: RejectedPoint[]): TesseraError {
   const first = rejected[0].error as TesseraError;
-  const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more bad points; nothing was written)` : ' (nothing was written)';
+  const more =
+    rejected.length > 1
+      ? ` (and ${rejected.length - 1} more bad points; nothing was written)`
+      : ' (nothing was written)';
   const Ctor = first.constructor as new (m: string, d: Record<string, unknown>) => TesseraError;
   return new Ctor(`${first.message}${more}`, {
-    rejected: rejected.map((r) => ({ index: r.index, id: r.id, code: (r.error as TesseraError).code, message: r.error.message })),
+    rejected: rejected.map((r) => ({
+      index: r.index,
+      id: r.id,
+      code: (r.error as TesseraError).code,
+      message: r.error.message,
+    })),
   });
 }

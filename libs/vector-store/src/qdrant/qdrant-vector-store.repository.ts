@@ -140,7 +140,9 @@ export class QdrantVectorStore extends VectorStore {
       try {
         const wire = toWirePoint(p, index, vectors);
         if (seen.has(wire.id as PointId)) {
-          throw new InvalidInputError(`point ${String(wire.id)} (index ${index}) appears twice in one batch`, { id: wire.id });
+          throw new InvalidInputError(`point ${String(wire.id)} (index ${index}) appears twice in one batch`, {
+            id: wire.id,
+          });
         }
         seen.add(wire.id as PointId);
         good.push(wire);
@@ -174,7 +176,11 @@ export class QdrantVectorStore extends VectorStore {
     } else {
       throw new InvalidInputError('delete needs { ids } or { filter }', {});
     }
-    await this.call(`delete from '${collection}'`, () => this.client.delete(collection, { wait: true, ...body } as never), collection);
+    await this.call(
+      `delete from '${collection}'`,
+      () => this.client.delete(collection, { wait: true, ...body } as never),
+      collection,
+    );
   }
 
   async get(collection: string, ids: PointId[], options: ReadOptions = {}): Promise<PointRecord[]> {
@@ -201,7 +207,10 @@ export class QdrantVectorStore extends VectorStore {
         this.client.scroll(collection, {
           filter: request.filter ?? undefined,
           limit: request.limit ?? 10,
-          offset: request.offset === null || request.offset === undefined ? undefined : normalisePointId(request.offset, 'offset'),
+          offset:
+            request.offset === null || request.offset === undefined
+              ? undefined
+              : normalisePointId(request.offset, 'offset'),
           with_payload: request.withPayload ?? true,
           with_vector: request.withVector ?? false,
         } as never),
@@ -225,7 +234,11 @@ export class QdrantVectorStore extends VectorStore {
 
   async search(collection: string, request: SearchRequest): Promise<ScoredPoint[]> {
     const body = await this.searchBody(collection, request);
-    const res = await this.call(`search '${collection}'`, () => this.client.query(collection, body as never), collection);
+    const res = await this.call(
+      `search '${collection}'`,
+      () => this.client.query(collection, body as never),
+      collection,
+    );
     return res.points.map((p) => toScored(p, request));
   }
 
@@ -241,7 +254,11 @@ export class QdrantVectorStore extends VectorStore {
 
   async recommend(collection: string, request: RecommendRequest): Promise<ScoredPoint[]> {
     const body = await this.recommendBody(collection, request);
-    const res = await this.call(`recommend '${collection}'`, () => this.client.query(collection, body as never), collection);
+    const res = await this.call(
+      `recommend '${collection}'`,
+      () => this.client.query(collection, body as never),
+      collection,
+    );
     return res.points.map((p) => toScored(p, request));
   }
 
@@ -331,7 +348,8 @@ export class QdrantVectorStore extends VectorStore {
     if (strategy === 'average_vector' && positive.length === 0) {
       throw new InvalidInputError('average_vector recommend needs at least one positive example', {});
     }
-    if (positive.length + negative.length === 0) throw new InvalidInputError(`${strategy} recommend needs at least one example`, {});
+    if (positive.length + negative.length === 0)
+      throw new InvalidInputError(`${strategy} recommend needs at least one example`, {});
     return { ...commonBody(r), query: { recommend: { positive, negative, strategy } } };
   }
 
@@ -345,7 +363,12 @@ export class QdrantVectorStore extends VectorStore {
    * Runs one client call, retrying transient failures (network errors, 429, 5xx) with doubling
    * delays, and translating the rest into typed errors. Nothing is swallowed.
    */
-  private async call<T>(what: string, fn: () => Promise<T>, collection?: string, attempts = this.options.attempts ?? 4): Promise<T> {
+  private async call<T>(
+    what: string,
+    fn: () => Promise<T>,
+    collection?: string,
+    attempts = this.options.attempts ?? 4,
+  ): Promise<T> {
     let delay = this.options.retryDelayMs ?? 200;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -359,17 +382,22 @@ export class QdrantVectorStore extends VectorStore {
             throw new NotFoundError(`${what}: ${message}`, { collection, status }, { cause: e });
           }
           if (status === 409) throw new ConflictError(`${what}: ${message}`, { collection, status }, { cause: e });
-          if (/already exists/i.test(message)) throw new ConflictError(`${what}: ${message}`, { collection, status }, { cause: e });
+          if (/already exists/i.test(message))
+            throw new ConflictError(`${what}: ${message}`, { collection, status }, { cause: e });
           if (/not found|doesn't exist|does not exist/i.test(message)) {
             throw new NotFoundError(`${what}: ${message}`, { collection, status }, { cause: e });
           }
           throw new InvalidInputError(`${what}: ${message}`, { collection, status }, { cause: e });
         }
         if (attempt >= attempts) {
-          throw new UpstreamUnavailableError(`${what}: Qdrant at ${this.options.url} failed after ${attempt} attempts: ${message}`, {
-            collection,
-            status,
-          }, { cause: e });
+          throw new UpstreamUnavailableError(
+            `${what}: Qdrant at ${this.options.url} failed after ${attempt} attempts: ${message}`,
+            {
+              collection,
+              status,
+            },
+            { cause: e },
+          );
         }
         await new Promise((r) => setTimeout(r, delay));
         delay *= 2;
@@ -383,11 +411,14 @@ function commonBody(r: SearchRequest | RecommendRequest): Json {
   const exclude = (r.exclude ?? []).map((id, i) => normalisePointId(id, `exclude[${i}]`));
   let merged: Filter | undefined = filter ?? undefined;
   // `exclude` is an argument of ours; on the wire it is a must_not has_id clause
-  if (exclude.length > 0) merged = filter ? { must: [filter], must_not: [{ has_id: exclude }] } : { must_not: [{ has_id: exclude }] };
+  if (exclude.length > 0)
+    merged = filter ? { must: [filter], must_not: [{ has_id: exclude }] } : { must_not: [{ has_id: exclude }] };
   const limit = r.limit ?? 10;
   const offset = r.offset ?? 0;
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new InvalidInputError('limit must be a positive integer', { limit });
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidInputError('offset must be a non-negative integer', { offset });
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new InvalidInputError('limit must be a positive integer', { limit });
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new InvalidInputError('offset must be a non-negative integer', { offset });
   const body: Json = {
     limit,
     offset,
@@ -400,15 +431,22 @@ function commonBody(r: SearchRequest | RecommendRequest): Json {
   return body;
 }
 
-function spaceOf(vectors: VectorParams | Record<string, VectorParams>, using: string | undefined, collection: string): VectorParams {
+function spaceOf(
+  vectors: VectorParams | Record<string, VectorParams>,
+  using: string | undefined,
+  collection: string,
+): VectorParams {
   if (CollectionState.isSingle(vectors)) {
-    if (using) throw new InvalidInputError(`collection '${collection}' has no vector named '${using}'`, { collection, using });
+    if (using)
+      throw new InvalidInputError(`collection '${collection}' has no vector named '${using}'`, { collection, using });
     return vectors;
   }
   const s = using ? vectors[using] : undefined;
   if (!s) {
     throw new InvalidInputError(
-      using ? `collection '${collection}' has no vector named '${using}'` : `collection '${collection}' has named vectors; pass using`,
+      using
+        ? `collection '${collection}' has no vector named '${using}'`
+        : `collection '${collection}' has named vectors; pass using`,
       { collection, using },
     );
   }
@@ -425,15 +463,20 @@ function toWirePoint(p: PointStruct, index: number, vectors: VectorParams | Reco
   } else {
     const given = p.vector as Record<string, Vector>;
     if (!given || typeof given !== 'object' || Array.isArray(given) || given instanceof Float32Array) {
-      throw new InvalidInputError(`${where}: the collection has named vectors; pass { ${Object.keys(vectors).join(', ')} }`, { id });
+      throw new InvalidInputError(
+        `${where}: the collection has named vectors; pass { ${Object.keys(vectors).join(', ')} }`,
+        { id },
+      );
     }
     vector = {};
     for (const [name, params] of Object.entries(vectors)) {
-      if (given[name] === undefined) throw new InvalidInputError(`${where}: named vector '${name}' is missing`, { id, vector: name });
+      if (given[name] === undefined)
+        throw new InvalidInputError(`${where}: named vector '${name}' is missing`, { id, vector: name });
       vector[name] = Array.from(toFloat32Vector(given[name], params.size, `${where} vector '${name}'`));
     }
     for (const name of Object.keys(given)) {
-      if (!(name in vectors)) throw new InvalidInputError(`${where}: unknown named vector '${name}'`, { id, vector: name });
+      if (!(name in vectors))
+        throw new InvalidInputError(`${where}: unknown named vector '${name}'`, { id, vector: name });
     }
   }
   const payload = JSON.parse(serialisePayload(p.payload, where)) as Json;
@@ -447,7 +490,10 @@ function toRecord(p: { id: unknown; payload?: unknown; vector?: unknown }, optio
   return rec;
 }
 
-function toScored(p: { id: unknown; score: number; payload?: unknown; vector?: unknown }, options: ReadOptions): ScoredPoint {
+function toScored(
+  p: { id: unknown; score: number; payload?: unknown; vector?: unknown },
+  options: ReadOptions,
+): ScoredPoint {
   return { ...toRecord(p, options), score: p.score };
 }
 
@@ -465,10 +511,14 @@ function validateParams(params: CreateCollectionParams): VectorParams | Record<s
 }
 
 function fromQdrantVectors(v: unknown): VectorParams | Record<string, VectorParams> {
-  const pick = (p: { size: number; distance: string }): VectorParams => ({ size: p.size, distance: p.distance as VectorParams['distance'] });
+  const pick = (p: { size: number; distance: string }): VectorParams => ({
+    size: p.size,
+    distance: p.distance as VectorParams['distance'],
+  });
   if (v && typeof v === 'object' && typeof (v as { size?: unknown }).size === 'number') return pick(v as never);
   const out: Record<string, VectorParams> = {};
-  for (const [name, p] of Object.entries((v ?? {}) as Record<string, { size: number; distance: string }>)) out[name] = pick(p);
+  for (const [name, p] of Object.entries((v ?? {}) as Record<string, { size: number; distance: string }>))
+    out[name] = pick(p);
   return out;
 }
 
