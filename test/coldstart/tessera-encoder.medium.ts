@@ -1,0 +1,101 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { initTensorBackend } from '@tessera/tensor';
+import { needsSharedData } from '@tessera/testing';
+import {
+  CITEULIKE_MODALITIES,
+  type ColdStartConfigInput,
+  ColdStartMethodRegistry,
+  evaluateColdStart,
+  formatColdStartTable,
+  MOVIELENS_MODALITIES,
+  registerTesseraEncoder,
+} from '@tessera/models/coldstart';
+import { describe, expect, it } from 'vitest';
+import { loadCiteULikeColdStart, loadMovieLensColdStart } from '../datasets/coldstart-datasets';
+
+/**
+ * The "Tessera encoder" row of the cold-start evaluation (issue #5). Minutes of CPU per seed, so it
+ * runs only with TESSERA_ENCODER_EVAL=1 (TESSERA_ENCODER_SEEDS=1,2,3; TESSERA_ENCODER_EPOCHS;
+ * TESSERA_ENCODER_OUT=file to append the tables; TESSERA_ENCODER_DATASETS=movielens,citeulike).
+ */
+const enabled = process.env.TESSERA_ENCODER_EVAL === '1';
+const seeds = (process.env.TESSERA_ENCODER_SEEDS ?? '1').split(',').map(Number);
+const epochs = Number(process.env.TESSERA_ENCODER_EPOCHS ?? 4);
+const datasets = (process.env.TESSERA_ENCODER_DATASETS ?? 'movielens').split(',');
+const outFile = process.env.TESSERA_ENCODER_OUT;
+const BASELINES = ['random', 'bpr-mf', 'content-tfidf', 'content-bm25', 'cb2cf-ridge'];
+
+/** The quick CPU configuration reported in the evaluation table. */
+export const QUICK_CONFIG: ColdStartConfigInput = {
+  dModel: 64,
+  numHeads: 4,
+  layers: 1,
+  fusionLayers: 1,
+  fusion: 'token',
+  dropout: 0.1,
+  loss: 'sampled-softmax',
+  temperature: 0.5,
+  batchBy: 'items',
+  itemsPerBatch: 128,
+  maxSampledItems: 64,
+  encoderLr: 1e-3,
+  userLr: 1e-2,
+  epochs,
+  patience: 2,
+  validationK: 20,
+};
+
+function log(text: string): void {
+  process.stdout.write(`${text}\n`);
+  if (outFile) {
+    mkdirSync(dirname(outFile), { recursive: true });
+    appendFileSync(outFile, `${text}\n`);
+  }
+}
+
+const skipReason = enabled ? '' : ' (skipped: set TESSERA_ENCODER_EVAL=1)';
+const ml = needsSharedData('movielens');
+describe.skipIf(!enabled || ml.skip || !datasets.includes('movielens'))(`Tessera encoder on MovieLens-small + TMDB${skipReason}${ml.reason}`, () => {
+  it('evaluates the encoder beside the baselines (cold/warm/all, 3 K values)', { timeout: 4 * 3600_000 }, async () => {
+    await initTensorBackend('wasm');
+    const dataset = await loadMovieLensColdStart(ml.path);
+    const registry = registerTesseraEncoder(ColdStartMethodRegistry.withBaselines(), {
+      modalities: [{ ...MOVIELENS_MODALITIES[0], maxLength: 32 }, MOVIELENS_MODALITIES[1]],
+      config: QUICK_CONFIG,
+      onProgress: (p) => {
+        if (p.validationRecall !== undefined) log(`  epoch ${p.epoch}: loss ${p.loss.toFixed(4)} pseudo-cold val recall@20 ${p.validationRecall.toFixed(4)} (${(p.elapsedMs / 1000).toFixed(0)} s)`);
+      },
+    });
+    const report = await evaluateColdStart({
+      dataset,
+      seeds,
+      methods: [...BASELINES, 'tessera-encoder'],
+      registry,
+      onRun: (r) => log(`seed ${r.seed} ${r.method}: fit ${(r.fitMs / 1000).toFixed(1)} s, cold recall@20 ${r.metrics.cold?.['recall@20']?.toFixed(4)} ndcg@20 ${r.metrics.cold?.['ndcg@20']?.toFixed(4)}`),
+    });
+    log(`config: ${JSON.stringify(QUICK_CONFIG)}`);
+    log(formatColdStartTable(report));
+    const cold = report.table.cold!;
+    expect(cold['tessera-encoder']['ndcg@20'].mean).toBeGreaterThan(cold.random['ndcg@20'].mean);
+  });
+});
+
+const cu = needsSharedData('citeulike-a');
+describe.skipIf(!enabled || cu.skip || !datasets.includes('citeulike'))(`Tessera encoder on CiteULike-a${skipReason}${cu.reason}`, () => {
+  it('evaluates the encoder beside the baselines', { timeout: 4 * 3600_000 }, async () => {
+    await initTensorBackend('wasm');
+    const dataset = await loadCiteULikeColdStart(cu.path);
+    const registry = registerTesseraEncoder(ColdStartMethodRegistry.withBaselines(), {
+      modalities: CITEULIKE_MODALITIES.map((m) => ({ ...m, maxLength: 24 })),
+      config: QUICK_CONFIG,
+      onProgress: (p) => {
+        if (p.validationRecall !== undefined) log(`  epoch ${p.epoch}: loss ${p.loss.toFixed(4)} pseudo-cold val recall@20 ${p.validationRecall.toFixed(4)} (${(p.elapsedMs / 1000).toFixed(0)} s)`);
+      },
+    });
+    const report = await evaluateColdStart({ dataset, seeds, methods: [...BASELINES, 'tessera-encoder'], registry, settings: ['cold'] });
+    log(`config: ${JSON.stringify(QUICK_CONFIG)}`);
+    log(formatColdStartTable(report));
+    expect(report.table.cold!['tessera-encoder']['ndcg@20'].mean).toBeGreaterThan(report.table.cold!.random['ndcg@20'].mean);
+  });
+});
