@@ -82,7 +82,7 @@ function batchedBySlices(args: KernelArgs, original: tf.KernelFunc, transposeKer
   const k = attrs.transposeA ? a0.shape[ra - 2] : a0.shape[ra - 1];
   const n = attrs.transposeB ? b0.shape[rb - 2] : b0.shape[rb - 1];
   if (m * k * n < SLICE_MIN_MACS || a0.dtype !== 'float32' || args.inputs.bias || args.inputs.preluActivationWeights) {
-    return original(args as never);
+    return original(args as never) as TensorInfoLike;
   }
   const batch = sizeOf(a0.shape.slice(0, -2));
   const temps: TensorInfoLike[] = [];
