@@ -11,6 +11,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-extraneous-class': 'off',
+      // DTO fields need explicit types: decorator metadata (OpenAPI, validation) reads them
+      '@typescript-eslint/no-inferrable-types': 'off',
     },
   },
   {

@@ -1,4 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@tessera/common';
@@ -16,7 +19,7 @@ describe('API shell', () => {
       TESSERA_API_KEYS: 'k1,k2',
       TESSERA_MAX_JSON_BYTES: '1024',
       TESSERA_RATE_LIMIT_PER_MINUTE: '1000',
-      TESSERA_DATA_DIR: '/tmp/tessera-api-shell-test',
+      TESSERA_DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-api-')),
     });
     app = await startApi(config);
     url = await app.getUrl();
@@ -103,7 +106,12 @@ describe('API shell', () => {
 
 describe('API rate limit', () => {
   it('answers 429 past the per-minute limit', async () => {
-    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', TESSERA_RATE_LIMIT_PER_MINUTE: '3' });
+    const config = loadConfig({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      TESSERA_RATE_LIMIT_PER_MINUTE: '3',
+      TESSERA_DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-rate-')),
+    });
     const app = await startApi(config);
     try {
       const url = await app.getUrl();

@@ -1,18 +1,18 @@
-import {
-  DynamicModule,
-  MiddlewareConsumer,
-  Module,
-  ModuleMetadata,
-  NestModule,
-  Provider,
-  ValidationPipe,
-} from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { join } from 'node:path';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HEALTH_PROBES, HealthProbe, TesseraConfig, TesseraConfigModule } from '@tessera/common';
+import { Catalogue, CatalogueHealthProbe } from '@tessera/db';
+import { JobQueue, JobQueueHealthProbe } from '@tessera/jobs';
+import { PlatformModule } from '../../platform/src';
+import { AssetsController } from './items/assets.controller';
+import { ItemsController } from './items/items.controller';
+import { JobsController } from './jobs/jobs.controller';
 import { HealthController } from './health/health.controller';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { ErrorResponseFilter } from './http/error-response.filter';
@@ -30,10 +30,8 @@ function requestId(req: IncomingMessage, res: ServerResponse): string {
 }
 
 export interface ApiModuleOptions {
-  /** Feature modules (catalogue, vectors, jobs, models) added by the composition root. */
-  imports?: ModuleMetadata['imports'];
-  /** Readiness probes for `/health/ready`: a factory over injected components. */
-  probes?: { inject: Provider[] | string[] | symbol[] | Function[]; useFactory: (...deps: never[]) => HealthProbe[] };
+  /** Process jobs inside the API process (the default on the embedded queue, so one process is enough). */
+  runWorker?: boolean;
 }
 
 @Module({})
@@ -54,9 +52,13 @@ export class AppModule implements NestModule {
           },
         }),
         ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.limits.requestsPerMinute }]),
-        ...(options.imports ?? []),
+        MulterModule.register({
+          dest: join(config.dataDir, 'tmp', 'uploads'),
+          limits: { fileSize: config.limits.uploadBytes, files: 2 },
+        }),
+        PlatformModule.forRoot(config, { provideConfig: false, runWorker: options.runWorker ?? false }),
       ],
-      controllers: [HealthController, MetricsController],
+      controllers: [HealthController, MetricsController, ItemsController, AssetsController, JobsController],
       providers: [
         MetricsService,
         { provide: APP_FILTER, useClass: ErrorResponseFilter },
@@ -66,9 +68,14 @@ export class AppModule implements NestModule {
           provide: APP_PIPE,
           useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
         },
-        options.probes
-          ? { provide: HEALTH_PROBES, inject: options.probes.inject as never[], useFactory: options.probes.useFactory }
-          : { provide: HEALTH_PROBES, useValue: [] },
+        {
+          provide: HEALTH_PROBES,
+          inject: [Catalogue, JobQueue],
+          useFactory: (catalogue: Catalogue, queue: JobQueue): HealthProbe[] => [
+            new CatalogueHealthProbe(catalogue),
+            new JobQueueHealthProbe(queue),
+          ],
+        },
       ],
     };
   }

@@ -30,7 +30,7 @@ export async function startApi(config: TesseraConfig, options: ApiModuleOptions 
 
 /** The committed `openapi.json` text for the app as `tessera serve` composes it. */
 export async function renderOpenApiJson(config: TesseraConfig): Promise<string> {
-  const app = await createApiApp({ ...config, logLevel: 'silent' });
+  const app = await createApiApp({ ...config, logLevel: 'silent' }, { runWorker: false });
   await app.init();
   try {
     return `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;

@@ -9,6 +9,14 @@ import { VectorsStatsCommand } from './commands/vectors-stats.command';
 
 /** Every `tessera` command is a provider here; each command file wires its own use cases. */
 @Module({
-  providers: [VectorsCommand, VectorsMigrateCommand, VectorsStatsCommand, BenchCommand, ServeCommand, DoctorCommand, OpenApiCommand],
+  providers: [
+    VectorsCommand,
+    VectorsMigrateCommand,
+    VectorsStatsCommand,
+    BenchCommand,
+    ServeCommand,
+    DoctorCommand,
+    OpenApiCommand,
+  ],
 })
 export class CliModule {}

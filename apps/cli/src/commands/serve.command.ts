@@ -5,6 +5,7 @@ import { startApi } from '../../../api/src/bootstrap';
 interface ServeOptions {
   port?: number;
   host?: string;
+  worker?: boolean;
 }
 
 /** Start the HTTP API on the configured backends and keep serving until SIGINT/SIGTERM. */
@@ -15,7 +16,9 @@ export class ServeCommand extends CommandRunner {
     if (options.port !== undefined) env.PORT = String(options.port);
     if (options.host) env.HOST = options.host;
     const config = loadConfig(env);
-    const app = await startApi(config);
+    // one process serves and works by default; `--no-worker` leaves jobs to `tessera worker` processes
+    const runWorker = options.worker !== false;
+    const app = await startApi(config, { runWorker });
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     process.stdout.write(
       [
@@ -37,6 +40,11 @@ export class ServeCommand extends CommandRunner {
   @Option({ flags: '-p, --port <port>', description: 'port (overrides PORT)' })
   parsePort(value: string): number {
     return Number(value);
+  }
+
+  @Option({ flags: '--no-worker', description: 'only enqueue jobs; process them with `tessera worker`' })
+  parseWorker(value: boolean): boolean {
+    return value;
   }
 
   @Option({ flags: '--host <host>', description: 'interface to bind (overrides HOST)' })
