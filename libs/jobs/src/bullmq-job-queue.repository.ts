@@ -11,6 +11,8 @@ export interface BullmqJobQueueOptions {
   redisUrl: string;
   queueName?: string;
   registry?: JobHandlerRegistry;
+  /** A Redis call that has not answered after this long is UpstreamUnavailableError (default 5 s). */
+  timeoutMs?: number;
 }
 
 const WAITING: JobType[] = ['waiting', 'prioritized', 'delayed', 'waiting-children'];
@@ -50,19 +52,28 @@ export class BullmqJobQueue extends JobQueue {
   }
 
   private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const timeoutMs = this.options.timeoutMs ?? 5000;
+    const redisUrl = this.redisUrl.replace(/\/\/[^@]*@/, '//***@');
+    let timer: NodeJS.Timeout | undefined;
+    // BullMQ waits for a connection indefinitely; callers get a typed error instead.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new UpstreamUnavailableError(`redis did not answer ${what} within ${timeoutMs} ms`, { redisUrl })),
+        timeoutMs,
+      );
+    });
     try {
-      return await fn();
+      return await Promise.race([fn(), timeout]);
     } catch (e) {
-      if (e instanceof InvalidInputError || e instanceof NotFoundError) throw e;
+      if (e instanceof InvalidInputError || e instanceof NotFoundError || e instanceof UpstreamUnavailableError)
+        throw e;
       const msg = e instanceof Error ? e.message : String(e);
       if (/ECONNREFUSED|Connection is closed|max retries|ETIMEDOUT|ENOTFOUND/i.test(msg)) {
-        throw new UpstreamUnavailableError(
-          `redis unavailable during ${what}: ${msg}`,
-          { redisUrl: this.redisUrl.replace(/\/\/[^@]*@/, '//***@') },
-          { cause: e },
-        );
+        throw new UpstreamUnavailableError(`redis unavailable during ${what}: ${msg}`, { redisUrl }, { cause: e });
       }
       throw e;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -50,7 +50,11 @@ class JobsLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown
 
   async onApplicationBootstrap(): Promise<void> {
     this.logger.log({ msg: 'job queue ready', backend: this.queue.backend, handlers: this.registry.names() });
-    if (this.options.runWorker) await this.worker.start();
+    if (this.options.runWorker) {
+      if (this.registry.names().length === 0)
+        this.logger.warn({ msg: 'worker started with no @OnJob processors; it will take no jobs' });
+      await this.worker.start();
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
