@@ -203,6 +203,28 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
     expect(await queue.counts()).toMatchObject({ cancelled: 2, succeeded: 0 });
   });
 
+  it('a cancel from another process reaches the running job at its next progress write', async () => {
+    const elsewhere = new EmbeddedJobQueue(catalogue); // e.g. the API: no shared in-process events
+    let abortedAfter = -1;
+    handle('chunks', async (ctx) => {
+      for (let i = 0; i < 10; i++) {
+        if (i === 3) await elsewhere.cancel(ctx.jobId);
+        await ctx.reportProgress(i + 1, 10);
+        if (ctx.signal.aborted) {
+          abortedAfter = i;
+          throw ctx.signal.reason;
+        }
+      }
+      return 'all';
+    });
+    const { id } = await queue.enqueue('chunks', {});
+    await worker.runUntilIdle();
+    expect(abortedAfter).toBe(3);
+    const job = await queue.get(id);
+    expect(job?.state).toBe('cancelled');
+    expect(job?.errors).toEqual([]);
+  });
+
   it('requeues jobs of dead or silent workers without spending an attempt, and fails endless crashers', async () => {
     handle('crashy', () => 'ok');
     const { id } = await queue.enqueue('crashy', {});
