@@ -11,9 +11,10 @@ import type { S2dtwOptions } from './s2dtw-options';
  *    in log form). The skip cells share one constant exp(−δ/γ), so the grid needs no transcendental
  *    per cell; only the n·m match cells need one exp. If anything under- or overflows (extreme γ or
  *    unnormalised input), that pair is recomputed by the max-shifted log-domain recursion.
- * 2. The forward pass keeps, per cell, the soft-min weights of its three predecessors; those weights
- *    are exactly the exp((R[succ] − R[cell] − P[succ])/γ) factors of the backward recursion, so the
- *    backward pass is a reverse sweep of multiply-adds.
+ * 2. The backward recursion E[c] = Σ_succ E[succ]·exp((R[succ] − R[c] − P[succ])/γ) becomes, with
+ *    H = E/Q, H[c] = Σ_succ H[succ]·exp(−P[succ]/γ) and E = Q·H: a reverse sweep of multiply-adds
+ *    over the stored Q (scaled per row like the forward pass). Log-domain pairs keep their per-cell
+ *    soft-min weights instead, which are the same factors.
  * Rows in order satisfy the DP dependencies, so one thread needs no anti-diagonal schedule.
  */
 
@@ -24,8 +25,14 @@ export interface S2dtwBatchState {
   readonly options: S2dtwOptions;
   /** Local smoothing weights per pair and cell: [left, up, diagonal], B×n×m×3. */
   readonly localWeights: Float64Array;
-  /** Outer soft-min weights per pair and grid cell: [diagonal, up, left], B×N×M×3. */
-  readonly gridWeights: Float64Array;
+  /** exp(−C/γ) per pair and match cell, B×n×m (exponential-domain pairs). */
+  readonly expCost: Float64Array;
+  /** Scaled Q = exp(−R/γ) per pair, B×(N+1)×(M+1) with the border row and column. */
+  readonly q: Float64Array;
+  /** Per pair and row a: the factor exp(L[a−1] − L[a]) between the scales of rows a−1 and a. */
+  readonly rowFactor: Float64Array;
+  /** Log-domain pairs: outer soft-min weights per grid cell, [diagonal, up, left], N×M×3. */
+  readonly logDomainWeights: ReadonlyMap<number, Float64Array>;
   /** How many pairs needed the log-domain fallback. */
   readonly logDomainPairs: number;
 }
@@ -44,12 +51,13 @@ export function s2dtwGridSize(n: number, m: number, skip: boolean): { rows: numb
   return skip ? { rows: 2 * n + 1, cols: 2 * m + 1 } : { rows: n, cols: m };
 }
 
-/** Scratch buffers shared by the pairs of one call. */
+/** Buffers of one call: per-pair views into the state plus shared scratch. */
 interface Scratch {
   cost: Float64Array;
   expZ: Float64Array;
   expCost: Float64Array;
   q: Float64Array;
+  rowFactor: Float64Array;
   r: Float64Array;
 }
 
@@ -184,24 +192,17 @@ function expOfCosts(nm: number, o: S2dtwOptions, s: Scratch): boolean {
 }
 
 /** Steps 2-3 in the scaled exponential domain over scratch.expCost; NaN when the pair must use the log domain. */
-function gridForwardScaled(
-  p: number,
-  n: number,
-  m: number,
-  o: S2dtwOptions,
-  gridWeights: Float64Array,
-  s: Scratch,
-): number {
+function gridForwardScaled(n: number, m: number, o: S2dtwOptions, s: Scratch): number {
   const { rows, cols } = s2dtwGridSize(n, m, o.skip);
   const invG = 1 / o.gamma;
-  const { expCost, q } = s;
+  const { expCost, q, rowFactor } = s;
   const expDelta = Math.exp(-o.delta * invG);
   if (o.skip && !(expDelta > SAFE_LO && expDelta < SAFE_HI)) return Number.NaN;
   const rw = cols + 1;
-  q.fill(0, 0, (rows + 1) * rw);
+  q.fill(0);
   q[0] = 1;
+  rowFactor[0] = 1;
   let logScale = 0;
-  const go = p * rows * cols * 3;
   for (let a = 1; a <= rows; a++) {
     const matchRow = o.skip ? (a & 1) === 0 : true;
     const ci = (o.skip ? (a >> 1) - 1 : a - 1) * m;
@@ -210,45 +211,31 @@ function gridForwardScaled(
     let rowMax = 0;
     for (let b = 1; b <= cols; b++) {
       const f = o.skip ? (matchRow && (b & 1) === 0 ? expCost[ci + (b >> 1) - 1] : expDelta) : expCost[ci + b - 1];
-      const qd = q[up + b - 1];
-      const qu = q[up + b];
-      const ql = q[here + b - 1];
-      const sum = qd + qu + ql;
-      const v = f * sum;
+      const v = f * (q[up + b - 1] + q[up + b] + q[here + b - 1]);
       if (!(v > SAFE_LO && v < SAFE_HI)) return Number.NaN;
-      const inv = 1 / sum;
-      const w = go + ((a - 1) * cols + b - 1) * 3;
-      gridWeights[w] = qd * inv;
-      gridWeights[w + 1] = qu * inv;
-      gridWeights[w + 2] = ql * inv;
       q[here + b] = v;
       if (v > rowMax) rowMax = v;
     }
+    rowFactor[a] = 1;
     if (rowMax > 1e30 || rowMax < 1e-30) {
       const inv = 1 / rowMax;
       for (let b = 1; b <= cols; b++) q[here + b] *= inv;
       logScale += Math.log(rowMax);
+      rowFactor[a] = inv;
     }
   }
   return o.gamma * (Math.log(q[rows * rw + cols]) + logScale);
 }
 
 /** Steps 2-3 by the max-shifted log-domain recursion (the spec's form); always safe. */
-function gridForwardLog(
-  p: number,
-  n: number,
-  m: number,
-  o: S2dtwOptions,
-  gridWeights: Float64Array,
-  s: Scratch,
-): number {
+function gridForwardLog(n: number, m: number, o: S2dtwOptions, gridWeights: Float64Array, s: Scratch): number {
   const { rows, cols } = s2dtwGridSize(n, m, o.skip);
   const invG = 1 / o.gamma;
   const { cost, r } = s;
   const rw = cols + 1;
   r.fill(Infinity, 0, (rows + 1) * rw);
   r[0] = 0;
-  const go = p * rows * cols * 3;
+  const go = 0;
   for (let a = 1; a <= rows; a++) {
     const matchRow = o.skip ? (a & 1) === 0 : true;
     const ci = (o.skip ? (a >> 1) - 1 : a - 1) * m;
@@ -292,18 +279,25 @@ export function s2dtwForwardBatch(
   }
   const { rows, cols } = s2dtwGridSize(n, m, options.skip);
   const nm = n * m;
+  const qSize = (rows + 1) * (cols + 1);
   const similarity = new Float64Array(batch);
   const localWeights = new Float64Array(options.localSmoothing ? batch * nm * 3 : 0);
-  const gridWeights = new Float64Array(batch * rows * cols * 3);
+  const expCost = new Float64Array(batch * nm);
+  const q = new Float64Array(batch * qSize);
+  const rowFactor = new Float64Array(batch * (rows + 1));
+  const logDomainWeights = new Map<number, Float64Array>();
   const scratch: Scratch = {
     cost: new Float64Array(nm),
     expZ: new Float64Array(nm),
-    expCost: new Float64Array(nm),
-    q: new Float64Array((rows + 1) * (cols + 1)),
-    r: new Float64Array((rows + 1) * (cols + 1)),
+    expCost,
+    q,
+    rowFactor,
+    r: new Float64Array(qSize),
   };
-  let logDomainPairs = 0;
   for (let p = 0; p < batch; p++) {
+    scratch.expCost = expCost.subarray(p * nm, (p + 1) * nm);
+    scratch.q = q.subarray(p * qSize, (p + 1) * qSize);
+    scratch.rowFactor = rowFactor.subarray(p * (rows + 1), (p + 1) * (rows + 1));
     let v = Number.NaN;
     let haveCosts = false;
     if (!forceLogDomain) {
@@ -313,39 +307,92 @@ export function s2dtwForwardBatch(
         haveCosts = true;
         ready = expOfCosts(nm, options, scratch);
       }
-      if (ready) v = gridForwardScaled(p, n, m, options, gridWeights, scratch);
+      if (ready) v = gridForwardScaled(n, m, options, scratch);
     }
     if (Number.isNaN(v)) {
       if (!haveCosts) localCosts(z, p, n, m, options, localWeights, scratch);
-      v = gridForwardLog(p, n, m, options, gridWeights, scratch);
-      logDomainPairs++;
+      const weights = new Float64Array(rows * cols * 3);
+      v = gridForwardLog(n, m, options, weights, scratch);
+      logDomainWeights.set(p, weights);
     }
     similarity[p] = v;
   }
-  return { similarity, state: { batch, n, m, options, localWeights, gridWeights, logDomainPairs } };
+  return {
+    similarity,
+    state: {
+      batch,
+      n,
+      m,
+      options,
+      localWeights,
+      expCost,
+      q,
+      rowFactor,
+      logDomainWeights,
+      logDomainPairs: logDomainWeights.size,
+    },
+  };
 }
 
-/** Reverse sweep for pair p: E over the grid (0-based), E[last] = 1, E[cell] = Σ_succ E[succ]·w(succ ← cell). */
+/** Reverse sweep for pair p: the expected alignment E over the grid (0-based, row-major). */
 function expectedAlignmentInto(state: S2dtwBatchState, p: number, e: Float64Array): void {
   const { rows, cols } = s2dtwGridSize(state.n, state.m, state.options.skip);
   const cells = rows * cols;
-  const gw = state.gridWeights;
-  const go = p * cells * 3;
-  e[cells - 1] = 1;
-  for (let b = cols - 2; b >= 0; b--) {
-    const k = (rows - 1) * cols + b;
-    e[k] = e[k + 1] * gw[go + (k + 1) * 3 + 2];
-  }
-  for (let a = rows - 2; a >= 0; a--) {
-    const last = a * cols + cols - 1;
-    e[last] = e[last + cols] * gw[go + (last + cols) * 3 + 1];
-    for (let b = cols - 2; b >= 0; b--) {
-      const k = a * cols + b;
-      e[k] =
-        e[k + cols] * gw[go + (k + cols) * 3 + 1] +
-        e[k + cols + 1] * gw[go + (k + cols + 1) * 3] +
-        e[k + 1] * gw[go + (k + 1) * 3 + 2];
+  const gw = state.logDomainWeights.get(p);
+  if (gw) {
+    // E[cell] = Σ_succ E[succ]·w(succ ← cell) with the stored soft-min weights.
+    e[cells - 1] = 1;
+    for (let k = cells - 2; k >= 0; k--) {
+      const a = Math.floor(k / cols);
+      const b = k - a * cols;
+      let acc = 0;
+      if (a + 1 < rows) {
+        acc += e[k + cols] * gw[(k + cols) * 3 + 1];
+        if (b + 1 < cols) acc += e[k + cols + 1] * gw[(k + cols + 1) * 3];
+      }
+      if (b + 1 < cols) acc += e[k + 1] * gw[(k + 1) * 3 + 2];
+      e[k] = acc;
     }
+    return;
+  }
+  // H = E/Q (scaled per row like Q): H[c] = Σ_succ H[succ]·exp(−P[succ]/γ); E = q·h.
+  const { n, m, options: o } = state;
+  const rw = cols + 1;
+  const qSize = (rows + 1) * rw;
+  const q = state.q.subarray(p * qSize, (p + 1) * qSize);
+  const rho = state.rowFactor.subarray(p * (rows + 1), (p + 1) * (rows + 1));
+  const ec = state.expCost.subarray(p * n * m, (p + 1) * n * m);
+  const expDelta = Math.exp(-o.delta / o.gamma);
+  // f of row a (1-based) at column b, into fRow buffers: current row and the row below.
+  let hBelow = new Float64Array(cols + 2);
+  let fBelow = new Float64Array(cols + 2);
+  let hHere = new Float64Array(cols + 2);
+  let fHere = new Float64Array(cols + 2);
+  const fillF = (a: number, f: Float64Array): void => {
+    const matchRow = o.skip ? (a & 1) === 0 : true;
+    const ci = (o.skip ? (a >> 1) - 1 : a - 1) * m;
+    for (let b = 1; b <= cols; b++) {
+      f[b] = o.skip ? (matchRow && (b & 1) === 0 ? ec[ci + (b >> 1) - 1] : expDelta) : ec[ci + b - 1];
+    }
+  };
+  for (let a = rows; a >= 1; a--) {
+    fillF(a, fHere);
+    const factor = a < rows ? rho[a + 1] : 0;
+    const here = a * rw;
+    hHere[cols + 1] = 0;
+    fHere[cols + 1] = 0;
+    for (let b = cols; b >= 1; b--) {
+      let h: number;
+      if (a === rows && b === cols) h = 1 / q[here + b];
+      else {
+        const down = a < rows ? (hBelow[b] * fBelow[b] + hBelow[b + 1] * fBelow[b + 1]) * factor : 0;
+        h = down + hHere[b + 1] * fHere[b + 1];
+      }
+      hHere[b] = h;
+      e[(a - 1) * cols + b - 1] = q[here + b] * h;
+    }
+    [hBelow, hHere] = [hHere, hBelow];
+    [fBelow, fHere] = [fHere, fBelow];
   }
 }
 

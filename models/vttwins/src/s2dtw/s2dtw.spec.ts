@@ -230,6 +230,18 @@ describe('batched S2DTW kernel', () => {
     }
   });
 
+  it('rescales rows in the exponential domain (large similarities) and still matches the reference', () => {
+    const n = 8;
+    const z = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : -0.2)));
+    const { similarity, state } = s2dtwForwardBatch(Float64Array.from(z.flat()), 1, n, n, DEFAULT_S2DTW_OPTIONS);
+    expect(state.logDomainPairs).toBe(0);
+    expect(Array.from(state.rowFactor).some((x) => x !== 1)).toBe(true);
+    const ref = s2dtwReference(z);
+    expect(Math.abs(similarity[0] - ref.similarity)).toBeLessThan(1e-9);
+    const grad = s2dtwBackwardBatch(state, [1]);
+    ref.gradZ.flat().forEach((g, k) => expect(Math.abs(grad[k] - g)).toBeLessThan(1e-6));
+  });
+
   it('falls back to the log domain where exp would overflow (tiny γ, unnormalised input), same values', () => {
     const rng = new Rng(9);
     const z = randomMatrix(rng, 4, 4, 30);
