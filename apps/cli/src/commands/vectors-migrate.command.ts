@@ -37,8 +37,17 @@ export class VectorsMigrateCommand extends CommandRunner {
         writeConsistency: config.qdrant.writeConsistency,
       });
     };
+    if ((from === 'qdrant' || to === 'qdrant') && !config.qdrant) {
+      throw new InvalidInputError('QDRANT_URL is not set; it names the Qdrant to migrate from or to', {});
+    }
     const source = open(from);
-    const target = open(to);
+    let target: VectorStore;
+    try {
+      target = open(to);
+    } catch (e) {
+      await source.close();
+      throw e;
+    }
     try {
       const report = await migrateVectorStore(source, target, {
         collections: options.collection,
