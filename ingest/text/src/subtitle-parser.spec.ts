@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '@tessera/common';
-import { parseSubtitles } from './subtitle-parser';
+import { decodeSubtitleBytes, parseSubtitles } from './subtitle-parser';
 
 const FIX = resolve(__dirname, '../../../test/fixtures/video');
 
@@ -75,5 +75,29 @@ describe('parseSubtitles', () => {
   it('keeps a literal arrow inside cue text', () => {
     const { cues } = parseSubtitles('1\n00:00:01,000 --> 00:00:02,000\nA --> B\n');
     expect(cues[0].text).toBe('A --> B');
+  });
+});
+
+describe('decodeSubtitleBytes and the Spanish MediaElement SRT', () => {
+  it('reads UTF-8 with and without BOM, UTF-16 with BOM, and falls back to Windows-1252', () => {
+    expect(decodeSubtitleBytes(Buffer.from('\ufeffvídeo', 'utf8'))).toEqual({ text: 'vídeo', encoding: 'utf-8' });
+    expect(decodeSubtitleBytes(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('señal', 'utf16le')]))).toEqual({
+      text: 'señal',
+      encoding: 'utf-16le',
+    });
+    expect(decodeSubtitleBytes(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x80, 0x9f]))).toEqual({
+      text: 'café €Ÿ',
+      encoding: 'windows-1252',
+    });
+  });
+
+  it('repairs machine-split entities ("& lt;") and keeps accents', () => {
+    const { text } = decodeSubtitleBytes(readFileSync(resolve(FIX, 'mediaelement/mediaelement_es.srt')));
+    const { cues } = parseSubtitles(text);
+    expect(cues).toHaveLength(15);
+    expect(cues[0].text).toBe(
+      'HTML5 < de vídeo > y < audio > se suponía que iba a ser impresionante, potente y divertido.',
+    );
+    expect(cues[1].text).toBe('Pero los proveedores de navegadores no podían ponerse de acuerdo sobre un códec');
   });
 });

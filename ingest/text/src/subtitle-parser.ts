@@ -119,6 +119,33 @@ export function parseSubtitles(content: string, options: ParseSubtitlesOptions =
   return { format, cues, notes };
 }
 
+// Windows-1252 0x80-0x9f; '' where the code page leaves a byte undefined.
+const CP1252_HIGH = [...'€\u0000‚ƒ„…†‡ˆ‰Š‹Œ\u0000Ž\u0000\u0000‘’“”•–—˜™š›œ\u0000žŸ'].map((c) =>
+  c === '\u0000' ? '' : c,
+);
+
+/**
+ * Subtitle bytes to text: a UTF-8 or UTF-16 byte-order mark wins; otherwise UTF-8 when the bytes
+ * are valid UTF-8, else Windows-1252 (older SRT files from Western-European tools).
+ */
+export function decodeSubtitleBytes(bytes: Uint8Array): {
+  text: string;
+  encoding: 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+} {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe)
+    return { text: new TextDecoder('utf-16le').decode(bytes.subarray(2)), encoding: 'utf-16le' };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff)
+    return { text: new TextDecoder('utf-16be').decode(bytes.subarray(2)), encoding: 'utf-16be' };
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8' };
+  } catch {
+    // Node's decoder maps 0x80-0x9f to C1 controls (Latin-1), so the Windows-1252 letters are mapped here.
+    let text = '';
+    for (const b of bytes) text += b >= 0x80 && b <= 0x9f ? (CP1252_HIGH[b - 0x80] ?? '') : String.fromCharCode(b);
+    return { text, encoding: 'windows-1252' };
+  }
+}
+
 function toMs(parts: (string | undefined)[], source: string, cueName: string): number {
   const [h, m, s, frac] = parts;
   const mm = Number(m);

@@ -28,7 +28,9 @@ export interface NormalizeTextOptions {
 
 /** Decode HTML character references: named (a common set), decimal and hex. Unknown names stay as written. */
 export function decodeHtmlEntities(s: string): string {
-  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, body: string) => {
+  // Machine-translated captions split the common references ("& lt;" in the MediaElement Spanish SRT).
+  const joined = s.replace(/&\s+(lt|gt|amp|quot|apos|nbsp);/gi, '&$1;');
+  return joined.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, body: string) => {
     if (body[0] === '#') {
       const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
       return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : '';
