@@ -60,6 +60,9 @@ describe('openCatalogue on real files', () => {
     for (let off = 8192; off < bytes.length - 4096; off += 4096) bytes.fill(0xa5, off, off + 512);
     writeFileSync(path, bytes);
     await expect(openCatalogue(path)).rejects.toBeInstanceOf(CorruptDataError);
+    await expect(openCatalogue(path, { integrityCheck: 'quick' })).rejects.toThrow(
+      /failed its integrity check|is corrupt/,
+    );
     expect(readFileSync(path).equals(bytes)).toBe(true);
   });
 
