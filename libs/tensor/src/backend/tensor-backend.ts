@@ -11,6 +11,11 @@ type ConcreteBackend = Exclude<TfBackendChoice, 'auto'>;
 export const AUTO_BACKEND_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 const KNOWN: readonly string[] = ['auto', ...AUTO_BACKEND_ORDER];
 
+export interface InitTensorBackendOptions {
+  /** Accept a software WebGPU adapter (SwiftShader); only for tests of the WebGPU path. */
+  allowSoftwareWebGpu?: boolean;
+}
+
 // The TF.js engine is process-wide, so what we chose is process-wide too.
 let current: BackendDescription | undefined;
 
@@ -18,7 +23,7 @@ async function importOptional(name: string): Promise<unknown> {
   return import(name);
 }
 
-async function tryBackend(name: ConcreteBackend): Promise<BackendAttempt & { adapter?: BackendDescription['adapter'] }> {
+async function tryBackend(name: ConcreteBackend, opts: InitTensorBackendOptions): Promise<BackendAttempt & { adapter?: BackendDescription['adapter'] }> {
   try {
     switch (name) {
       case 'tensorflow-gpu':
@@ -35,7 +40,7 @@ async function tryBackend(name: ConcreteBackend): Promise<BackendAttempt & { ada
         return { name, ok, reason: ok ? pkg : 'setBackend(tensorflow) failed' };
       }
       case 'webgpu': {
-        const r = await loadWebGpuBackend();
+        const r = await loadWebGpuBackend({ allowSoftwareAdapter: opts.allowSoftwareWebGpu });
         return { name, ok: r.ok, reason: r.reason, adapter: r.adapter };
       }
       case 'wasm': {
@@ -62,7 +67,7 @@ async function tryBackend(name: ConcreteBackend): Promise<BackendAttempt & { ada
  * Installs the kernel and gradient fixes for it. Safe to call again to switch backends.
  * A named backend that fails to load throws; 'auto' never does.
  */
-export async function initTensorBackend(choice: TfBackendChoice = 'auto'): Promise<BackendDescription> {
+export async function initTensorBackend(choice: TfBackendChoice = 'auto', opts: InitTensorBackendOptions = {}): Promise<BackendDescription> {
   if (!KNOWN.includes(choice)) {
     throw new InvalidInputError(`unknown TF.js backend '${choice}'; expected one of ${KNOWN.join(', ')}`, { choice });
   }
@@ -70,7 +75,7 @@ export async function initTensorBackend(choice: TfBackendChoice = 'auto'): Promi
   const tried: BackendAttempt[] = [];
   let adapter: BackendDescription['adapter'];
   for (const name of order) {
-    const r = await tryBackend(name);
+    const r = await tryBackend(name, opts);
     tried.push({ name: r.name, ok: r.ok, reason: r.reason });
     if (r.ok) {
       adapter = r.adapter;

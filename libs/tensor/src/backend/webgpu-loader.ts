@@ -27,19 +27,12 @@ interface AdapterLike {
  * `webgpu` package (Dawn) and a WebGPUBackend is built on them by hand. Software adapters
  * (SwiftShader, llvmpipe) are refused: they are slower than wasm.
  */
-export async function loadWebGpuBackend(): Promise<WebGpuLoadResult> {
+export async function loadWebGpuBackend(opts: { allowSoftwareAdapter?: boolean } = {}): Promise<WebGpuLoadResult> {
   let dawn: Record<string, unknown>;
   try {
     dawn = await importOptional('webgpu');
   } catch (e) {
     return { ok: false, reason: `package 'webgpu' not installed (${firstLine(e)})` };
-  }
-  let wgpuBackendMod: Record<string, unknown>;
-  try {
-    // The package registers a navigator-based backend on import; we replace it below.
-    wgpuBackendMod = await importOptional('@tensorflow/tfjs-backend-webgpu');
-  } catch (e) {
-    return { ok: false, reason: `package '@tensorflow/tfjs-backend-webgpu' not installed (${firstLine(e)})` };
   }
   try {
     const globals = dawn.globals as Record<string, unknown> | undefined;
@@ -48,13 +41,16 @@ export async function loadWebGpuBackend(): Promise<WebGpuLoadResult> {
     const create = dawn.create as ((flags: string[]) => GpuLike) | undefined;
     if (typeof create !== 'function') return { ok: false, reason: "package 'webgpu' has no create()" };
     const gpu = create([]);
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) return { ok: false, reason: 'no WebGPU adapter found' };
+    let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    // Tests can ask for Dawn's software adapter to exercise this path on GPU-less machines.
+    if (!adapter && opts.allowSoftwareAdapter) adapter = await gpu.requestAdapter({ forceFallbackAdapter: true });
+    if (!adapter) return { ok: false, reason: 'no WebGPU adapter found (no GPU driver for Dawn)' };
     const info = adapter.info ?? {};
     const vendor = info.vendor ?? 'unknown';
     const architecture = info.architecture ?? info.description ?? 'unknown';
     const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true;
-    if (fallback || /swiftshader|llvmpipe|lavapipe/i.test(`${vendor} ${architecture} ${info.description ?? ''}`)) {
+    const software = fallback || /swiftshader|llvmpipe|lavapipe/i.test(`${vendor} ${architecture} ${info.description ?? ''}`);
+    if (software && !opts.allowSoftwareAdapter) {
       return { ok: false, reason: `only a software adapter (${vendor} ${architecture})` };
     }
     const limits: Record<string, number> = {};
@@ -63,12 +59,23 @@ export async function loadWebGpuBackend(): Promise<WebGpuLoadResult> {
       if (typeof v === 'number') limits[key] = v;
     }
     const device = await adapter.requestDevice({ requiredLimits: limits });
+    let wgpuBackendMod: Record<string, unknown>;
+    try {
+      // The package registers a navigator-based backend on import; we replace it below.
+      wgpuBackendMod = await importOptional('@tensorflow/tfjs-backend-webgpu');
+    } catch (e) {
+      return { ok: false, reason: `package '@tensorflow/tfjs-backend-webgpu' not installed (${firstLine(e)})` };
+    }
     const WebGPUBackend = wgpuBackendMod.WebGPUBackend as new (device: unknown, info?: unknown) => tf.KernelBackend;
     if (typeof WebGPUBackend !== 'function') return { ok: false, reason: 'tfjs-backend-webgpu exports no WebGPUBackend' };
     if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
     tf.registerBackend('webgpu', () => new WebGPUBackend(device, info), 3);
+    // A failed setBackend leaves the factory registered; drop it so nothing picks it later.
     const ok = await tf.setBackend('webgpu');
-    if (!ok) return { ok: false, reason: 'setBackend(webgpu) failed' };
+    if (!ok) {
+      tf.removeBackend('webgpu');
+      return { ok: false, reason: 'setBackend(webgpu) failed' };
+    }
     return { ok: true, reason: `adapter ${vendor} ${architecture}`, adapter: { vendor, architecture, limits } };
   } catch (e) {
     return { ok: false, reason: firstLine(e) };
