@@ -5,7 +5,9 @@ import { needsSharedData } from '@tessera/testing';
 import { evaluateColdStart, formatColdStartTable } from '@tessera/models/coldstart';
 import { loadCiteULikeColdStart, loadMovieLensColdStart } from './coldstart-datasets';
 
-const BASELINES = (process.env.TESSERA_BASELINE_METHODS ?? 'random,bpr-mf,content-tfidf,content-bm25,cb2cf-ridge,cb2cf-sparse-ridge').split(',');
+const BASELINES = (
+  process.env.TESSERA_BASELINE_METHODS ?? 'random,bpr-mf,content-tfidf,content-bm25,cb2cf-ridge,cb2cf-sparse-ridge'
+).split(',');
 const has = (m: string) => BASELINES.includes(m);
 /** Set TESSERA_BASELINE_SEEDS=1,2,3 for the full report; default one seed keeps the suite short. */
 const full = process.env.TESSERA_BASELINE_SEEDS !== undefined;
@@ -37,7 +39,9 @@ describe.skipIf(ml.skip)(`cold-start baselines on MovieLens-small + TMDB${ml.rea
     if (has('random') && has('bpr-mf')) {
       // ID-only MF has no signal on cold items: within a loose band around random.
       expect(Math.abs(r20('bpr-mf') - r20('random'))).toBeLessThan(0.03);
-      expect(report.table.warm!['bpr-mf']['recall@20'].mean).toBeGreaterThan(report.table.warm!.random['recall@20'].mean * 3);
+      expect(report.table.warm!['bpr-mf']['recall@20'].mean).toBeGreaterThan(
+        report.table.warm!.random['recall@20'].mean * 3,
+      );
     }
   });
 });

@@ -25,14 +25,21 @@ import {
 } from '@tessera/models/coldstart';
 
 /** Composes the ingest parsers with the coldstart builders (what an app usecase does). */
-export async function loadMovieLensColdStart(mlRoot: string, options: { includeUserTags?: boolean } = {}): Promise<ColdStartDataset> {
+export async function loadMovieLensColdStart(
+  mlRoot: string,
+  options: { includeUserTags?: boolean } = {},
+): Promise<ColdStartDataset> {
   const dir = join(mlRoot, 'ml-latest-small');
   const ratings = (await collectRecords((r) => readMovieLensRatings(dir, r))).records;
   const movies = (await collectRecords((r) => readMovieLensMovies(dir, r))).records;
   const links = (await collectRecords((r) => readMovieLensLinks(dir, r))).records;
   const tags = options.includeUserTags ? (await collectRecords((r) => readMovieLensTags(dir, r))).records : [];
   const overviews = [];
-  for await (const o of joinTmdbOverviews(links, join(mlRoot, 'tmdb-5000', 'tmdb_5000_movies.csv'), new ImportReportBuilder())) {
+  for await (const o of joinTmdbOverviews(
+    links,
+    join(mlRoot, 'tmdb-5000', 'tmdb_5000_movies.csv'),
+    new ImportReportBuilder(),
+  )) {
     overviews.push(o);
   }
   const contents = buildMovieLensContents({ movies, overviews, tags }, options);
@@ -45,11 +52,15 @@ export async function loadMovieLensColdStart(mlRoot: string, options: { includeU
   };
 }
 
-export async function loadCiteULikeColdStart(dir: string, options: { citations?: boolean } = {}): Promise<ColdStartDataset> {
+export async function loadCiteULikeColdStart(
+  dir: string,
+  options: { citations?: boolean } = {},
+): Promise<ColdStartDataset> {
   const interactions = (await collectRecords((r) => readCiteULikeInteractions(dir, r))).records;
   const itemTags = (await collectRecords((r) => readCiteULikeItemTags(dir, r))).records;
   const tagNames = (await collectRecords((r) => readCiteULikeTagNames(dir, r))).records;
-  const citations = options.citations === false ? [] : (await collectRecords((r) => readCiteULikeCitations(dir, r))).records;
+  const citations =
+    options.citations === false ? [] : (await collectRecords((r) => readCiteULikeCitations(dir, r))).records;
   return {
     name: 'citeulike-a',
     interactions: interactions.map((r) => ({ userId: r.userId, itemId: r.itemId })),

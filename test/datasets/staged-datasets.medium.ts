@@ -43,7 +43,8 @@ describe.skipIf(ml.skip)(`MovieLens latest-small + TMDB${ml.reason}`, () => {
     const report = new ImportReportBuilder();
     const links = (await collectRecords((r) => readMovieLensLinks(dir, r))).records;
     const overviews = [];
-    for await (const o of joinTmdbOverviews(links, join(ml.path, 'tmdb-5000', 'tmdb_5000_movies.csv'), report)) overviews.push(o);
+    for await (const o of joinTmdbOverviews(links, join(ml.path, 'tmdb-5000', 'tmdb_5000_movies.csv'), report))
+      overviews.push(o);
     expect(report.get('tmdbMovies')).toBe(4_803);
     // The data README's 3,536 counts distinct TMDB ids; two MovieLens movies share tmdbId 4912.
     expect(new Set(overviews.map((o) => o.tmdbId)).size).toBe(3_536);
@@ -83,11 +84,15 @@ describe.skipIf(js.skip)(`Jester${js.reason}`, () => {
 const ann = needsSharedData('video', 'annotations');
 describe.skipIf(ann.skip)(`moment annotations${ann.reason}`, () => {
   it('reads QVHighlights val and DiDeMo val', async () => {
-    const qv = await collectRecords((r) => readQvHighlights(join(ann.path, 'qvhighlights', 'highlight_val_release.jsonl'), r));
+    const qv = await collectRecords((r) =>
+      readQvHighlights(join(ann.path, 'qvhighlights', 'highlight_val_release.jsonl'), r),
+    );
     expect(qv.records).toHaveLength(1_550);
     expect(new Set(qv.records.map((q) => q.vid)).size).toBe(1_519);
     expect(qv.records.every((q) => q.relevantWindows.length > 0)).toBe(true);
-    const test = await collectRecords((r) => readQvHighlights(join(ann.path, 'qvhighlights', 'highlight_test_release.jsonl'), r));
+    const test = await collectRecords((r) =>
+      readQvHighlights(join(ann.path, 'qvhighlights', 'highlight_test_release.jsonl'), r),
+    );
     expect(test.records).toHaveLength(1_542);
     const dd = await collectRecords((r) => readDidemo(join(ann.path, 'didemo', 'val_data.json'), r));
     expect(dd.records.length + dd.report.skippedCount).toBe(4_180);

@@ -37,7 +37,10 @@ export async function* readCountPrefixedLists(
 }
 
 /** users.dat as implicit interactions (rating 1) of user = line index with each listed item. */
-export async function* readCiteULikeInteractions(dir: string, report: ImportReportBuilder): AsyncGenerator<RatingRecord> {
+export async function* readCiteULikeInteractions(
+  dir: string,
+  report: ImportReportBuilder,
+): AsyncGenerator<RatingRecord> {
   for await (const { id, values } of readCountPrefixedLists(join(dir, 'users.dat'), 'users', report)) {
     for (const itemId of values) {
       report.count('interactions');

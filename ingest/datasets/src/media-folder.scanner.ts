@@ -5,9 +5,24 @@ import { ImportReportBuilder } from './import-report';
 import type { MediaFileRecord, MediaKind } from './dataset-records';
 
 const EXTENSION_KIND: Record<string, MediaKind> = {
-  '.mp4': 'video', '.m4v': 'video', '.mov': 'video', '.mkv': 'video', '.webm': 'video', '.avi': 'video',
-  '.jpg': 'image', '.jpeg': 'image', '.png': 'image', '.gif': 'image', '.webp': 'image',
-  '.txt': 'text', '.md': 'text', '.srt': 'text', '.vtt': 'text', '.json': 'text', '.jsonl': 'text', '.csv': 'text',
+  '.mp4': 'video',
+  '.m4v': 'video',
+  '.mov': 'video',
+  '.mkv': 'video',
+  '.webm': 'video',
+  '.avi': 'video',
+  '.jpg': 'image',
+  '.jpeg': 'image',
+  '.png': 'image',
+  '.gif': 'image',
+  '.webp': 'image',
+  '.txt': 'text',
+  '.md': 'text',
+  '.srt': 'text',
+  '.vtt': 'text',
+  '.json': 'text',
+  '.jsonl': 'text',
+  '.csv': 'text',
 };
 
 export interface MediaFolderScanOptions {
@@ -21,8 +36,10 @@ export interface MediaFolderScanOptions {
 
 /** Identify a container by its first bytes; undefined when not a known media signature. */
 export function sniffMediaFormat(head: Buffer): { kind: MediaKind; format: string } | undefined {
-  const at = (offset: number, ascii: string) => head.subarray(offset, offset + ascii.length).toString('latin1') === ascii;
-  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return { kind: 'image', format: 'jpeg' };
+  const at = (offset: number, ascii: string) =>
+    head.subarray(offset, offset + ascii.length).toString('latin1') === ascii;
+  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff)
+    return { kind: 'image', format: 'jpeg' };
   if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
     return { kind: 'image', format: 'png' };
   if (at(0, 'GIF87a') || at(0, 'GIF89a')) return { kind: 'image', format: 'gif' };
@@ -143,7 +160,11 @@ async function classify(
     return { relPath: rel, absPath: abs, kind: 'text', format: 'text', bytes };
   }
   if (!sniffed || sniffed.kind !== byExt) {
-    report.skip(rel, 0, `extension ${ext} but content is ${sniffed ? sniffed.format : 'not a known ' + byExt + ' format'}`);
+    report.skip(
+      rel,
+      0,
+      `extension ${ext} but content is ${sniffed ? sniffed.format : 'not a known ' + byExt + ' format'}`,
+    );
     return undefined;
   }
   return { relPath: rel, absPath: abs, kind: sniffed.kind, format: sniffed.format, bytes };

@@ -22,7 +22,12 @@ export async function* readQvHighlights(path: string, report: ImportReportBuilde
       continue;
     }
     const { qid, query, duration, vid } = row;
-    if (typeof qid !== 'number' || typeof query !== 'string' || typeof duration !== 'number' || typeof vid !== 'string') {
+    if (
+      typeof qid !== 'number' ||
+      typeof query !== 'string' ||
+      typeof duration !== 'number' ||
+      typeof vid !== 'string'
+    ) {
       report.skip(file, line, 'missing qid, query, duration or vid');
       continue;
     }
@@ -98,7 +103,9 @@ export async function* readDidemo(path: string, report: ImportReportBuilder): As
       video: r.video,
       numSegments,
       segmentTimes: times,
-      windows: times.map(([s, e]) => [s * DIDEMO_SEGMENT_SECONDS, (e + 1) * DIDEMO_SEGMENT_SECONDS] as [number, number]),
+      windows: times.map(
+        ([s, e]) => [s * DIDEMO_SEGMENT_SECONDS, (e + 1) * DIDEMO_SEGMENT_SECONDS] as [number, number],
+      ),
     };
   }
 }

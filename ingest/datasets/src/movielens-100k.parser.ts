@@ -7,8 +7,25 @@ import { splitMovieTitle } from './movielens-latest.parser';
 
 /** The 19 genre flags of u.item, in file order (u.genre). */
 export const ML100K_GENRES = [
-  'unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama', 'Fantasy',
-  'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western',
+  'unknown',
+  'Action',
+  'Adventure',
+  'Animation',
+  "Children's",
+  'Comedy',
+  'Crime',
+  'Documentary',
+  'Drama',
+  'Fantasy',
+  'Film-Noir',
+  'Horror',
+  'Musical',
+  'Mystery',
+  'Romance',
+  'Sci-Fi',
+  'Thriller',
+  'War',
+  'Western',
 ] as const;
 
 /** u.data: `user \t item \t rating \t timestamp`, no header. */
@@ -22,7 +39,10 @@ export async function* readMl100kRatings(dir: string, report: ImportReportBuilde
       continue;
     }
     const [userId, itemId, rating, timestamp] = [
-      parseIntField(parts[0]), parseIntField(parts[1]), parseFloatField(parts[2]), parseIntField(parts[3]),
+      parseIntField(parts[0]),
+      parseIntField(parts[1]),
+      parseFloatField(parts[2]),
+      parseIntField(parts[3]),
     ];
     if (userId === undefined || itemId === undefined || rating === undefined || timestamp === undefined) {
       report.skip(file, line, 'non-numeric field');

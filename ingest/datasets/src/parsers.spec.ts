@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '@tessera/common';
 import { collectRecords } from './collect';
-import { readMovieLensLinks, readMovieLensMovies, readMovieLensRatings, splitMovieTitle } from './movielens-latest.parser';
+import {
+  readMovieLensLinks,
+  readMovieLensMovies,
+  readMovieLensRatings,
+  splitMovieTitle,
+} from './movielens-latest.parser';
 import { readMl100kMovies, readMl100kRatings, readMl100kUsers } from './movielens-100k.parser';
 import { joinTmdbOverviews } from './tmdb.parser';
 import { readCiteULikeInteractions, readCiteULikeTagNames } from './citeulike.parser';
@@ -19,7 +24,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function fixture(sub: string, files: Record<string, string | Buffer>, encoding: BufferEncoding = 'utf8'): string {
   const d = join(dir, sub);
   mkdirSync(d, { recursive: true });
-  for (const [name, body] of Object.entries(files)) writeFileSync(join(d, name), body, typeof body === 'string' ? encoding : undefined);
+  for (const [name, body] of Object.entries(files))
+    writeFileSync(join(d, name), body, typeof body === 'string' ? encoding : undefined);
   return d;
 }
 
@@ -91,7 +97,11 @@ describe('MovieLens 100k layout (synthetic fixture)', () => {
       { userId: 196, itemId: 242, rating: 3, timestamp: 881250949 },
       { userId: 186, itemId: 302, rating: 3, timestamp: 891717742 },
     ]);
-    expect(ratings.report.skipped[0]).toEqual({ file: 'u.data', line: 3, reason: 'expected 4 tab-separated columns, got 2' });
+    expect(ratings.report.skipped[0]).toEqual({
+      file: 'u.data',
+      line: 3,
+      reason: 'expected 4 tab-separated columns, got 2',
+    });
 
     const movies = await collectRecords((r) => readMl100kMovies(d, r));
     expect(movies.records).toEqual([
@@ -129,7 +139,9 @@ describe('TMDB overview join', () => {
     const r = report.toReport();
     expect(r.imported).toEqual({ tmdbMovies: 2, overviews: 1 });
     // The broken row starts on line 5 because the first record spans lines 2-3.
-    expect(r.skipped).toEqual([{ file: 'tmdb.csv', line: 5, reason: 'genres or keywords is not a JSON list of {name}' }]);
+    expect(r.skipped).toEqual([
+      { file: 'tmdb.csv', line: 5, reason: 'genres or keywords is not a JSON list of {name}' },
+    ]);
   });
 });
 
@@ -164,7 +176,9 @@ describe('Jester', () => {
     ]);
     const ratings = await collectRecords((r) => readJesterRatings(d, r));
     expect(ratings.records.map((x) => x.rating)).toEqual([0.219, -9.281]);
-    expect(ratings.report.skipped).toEqual([{ file: 'jester_ratings.csv', line: 3, reason: 'rating -12 outside -10..10' }]);
+    expect(ratings.report.skipped).toEqual([
+      { file: 'jester_ratings.csv', line: 3, reason: 'rating -12 outside -10..10' },
+    ]);
   });
 });
 
@@ -185,12 +199,28 @@ describe('moment annotations', () => {
   it('converts DiDeMo segment indices to seconds', async () => {
     const d = fixture('didemo', {
       'val.json': JSON.stringify([
-        { num_segments: 6, description: 'a', video: 'v.mov', annotation_id: 7, times: [[1, 1], [0, 2], [5, 5], [1, 1]] },
+        {
+          num_segments: 6,
+          description: 'a',
+          video: 'v.mov',
+          annotation_id: 7,
+          times: [
+            [1, 1],
+            [0, 2],
+            [5, 5],
+            [1, 1],
+          ],
+        },
         { num_segments: 6, description: 'b', video: 'v.mov', annotation_id: 8, times: [[6, 6]] },
       ]),
     });
     const { records, report } = await collectRecords((r) => readDidemo(join(d, 'val.json'), r));
-    expect(records[0].windows).toEqual([[5, 10], [0, 15], [25, 30], [5, 10]]);
+    expect(records[0].windows).toEqual([
+      [5, 10],
+      [0, 15],
+      [25, 30],
+      [5, 10],
+    ]);
     expect(report.skipped).toEqual([
       { file: 'val.json', line: 2, reason: 'missing fields or segment indices outside 0..num_segments-1' },
     ]);
@@ -211,7 +241,10 @@ describe('media folder scan', () => {
   });
   fixture('media/outside', { 'secret.txt': 'top secret' });
   mkdirSync(join(root, 'sub'));
-  writeFileSync(join(root, 'sub', 'c.webm'), Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x42, 0x82, 0x84, ...Buffer.from('webm')]));
+  writeFileSync(
+    join(root, 'sub', 'c.webm'),
+    Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x42, 0x82, 0x84, ...Buffer.from('webm')]),
+  );
   symlinkSync(join(dir, 'media/outside/secret.txt'), join(root, 'escape.txt'));
   symlinkSync(join(root, 'a.png'), join(root, 'inside-link.png'));
 

@@ -78,7 +78,10 @@ describe('seed summaries', () => {
     expect(s.std).toBeCloseTo(0.1, 12);
     expect([s.min, s.max, s.n]).toEqual([0.1, 0.3, 3]);
     expect(summarizeSeeds([5]).std).toBe(0);
-    const runs = summarizeRuns([{ a: 1, b: 2 }, { a: 3, b: 2 }]);
+    const runs = summarizeRuns([
+      { a: 1, b: 2 },
+      { a: 3, b: 2 },
+    ]);
     expect(runs.a.mean).toBe(2);
     expect(runs.b.std).toBe(0);
   });

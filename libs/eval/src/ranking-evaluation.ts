@@ -35,7 +35,10 @@ export type MetricTable = Record<string, number>;
  * `medianRank` is the median over users of the first relevant item's rank
  * (users whose relevant items are not in `ranked` count as ranked.length + 1).
  */
-export function evaluateRankings<T>(users: Iterable<UserRanking<T>>, options: RankingEvalOptions): MetricTable & { users: number } {
+export function evaluateRankings<T>(
+  users: Iterable<UserRanking<T>>,
+  options: RankingEvalOptions,
+): MetricTable & { users: number } {
   if (options.ks.length === 0) throw new InvalidInputError('ks must not be empty');
   const sums: Record<string, number> = {};
   const add = (name: string, v: number) => (sums[name] = (sums[name] ?? 0) + v);

@@ -19,7 +19,12 @@ function hitsInTopK<T>(ranked: readonly T[], relevant: ReadonlySet<T>, k: number
 }
 
 /** Recall@K for one user; 0 when nothing is relevant. */
-export function recallAtK<T>(ranked: readonly T[], relevant: ReadonlySet<T>, k: number, options: RecallOptions = {}): number {
+export function recallAtK<T>(
+  ranked: readonly T[],
+  relevant: ReadonlySet<T>,
+  k: number,
+  options: RecallOptions = {},
+): number {
   checkK(k);
   if (relevant.size === 0) return 0;
   const denom = options.recallDenominator === 'rel' ? relevant.size : Math.min(k, relevant.size);

@@ -36,13 +36,17 @@ export function retrievalMetrics(
   gold: readonly number[],
 ): RetrievalMetrics {
   if (similarity.length !== numQueries * numCandidates) {
-    throw new DimensionMismatchError(`similarity has ${similarity.length} entries, expected ${numQueries}×${numCandidates}`);
+    throw new DimensionMismatchError(
+      `similarity has ${similarity.length} entries, expected ${numQueries}×${numCandidates}`,
+    );
   }
-  if (gold.length !== numQueries) throw new DimensionMismatchError(`gold has ${gold.length} entries, expected ${numQueries}`);
+  if (gold.length !== numQueries)
+    throw new DimensionMismatchError(`gold has ${gold.length} entries, expected ${numQueries}`);
   const ranks: number[] = [];
   for (let q = 0; q < numQueries; q++) {
     const g = gold[q];
-    if (!Number.isInteger(g) || g < 0 || g >= numCandidates) throw new InvalidInputError(`gold[${q}] = ${g} out of range`);
+    if (!Number.isInteger(g) || g < 0 || g >= numCandidates)
+      throw new InvalidInputError(`gold[${q}] = ${g} out of range`);
     const row = Array.isArray(similarity)
       ? similarity.slice(q * numCandidates, (q + 1) * numCandidates)
       : similarity.subarray(q * numCandidates, (q + 1) * numCandidates);

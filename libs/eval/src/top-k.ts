@@ -3,11 +3,7 @@
  * results repeat. A size-k min-heap: O(n log k), no full sort of n scores.
  * `skip(i)` drops candidates (e.g. items seen in training); NaN scores never win.
  */
-export function topKIndices(
-  scores: ArrayLike<number>,
-  k: number,
-  skip?: (index: number) => boolean,
-): number[] {
+export function topKIndices(scores: ArrayLike<number>, k: number, skip?: (index: number) => boolean): number[] {
   const n = scores.length;
   if (k <= 0 || n === 0) return [];
   const cap = Math.min(k, n);

@@ -48,13 +48,21 @@ describe('baselines on a clustered synthetic dataset', () => {
     expect(r('content-tfidf')).toBeGreaterThan(0.8);
     expect(r('cb2cf-ridge')).toBeGreaterThan(0.6);
     expect(r('cb2cf-sparse-ridge')).toBeGreaterThan(0.6);
-    expect(report.table.warm!['bpr-mf']['recall@10'].mean).toBeGreaterThan(report.table.warm!.random['recall@10'].mean * 2);
+    expect(report.table.warm!['bpr-mf']['recall@10'].mean).toBeGreaterThan(
+      report.table.warm!.random['recall@10'].mean * 2,
+    );
     expect(cold.random['recall@10'].n).toBe(2);
     expect(formatColdStartTable(report)).toContain('| content-tfidf |');
   });
 
   it('is deterministic for a seed', async () => {
-    const opts = { dataset: clustered(), seeds: [3], methods: ['bpr-mf', 'cb2cf-ridge'], ks: [10], settings: ['cold' as const] };
+    const opts = {
+      dataset: clustered(),
+      seeds: [3],
+      methods: ['bpr-mf', 'cb2cf-ridge'],
+      ks: [10],
+      settings: ['cold' as const],
+    };
     const a = await evaluateColdStart(opts);
     const b = await evaluateColdStart(opts);
     expect(a.runs.map((x) => x.metrics)).toEqual(b.runs.map((x) => x.metrics));
@@ -72,7 +80,9 @@ describe('evaluateTask', () => {
       fit: () => undefined,
       scoreUsers: (users, cands) => {
         const out = new Float32Array(users.length * cands.length);
-        users.forEach((u, r) => cands.forEach((c, i) => (out[r * cands.length + i] = task.relevant.get(u)!.has(c) ? 1 : 0)));
+        users.forEach((u, r) =>
+          cands.forEach((c, i) => (out[r * cands.length + i] = task.relevant.get(u)!.has(c) ? 1 : 0)),
+        );
         return out;
       },
     };
@@ -89,7 +99,14 @@ describe('evaluateTask', () => {
 describe('registry', () => {
   it('refuses unknown and duplicate names', () => {
     const reg = ColdStartMethodRegistry.withBaselines();
-    expect(reg.names()).toEqual(['random', 'bpr-mf', 'content-tfidf', 'content-bm25', 'cb2cf-ridge', 'cb2cf-sparse-ridge']);
+    expect(reg.names()).toEqual([
+      'random',
+      'bpr-mf',
+      'content-tfidf',
+      'content-bm25',
+      'cb2cf-ridge',
+      'cb2cf-sparse-ridge',
+    ]);
     expect(() => reg.create('nope', 1)).toThrow(NotFoundError);
     expect(() => reg.register('random', () => reg.create('random', 1))).toThrow(ConflictError);
     expect(reg.create('bpr-mf', 1).name).toBe('bpr-mf');
@@ -99,11 +116,14 @@ describe('registry', () => {
 describe('ridge regression', () => {
   it('recovers an exact linear map (small lambda)', () => {
     const rng = new Rng(9);
-    const n = 50, p = 3, q = 2;
+    const n = 50,
+      p = 3,
+      q = 2;
     const W = [1, -2, 0.5, 3, -1, 0];
     const X = new Float64Array(n * p).map(() => rng.normal());
     const Y = new Float64Array(n * q);
-    for (let r = 0; r < n; r++) for (let c = 0; c < q; c++) for (let a = 0; a < p; a++) Y[r * q + c] += X[r * p + a] * W[a * q + c];
+    for (let r = 0; r < n; r++)
+      for (let c = 0; c < q; c++) for (let a = 0; a < p; a++) Y[r * q + c] += X[r * p + a] * W[a * q + c];
     const got = ridgeRegression(X, Y, n, p, q, 1e-9);
     got.forEach((w, i) => expect(w).toBeCloseTo(W[i], 5));
   });
@@ -117,7 +137,9 @@ describe('ridge regression', () => {
 describe('sparse ridge (conjugate gradient)', () => {
   it('matches the dense closed form', () => {
     const rng = new Rng(4);
-    const n = 40, V = 6, q = 2;
+    const n = 40,
+      V = 6,
+      q = 2;
     const dense = new Float64Array(n * V);
     const rows = Array.from({ length: n }, (_, r) => {
       const idx = [r % V, (r * 7 + 3) % V].filter((v, i, a) => a.indexOf(v) === i).sort((a, b) => a - b);

@@ -28,7 +28,9 @@ export class BprMfRecommender implements ColdStartRecommender {
       },
       (i) => {
         const idx = m.itemIndex.get(i);
-        return idx === undefined ? undefined : { q: m.itemFactors.subarray(idx * d, (idx + 1) * d), b: m.itemBias[idx] };
+        return idx === undefined
+          ? undefined
+          : { q: m.itemFactors.subarray(idx * d, (idx + 1) * d), b: m.itemBias[idx] };
       },
       d,
       userIds,

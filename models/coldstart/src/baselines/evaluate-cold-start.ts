@@ -134,7 +134,9 @@ export async function evaluateColdStart(options: EvaluateColdStartOptions): Prom
   for (const s of settings) {
     const bySetting: Record<string, Record<string, SeedSummary>> = {};
     for (const name of options.methods) {
-      bySetting[name] = summarizeRuns(runs.filter((r) => r.method === name).map((r) => ({ ...r.metrics[s]!, fitMs: r.fitMs })));
+      bySetting[name] = summarizeRuns(
+        runs.filter((r) => r.method === name).map((r) => ({ ...r.metrics[s]!, fitMs: r.fitMs })),
+      );
     }
     table[s] = bySetting;
   }
@@ -151,7 +153,9 @@ export function formatColdStartTable(report: ColdStartReport, metrics?: string[]
     lines.push(`|---|${names.map(() => '---').join('|')}|---|---|`);
     for (const [method, m] of Object.entries(byMethod ?? {})) {
       const cells = names.map((n) => (m[n] ? `${m[n].mean.toFixed(4)} ± ${m[n].std.toFixed(4)}` : '–'));
-      lines.push(`| ${method} | ${cells.join(' | ')} | ${m.users?.mean.toFixed(0) ?? '–'} | ${((m.fitMs?.mean ?? 0) / 1000).toFixed(1)} |`);
+      lines.push(
+        `| ${method} | ${cells.join(' | ')} | ${m.users?.mean.toFixed(0) ?? '–'} | ${((m.fitMs?.mean ?? 0) / 1000).toFixed(1)} |`,
+      );
     }
   }
   return lines.join('\n');

@@ -4,7 +4,14 @@ import { DimensionMismatchError, InvalidInputError } from '@tessera/common';
  * Ridge regression W = (XᵀX + λI)⁻¹ XᵀY in float64, via Cholesky. X is n×p,
  * Y is n×q (row-major); returns W as p×q. p should be modest (≤ ~1000).
  */
-export function ridgeRegression(X: Float32Array | Float64Array, Y: Float32Array | Float64Array, n: number, p: number, q: number, lambda: number): Float64Array {
+export function ridgeRegression(
+  X: Float32Array | Float64Array,
+  Y: Float32Array | Float64Array,
+  n: number,
+  p: number,
+  q: number,
+  lambda: number,
+): Float64Array {
   if (X.length !== n * p) throw new DimensionMismatchError(`X has ${X.length} entries, expected ${n}×${p}`);
   if (Y.length !== n * q) throw new DimensionMismatchError(`Y has ${Y.length} entries, expected ${n}×${q}`);
   if (!(lambda > 0)) throw new InvalidInputError(`ridge lambda must be > 0, got ${lambda}`);

@@ -83,7 +83,10 @@ export class TfIdfVectorizer {
       totalLen += toks.length;
       for (const t of new Set(toks)) df.set(t, (df.get(t) ?? 0) + 1);
     }
-    const terms = [...df.entries()].filter(([, n]) => n >= this.config.minDf).map(([t]) => t).sort();
+    const terms = [...df.entries()]
+      .filter(([, n]) => n >= this.config.minDf)
+      .map(([t]) => t)
+      .sort();
     terms.forEach((t, i) => this.vocabulary.set(t, i));
     const n = itemIds.length;
     this.idf = new Float32Array(terms.length);
