@@ -10,3 +10,4 @@ export * from './embedded/embedded-vector-store.repository';
 export * from './qdrant/qdrant-vector-store.repository';
 export * from './vector-store.module';
 export * from './vector-store-migration';
+export * from './vector-store-health.probe';
