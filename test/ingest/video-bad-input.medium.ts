@@ -72,6 +72,22 @@ describe('FfmpegMediaRepository on bad input', () => {
     await expect(media.keyframes(f('audio-only.mp4'))).rejects.toThrow(/has no video stream \(audio only\)/);
   });
 
+  it('audio-only file: its audio decodes to 16 kHz mono float PCM with the right pitch and level', async () => {
+    const a = await media.extractAudio(f('audio-only.mp4'));
+    expect(a).toMatchObject({ sampleRate: 16000, channels: 1 });
+    expect(Math.abs(a.samples.length - 16000)).toBeLessThan(1100); // AAC priming/padding
+    const mid = a.samples.subarray(2000, 14000);
+    let crossings = 0;
+    for (let i = 1; i < mid.length; i++) if (mid[i - 1] < 0 !== mid[i] < 0) crossings++;
+    expect(crossings / (mid.length / 16000)).toBeCloseTo(880, -1); // 440 Hz: two crossings a cycle
+    const rms = Math.sqrt(mid.reduce((s, x) => s + x * x, 0) / mid.length);
+    expect(rms).toBeCloseTo(0.125 / Math.SQRT2, 2); // lavfi sine amplitude 1/8
+  });
+
+  it('a video with no audio: extractAudio is UnsupportedMediaError', async () => {
+    await expect(media.extractAudio(f('ok.mp4'))).rejects.toThrow(/has no audio stream/);
+  });
+
   it('unknown codec: UnsupportedMediaError', async () => {
     const p = await media.probe(f('unknown-codec.mkv'));
     expect(p.videoStreams[0].codec).toBe('unknown');

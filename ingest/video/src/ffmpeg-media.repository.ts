@@ -14,9 +14,11 @@ import { planClips } from './clip-planner';
 import { looksLikeMediaContainer } from './container-sniffer';
 import { runProcess, stderrTail, type ProcessResult } from './ffmpeg-process';
 import type {
+  AudioSamples,
   AudioStreamInfo,
   ClipPlan,
   ClipFrames,
+  ExtractAudioOptions,
   Keyframe,
   KeyframeOptions,
   MediaProbe,
@@ -215,6 +217,47 @@ export class FfmpegMediaRepository {
       timestampsS.push(Math.round((startS + i / fps) * 1000) / 1000);
     }
     return { width, height, channels: 3, frames, timestampsS };
+  }
+
+  /** Decoded audio of the first audio stream as 32-bit float PCM (`-f f32le`), resampled by ffmpeg. */
+  async extractAudio(path: string, options: ExtractAudioOptions = {}): Promise<AudioSamples> {
+    const info = await this.probe(path);
+    const audio = info.audioStreams[0];
+    if (!audio) throw new UnsupportedMediaError(`${path}: has no audio stream`, { path });
+    const sampleRate = options.sampleRate ?? 16_000;
+    const channels = (options.mono ?? true) ? 1 : Math.max(1, audio.channels);
+    if (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 192_000) {
+      throw new InvalidInputError(`sampleRate must be an integer in 1000..192000, got ${sampleRate}`);
+    }
+    const startS = Math.max(0, options.startS ?? 0);
+    const endS = Math.min(options.endS ?? info.durationS, info.durationS);
+    const maxSeconds = options.maxSeconds ?? 3600;
+    if (endS - startS > maxSeconds) {
+      throw new PayloadTooLargeError(
+        `${path}: ${(endS - startS).toFixed(1)} s of audio is over the ${maxSeconds} s limit`,
+        { path },
+      );
+    }
+    const args = ['-v', 'error', '-nostdin'];
+    if (startS > 0) args.push('-ss', String(startS));
+    args.push('-i', path, '-map', `0:${audio.index}`, '-vn', '-sn', '-t', String(Math.max(0, endS - startS)));
+    args.push('-ac', String(channels), '-ar', String(sampleRate), '-f', 'f32le', 'pipe:1');
+    // Sized from the requested span plus a second of slack; anything beyond is not read.
+    const buffer = Buffer.alloc(Math.ceil((endS - startS + 1) * sampleRate) * channels * 4);
+    let filled = 0;
+    const res = await this.run(this.ffmpegPath, args, path, (chunk) => {
+      const n = Math.min(chunk.length, buffer.length - filled);
+      chunk.copy(buffer, filled, 0, n);
+      filled += n;
+      return filled < buffer.length;
+    });
+    await this.throwOnFailure(res, path, 'ffmpeg');
+    const frameBytes = 4 * channels;
+    const usable = filled - (filled % frameBytes);
+    // Copy into a fresh, aligned Float32Array (the Buffer may sit at an odd offset in the pool).
+    const samples = new Float32Array(usable / 4);
+    new Uint8Array(samples.buffer).set(buffer.subarray(0, usable));
+    return { sampleRate, channels, samples };
   }
 
   /**

@@ -134,3 +134,21 @@ export interface ClipFrames {
   frames: Uint8Array[];
   timestampsS: number[];
 }
+
+export interface ExtractAudioOptions {
+  /** Output rate in Hz (default 16000, what speech models take). */
+  sampleRate?: number;
+  /** Mix down to one channel (default true). */
+  mono?: boolean;
+  startS?: number;
+  endS?: number;
+  /** Refuse output longer than this many seconds (default 3600). */
+  maxSeconds?: number;
+}
+
+/** PCM samples in [-1, 1], interleaved when there are several channels. */
+export interface AudioSamples {
+  sampleRate: number;
+  channels: number;
+  samples: Float32Array;
+}
