@@ -18,7 +18,11 @@ export abstract class ItemRepository {
   abstract findByExternal(source: string, externalId: string): Promise<Item | undefined>;
   /** externalId → item id for those that exist (importers map foreign keys with it). */
   abstract idsByExternal(source: string, externalIds: readonly string[]): Promise<Map<string, string>>;
+  /** The items among `ids` that exist, in the order of `ids`. */
+  abstract findByIds(ids: readonly string[]): Promise<Item[]>;
   abstract list(filter?: ItemFilter): Promise<Item[]>;
+  /** Every item (optionally of one kind/source) in id order, `batchSize` at a time (keyset paging). */
+  abstract iterate(filter?: { kind?: ItemKind; source?: string; batchSize?: number }): AsyncIterable<Item[]>;
   abstract count(filter?: Omit<ItemFilter, 'limit' | 'offset'>): Promise<number>;
   abstract update(
     id: string,

@@ -70,6 +70,42 @@ export class SqlClipRepository extends ClipRepository {
     return rows.map(fromRow);
   }
 
+  async listForItems(itemIds: readonly string[]): Promise<Map<string, Clip[]>> {
+    const out = new Map<string, Clip[]>();
+    for (let i = 0; i < itemIds.length; i += 5000) {
+      const chunk = itemIds.slice(i, i + 5000);
+      if (chunk.length === 0) continue;
+      const rows = await this.db
+        .selectFrom('clips')
+        .selectAll()
+        .where('item_id', 'in', chunk)
+        .orderBy('item_id')
+        .orderBy('start_s')
+        .orderBy('id')
+        .execute();
+      for (const r of rows) {
+        const list = out.get(r.item_id) ?? [];
+        list.push(fromRow(r));
+        out.set(r.item_id, list);
+      }
+    }
+    return out;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<Clip[]> {
+    const byId = new Map<string, Clip>();
+    for (let i = 0; i < ids.length; i += 5000) {
+      const chunk = ids.slice(i, i + 5000);
+      if (chunk.length === 0) continue;
+      for (const r of await this.db.selectFrom('clips').selectAll().where('id', 'in', chunk).execute())
+        byId.set(r.id, fromRow(r));
+    }
+    return ids.flatMap((id) => {
+      const c = byId.get(id);
+      return c ? [c] : [];
+    });
+  }
+
   async replaceForItem(itemId: string, clips: ReadonlyArray<Omit<NewClip, 'itemId'>>): Promise<Clip[]> {
     const rows = clips.map((c) => toRow({ ...c, itemId }));
     await this.db.transaction().execute(async (trx) => {

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { ConflictError, InvalidInputError, NotFoundError, newId } from '@tessera/common';
 import { insertInBatches } from '../bulk-insert';
-import { ITEM_KINDS, type CatalogueSchema, type ItemsTable } from '../catalogue.schema';
+import { ITEM_KINDS, type CatalogueSchema, type ItemKind, type ItemsTable } from '../catalogue.schema';
 import type { BulkInsertOptions, BulkInsertResult, Item, JsonObject, NewItem } from '../catalogue.types';
 import { checkOffset, clampLimit, fromJsonText, nowIso, requireText, toJsonText } from '../json-columns';
 import { ItemFilter, ItemRepository } from './item.repository.port';
@@ -106,6 +106,36 @@ export class SqlItemRepository extends ItemRepository {
       for (const r of rows) out.set(r.external_id, r.id);
     }
     return out;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<Item[]> {
+    const byId = new Map<string, Item>();
+    for (let i = 0; i < ids.length; i += 5000) {
+      const chunk = ids.slice(i, i + 5000);
+      if (chunk.length === 0) continue;
+      const rows = await this.db.selectFrom('items').selectAll().where('id', 'in', chunk).execute();
+      for (const r of rows) byId.set(r.id, fromRow(r));
+    }
+    return ids.flatMap((id) => {
+      const item = byId.get(id);
+      return item ? [item] : [];
+    });
+  }
+
+  async *iterate(filter: { kind?: ItemKind; source?: string; batchSize?: number } = {}): AsyncIterable<Item[]> {
+    const batch = clampLimit(filter.batchSize, 1000, 100_000);
+    let after: string | undefined;
+    for (;;) {
+      let q = this.db.selectFrom('items').selectAll();
+      if (filter.kind) q = q.where('kind', '=', filter.kind);
+      if (filter.source) q = q.where('source', '=', filter.source);
+      if (after !== undefined) q = q.where('id', '>', after);
+      const rows = await q.orderBy('id').limit(batch).execute();
+      if (rows.length === 0) return;
+      yield rows.map(fromRow);
+      if (rows.length < batch) return;
+      after = rows[rows.length - 1].id;
+    }
   }
 
   async list(filter: ItemFilter = {}): Promise<Item[]> {

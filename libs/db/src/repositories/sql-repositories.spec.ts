@@ -61,6 +61,15 @@ describe('SQL catalogue repositories', () => {
     const ids = await repos.items.idsByExternal('ds', ['3', '7', 'nope']);
     expect([...ids.keys()].sort()).toEqual(['3', '7']);
     await expect(repos.items.list({ limit: 0 })).rejects.toBeInstanceOf(InvalidInputError);
+    const [a, b] = page;
+    expect((await repos.items.findByIds([b.id, 'item_missing', a.id])).map((i) => i.externalId)).toEqual(['21', '20']);
+    const seen: string[] = [];
+    for await (const batch of repos.items.iterate({ kind: 'image', batchSize: 5 })) {
+      expect(batch.length).toBeLessThanOrEqual(5);
+      seen.push(...batch.map((i) => i.id));
+    }
+    expect(seen).toHaveLength(12);
+    expect([...seen].sort()).toEqual(seen);
   });
 
   it('bulk insert skips duplicates and reports bad rows by index without losing the good ones', async () => {
@@ -151,6 +160,11 @@ describe('SQL catalogue repositories', () => {
     await repos.texts.replaceField(item.id, 'caption', [{ text: 'one' }, { text: 'two', language: 'en' }]);
     expect((await repos.texts.listForItem(item.id, 'caption')).map((t) => t.text).sort()).toEqual(['one', 'two']);
     expect(await repos.texts.listForItem(item.id)).toHaveLength(3);
+    const other = await repos.items.create({ kind: 'text', source: 'up', externalId: 'y' });
+    await repos.texts.add({ itemId: other.id, field: 'title', text: 'Other' });
+    const many = await repos.texts.listForItems([item.id, other.id], 'title');
+    expect(many.get(item.id)?.map((t) => t.text)).toEqual(['Hello']);
+    expect(many.get(other.id)?.map((t) => t.text)).toEqual(['Other']);
 
     const clips = await repos.clips.replaceForItem(item.id, [
       { startS: 2, endS: 4, caption: 'b', thumbnailAssetId: thumb.asset.id },
@@ -162,6 +176,8 @@ describe('SQL catalogue repositories', () => {
       [2, 4],
     ]);
     await expect(repos.clips.add({ itemId: item.id, startS: 5, endS: 1 })).rejects.toBeInstanceOf(InvalidInputError);
+    expect((await repos.clips.listForItems([item.id])).get(item.id)?.map((c) => c.caption)).toEqual(['a', 'b']);
+    expect((await repos.clips.findByIds([clips[1].id, clips[0].id])).map((c) => c.caption)).toEqual(['b', 'a']);
     await expect(
       repos.assets.upsertByHash({ contentHash: 'nothex', mediaType: 'x', bytes: 1, path: 'p' }),
     ).rejects.toBeInstanceOf(InvalidInputError);

@@ -40,6 +40,23 @@ export class SqlTextRepository extends TextRepository {
     return rows.map(fromRow);
   }
 
+  async listForItems(itemIds: readonly string[], field?: string): Promise<Map<string, ItemText[]>> {
+    const out = new Map<string, ItemText[]>();
+    for (let i = 0; i < itemIds.length; i += 5000) {
+      const chunk = itemIds.slice(i, i + 5000);
+      if (chunk.length === 0) continue;
+      let q = this.db.selectFrom('texts').selectAll().where('item_id', 'in', chunk);
+      if (field) q = q.where('field', '=', field);
+      const rows = await q.orderBy('item_id').orderBy('field').orderBy('created_at').orderBy('id').execute();
+      for (const r of rows) {
+        const list = out.get(r.item_id) ?? [];
+        list.push(fromRow(r));
+        out.set(r.item_id, list);
+      }
+    }
+    return out;
+  }
+
   async replaceField(
     itemId: string,
     field: string,

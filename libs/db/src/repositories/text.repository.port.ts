@@ -4,6 +4,8 @@ import type { BulkInsertOptions, BulkInsertResult, ItemText, NewItemText } from 
 export abstract class TextRepository {
   abstract add(text: NewItemText): Promise<ItemText>;
   abstract listForItem(itemId: string, field?: string): Promise<ItemText[]>;
+  /** Texts of many items at once (training, batch embedding): itemId → texts. */
+  abstract listForItems(itemIds: readonly string[], field?: string): Promise<Map<string, ItemText[]>>;
   /** Replace all texts of one field of an item (re-ingest). */
   abstract replaceField(
     itemId: string,
