@@ -6,6 +6,7 @@ import {
   initTensorBackend,
   installKernelFixes,
   ParamStore,
+  sparseSoftmaxCrossEntropy,
   TransformerEncoder,
   trainStep,
   uninstallKernelFixes,
@@ -104,7 +105,7 @@ function transformerStep(size: Sizes, seed: number, warmup: number, steps: numbe
     loss = trainStep(optimizer, store, () => {
       const h = encoder.apply(inputs, { causal: true, training: true, seed: seed + step });
       const logits = tf.reshape(head.apply(h), [-1, size.vocab]);
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(targets, size.vocab, 1, 0, 'float32'), logits) as tf.Scalar;
+      return sparseSoftmaxCrossEntropy(logits as tf.Tensor2D, targets);
     });
   };
   const timing = time(run, warmup, steps);

@@ -10,6 +10,7 @@ export * from './kernels/unsorted-segment-sum.kernel';
 export * from './kernels/one-hot.kernel';
 export * from './kernels/gather.kernel';
 export * from './kernels/transpose.kernel';
+export * from './kernels/identity.kernel';
 export * from './kernels/mat-mul-transpose.kernel';
 export * from './layers/initializers';
 export * from './layers/param-store';

@@ -2,6 +2,7 @@ import type { KernelFix } from './kernel-fix';
 import { batchMatMulBroadcastGradientFix } from './batch-mat-mul.gradient';
 import { batchMatMulTransposeWasmFix, fusedMatMulTransposeWasmFix } from './mat-mul-transpose.kernel';
 import { gatherWasmFix } from './gather.kernel';
+import { identityShareWasmFix } from './identity.kernel';
 import { oneHotWasmFix } from './one-hot.kernel';
 import { transposeWasmFix } from './transpose.kernel';
 import { unsortedSegmentSumWasmFix } from './unsorted-segment-sum.kernel';
@@ -12,6 +13,7 @@ export const KERNEL_FIXES: readonly KernelFix[] = [
   oneHotWasmFix,
   gatherWasmFix,
   transposeWasmFix,
+  identityShareWasmFix,
   batchMatMulBroadcastGradientFix,
   batchMatMulTransposeWasmFix,
   fusedMatMulTransposeWasmFix,

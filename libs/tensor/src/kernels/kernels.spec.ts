@@ -86,6 +86,16 @@ describe('kernel fixes', () => {
     }
   });
 
+  it('Identity shares the buffer on wasm: clones survive their source and nothing leaks', () => {
+    const before = tf.memory().numTensors;
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('transposed and broadcast matMul on wasm equal cpu', async () => {
     const a = randn(4 * 5 * 6, 3);
     const b = randn(6 * 7, 4);
