@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { SharpImageRepository } from '@tessera/ingest/image';
@@ -37,7 +38,15 @@ interface Stats {
   n: number;
 }
 
-const FIXTURES = resolve(__dirname, '../../test/fixtures/video');
+/** test/fixtures/video from the source tree or from dist/bench/ingest (fixtures are not copied into dist). */
+function findFixtures(): string {
+  for (let dir = __dirname, i = 0; i < 6; i++, dir = dirname(dir)) {
+    const candidate = resolve(dir, 'test/fixtures/video');
+    if (existsSync(candidate)) return candidate;
+  }
+  return resolve(__dirname, '../../test/fixtures/video');
+}
+const FIXTURES = findFixtures();
 const DEFAULT_VIDEOS = [
   resolve(FIXTURES, 'popeye/popeye-p2.mkv'),
   resolve(FIXTURES, 'popeye/popeye-p3.mkv'),
