@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { DimensionMismatchError, NotFoundError, type Rng } from '@tessera/common';
 import { ParamStore } from '@tessera/tensor';
 
+export type WeightInit = 'glorot' | 'zeros' | 'ones' | 'normal02' | 'normal1';
+
 /**
  * An encoder's named weights inside a `ParamStore` of @tessera/tensor (names `<prefix>.<name>`), so
  * `saveCheckpoint`/`loadCheckpoint` of @tessera/tensor save and restore them. Several encoders may
@@ -21,7 +23,7 @@ export class EncoderWeights {
   }
 
   /** Glorot-uniform matrix, zeros, ones or N(0, 0.02²), filled from the seeded generator. */
-  add(name: string, shape: number[], rng: Rng, init: 'glorot' | 'zeros' | 'ones' | 'normal02' = 'glorot'): tf.Variable {
+  add(name: string, shape: number[], rng: Rng, init: WeightInit = 'glorot'): tf.Variable {
     const size = shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(size);
     if (init === 'ones') values.fill(1);
@@ -32,6 +34,7 @@ export class EncoderWeights {
       for (let k = 0; k < size; k++) values[k] = (rng.next() * 2 - 1) * limit;
     }
     if (init === 'normal02') for (let k = 0; k < size; k++) values[k] = rng.normal() * 0.02;
+    if (init === 'normal1') for (let k = 0; k < size; k++) values[k] = rng.normal();
     this.names.push(name);
     return this.store.add(`${this.prefix}.${name}`, tf.tensor(values, shape));
   }

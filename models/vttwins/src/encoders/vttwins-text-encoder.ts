@@ -28,7 +28,8 @@ export const DEFAULT_TEXT_ENCODER_CONFIG: Readonly<TextEncoderConfig> = Object.f
 
 /**
  * Sentence encoder with the official shape, scaled down (spec sections 2 and 12): word embeddings →
- * linear → ReLU → max over word positions → linear to the joint space → L2 normalisation. Embedding
+ * linear → ReLU → max over word positions → standardise (our addition) → linear to the joint space →
+ * L2 normalisation. Embedding
  * lookup is matMul(oneHot(ids), E), whose gradient exists on every backend (gather's does not on wasm).
  */
 export class VttwinsTextEncoder {
@@ -46,7 +47,12 @@ export class VttwinsTextEncoder {
     }
     this.config = c;
     const rng = new Rng(c.seed);
-    this.w.embed = this.weights.add('embed', [c.vocabSize, c.wordDim], rng, 'normal02');
+    // Unit-scale word vectors (word2vec-like magnitudes) keep captions apart at init.
+    this.w.embed = this.weights.add('embed', [c.vocabSize, c.wordDim], rng, 'normal1');
+    // Padding (id 0) starts as the zero vector, like the official frozen word2vec table.
+    tf.tidy(() =>
+      this.w.embed.assign(tf.mul(this.w.embed, tf.concat([tf.zeros([1, 1]), tf.ones([c.vocabSize - 1, 1])], 0))),
+    );
     this.w.fc1 = this.weights.add('fc1', [c.wordDim, c.hidden], rng);
     this.w.fc1b = this.weights.add('fc1b', [c.hidden], rng, 'zeros');
     this.w.fc2 = this.weights.add('fc2', [c.hidden, c.jointDim], rng);
@@ -76,7 +82,12 @@ export class VttwinsTextEncoder {
         const pad = tf.reshape(tf.cast(tf.equal(ids, 0), 'float32'), [captions, c.maxWords, 1]);
         h = tf.sub(h, tf.mul(pad, 1e4));
       }
-      return l2Normalize(tf.matMul(tf.max(h, 1), w.fc2)) as tf.Tensor2D;
+      // Standardising the pooled (all non-negative) features removes their shared offset, which
+      // otherwise makes every caption nearly the same direction at init (not in the official model).
+      const pooled = tf.max(h, 1);
+      const { mean, variance } = tf.moments(pooled, -1, true);
+      const standardised = tf.div(tf.sub(pooled, mean), tf.sqrt(tf.add(variance, 1e-5)));
+      return l2Normalize(tf.matMul(standardised, w.fc2)) as tf.Tensor2D;
     });
   }
 

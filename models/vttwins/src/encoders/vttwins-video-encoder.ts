@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DimensionMismatchError, InvalidInputError, Rng } from '@tessera/common';
 import type { ParamStore } from '@tessera/tensor';
-import { EncoderWeights, l2Normalize, layerNorm } from './encoder-weights';
+import { EncoderWeights, type WeightInit, l2Normalize, layerNorm } from './encoder-weights';
 
 export interface VideoEncoderConfig {
   /** Frames sampled per clip. */
@@ -55,7 +55,7 @@ export class VttwinsVideoEncoder {
     const rng = new Rng(c.seed);
     const pd = c.patch * c.patch * c.channels;
     const h = c.hidden;
-    const add = (name: string, shape: number[], init?: 'glorot' | 'zeros' | 'ones' | 'normal02'): void => {
+    const add = (name: string, shape: number[], init?: WeightInit): void => {
       this.w[name] = this.weights.add(name, shape, rng, init);
     };
     add('patchW', [pd, h]);
@@ -86,12 +86,13 @@ export class VttwinsVideoEncoder {
     return c.frames * c.height * c.width * c.channels;
   }
 
-  /** Rearranges frames into patch rows (N·frames·patches, patch²·channels), scaling bytes to [0, 1]. */
+  /** Rearranges frames into patch rows (N·frames·patches, patch²·channels), pixels scaled to [0, 1] then centred (− 0.5). */
   patchify(frames: Float32Array | Uint8Array, clips: number): Float32Array {
     const c = this.config;
     if (frames.length !== clips * this.clipSize) {
       throw new DimensionMismatchError(`expected ${clips} clips × ${this.clipSize} values, got ${frames.length}`);
     }
+    // Centred pixels: an all-positive input would give every clip nearly the same embedding at init.
     const scale = frames instanceof Uint8Array ? 1 / 255 : 1;
     const ph = c.height / c.patch;
     const pw = c.width / c.patch;
@@ -104,7 +105,7 @@ export class VttwinsVideoEncoder {
         for (let px = 0; px < pw; px++) {
           for (let y = 0; y < c.patch; y++) {
             const row = base + ((py * c.patch + y) * c.width + px * c.patch) * c.channels;
-            for (let k = 0; k < c.patch * c.channels; k++) out[o++] = frames[row + k] * scale;
+            for (let k = 0; k < c.patch * c.channels; k++) out[o++] = frames[row + k] * scale - 0.5;
           }
         }
       }
@@ -123,7 +124,7 @@ export class VttwinsVideoEncoder {
     const w = this.w;
     return tf.tidy(() => {
       const p = tf.tensor2d(patches, [clips * c.frames * np, pd]);
-      const emb = tf.relu(tf.add(tf.matMul(p, w.patchW), w.patchB));
+      const emb = tf.add(tf.matMul(p, w.patchW), w.patchB); // linear, as ViT's patch embedding
       const perFrame = tf.mean(tf.reshape(emb, [clips, c.frames, np, h]), 2); // (N, F, h)
       let x = tf.add(perFrame, w.framePos);
       // Temporal self-attention (single head) over the frames of each clip.

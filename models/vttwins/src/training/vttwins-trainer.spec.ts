@@ -84,7 +84,7 @@ describe('encoders', () => {
     text.dispose();
   });
 
-  it('patchify keeps each patch contiguous', () => {
+  it('patchify keeps each patch contiguous and centres pixels', () => {
     const enc = new VttwinsVideoEncoder({
       frames: 1,
       height: 2,
@@ -95,7 +95,7 @@ describe('encoders', () => {
       jointDim: 4,
     });
     const frame = Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(Array.from(enc.patchify(frame, 1))).toEqual([0, 1, 4, 5, 2, 3, 6, 7]);
+    expect(Array.from(enc.patchify(frame, 1))).toEqual([0, 1, 4, 5, 2, 3, 6, 7].map((x) => x - 0.5));
     enc.dispose();
   });
 
