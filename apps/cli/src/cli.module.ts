@@ -2,6 +2,11 @@ import { Module } from '@nestjs/common';
 import { DoctorCommand } from './commands/doctor.command';
 import { OpenApiCommand } from './commands/openapi.command';
 import { ServeCommand } from './commands/serve.command';
+import { IngestCommand } from './commands/ingest.command';
+import { ImportCommand } from './commands/import.command';
+import { WorkerCommand } from './commands/worker.command';
+import { JobsCommand } from './commands/jobs.command';
+import { DemoCommand } from './commands/demo.command';
 import { BenchCommand } from './commands/bench.command';
 import { VectorsCommand } from './commands/vectors.command';
 import { VectorsMigrateCommand } from './commands/vectors-migrate.command';
@@ -15,6 +20,11 @@ import { VectorsStatsCommand } from './commands/vectors-stats.command';
     VectorsStatsCommand,
     BenchCommand,
     ServeCommand,
+    IngestCommand,
+    ImportCommand,
+    WorkerCommand,
+    JobsCommand,
+    DemoCommand,
     DoctorCommand,
     OpenApiCommand,
   ],

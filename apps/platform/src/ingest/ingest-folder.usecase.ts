@@ -53,7 +53,7 @@ export function pairSubtitles(files: MediaFileRecord[]): {
     if (subtitlesFor.has(video.relPath) || videos.filter(sameDir).length !== 1) continue;
     const spare = files
       .filter((f) => sameDir(f) && SUBTITLE_EXTENSIONS.has(extname(f.relPath).toLowerCase()) && !used.has(f.relPath))
-      .sort((a, b) => a.relPath.localeCompare(b.relPath))[0];
+      .sort((a, b) => (a.relPath < b.relPath ? -1 : 1))[0];
     if (spare) {
       subtitlesFor.set(video.relPath, spare);
       used.add(spare.relPath);
