@@ -11,7 +11,7 @@ import {
   trainStep,
   uninstallKernelFixes,
 } from '@tessera/tensor';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 
 /*
  * TF.js runtime benchmark: 512×512 matmul throughput per backend, the cost of transposed
@@ -210,6 +210,8 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
     node: process.version,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
+    // Other processes on a shared machine skew absolute times; ratios within the run hold up better.
+    loadAverage1m: round(loadavg()[0]),
   };
   return result;
 }

@@ -34,3 +34,4 @@ export * from './losses/sparse-softmax-cross-entropy.loss';
 export * from './checkpoint/atomic-folder';
 export * from './checkpoint/checkpoint-manifest';
 export * from './checkpoint/checkpoint-io';
+export * from './checkpoint/layers-model-io';
