@@ -5,6 +5,7 @@ import { Test } from '@nestjs/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, CorruptDataError, loadConfig, TesseraConfigModule } from '@tessera/common';
 import { BlobStore, Catalogue, DatabaseModule, ItemRepository, ModelRepository } from '@tessera/db';
+import { JobHandlerRegistry, JobWorker } from '@tessera/jobs';
 import { bootstrapWorker } from '../../apps/worker/src/bootstrap-worker';
 
 describe('DatabaseModule and the worker boot on real files', () => {
@@ -38,6 +39,19 @@ describe('DatabaseModule and the worker boot on real files', () => {
     await app2.init();
     expect((await app2.get(ItemRepository).getById(item.id)).externalId).toBe('cat.jpg');
     await app2.close();
+  });
+
+  it('the default worker boots on the platform composition root with its ingest processors', async () => {
+    const app = await bootstrapWorker(loadConfig({ TESSERA_DATA_DIR: dir, LOG_LEVEL: 'silent' }), {
+      handleSignals: false,
+    });
+    try {
+      const names = app.get(JobHandlerRegistry).names();
+      expect(names).toEqual(expect.arrayContaining(['ingest.media', 'ingest.folder', 'import.dataset']));
+      expect(app.get(JobWorker).running).toBe(true);
+    } finally {
+      await app.close();
+    }
   });
 
   it('the worker refuses to boot over a corrupt catalogue, and on a postgres URL', async () => {

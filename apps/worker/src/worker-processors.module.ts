@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 
 /**
- * The job processors the worker runs. Each area adds its processor module to
- * `imports` (e.g. an IngestVideoProcessorsModule whose providers carry `@OnJob`).
+ * Job processors the worker runs besides those of apps/platform (ingest, dataset import),
+ * e.g. train/embed/evaluate processor modules whose providers carry `@OnJob`.
  */
 @Module({
   imports: [],

@@ -50,6 +50,7 @@ class SlowItemsModule {}
 const leaseMs = process.env.TESSERA_TEST_LEASE_MS ? Number(process.env.TESSERA_TEST_LEASE_MS) : undefined;
 bootstrapWorker(loadConfig({ TESSERA_DATA_DIR: dataDir, LOG_LEVEL: 'warn', REDIS_URL: process.env.REDIS_URL }), {
   imports: [SlowItemsModule],
+  platform: false,
   worker: { pollIntervalMs: 50, shutdownGraceMs: Number(graceMs ?? 10_000), leaseMs },
 }).then(
   () => process.stdout.write('worker ready\n'),
