@@ -28,7 +28,7 @@ describeVectorStoreContract('contract: embedded (exact path)', async () => {
 // the same suite with the HNSW graph answering every unfiltered query, however small the collection
 describeVectorStoreContract('contract: embedded (HNSW graph path)', async () => {
   const dir = tempDir();
-  const store = new EmbeddedVectorStore({ dir, exactThreshold: 0, exactFilterFraction: 0 });
+  const store = new EmbeddedVectorStore({ dir, exactThreshold: 0, exactFilterFraction: 0, backgroundBuild: false });
   return { store, cleanup: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
 });
 

@@ -4,7 +4,7 @@ import { EmbeddedVectorStore } from '../../libs/vector-store/src/embedded/embedd
 
 async function main(): Promise<void> {
   const [dir, firstIdArg, batchArg] = process.argv.slice(2);
-  const store = new EmbeddedVectorStore({ dir, exactThreshold: 200, checkpointEvery: 300 });
+  const store = new EmbeddedVectorStore({ dir, exactThreshold: 200, checkpointEvery: 300, backgroundBuild: false });
   if (!(await store.collectionExists('crash')))
     await store.createCollection('crash', { vectors: { size: 8, distance: 'Cosine' } });
   const batch = Number(batchArg);

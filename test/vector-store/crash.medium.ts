@@ -56,7 +56,7 @@ describe('embedded vector store survives kill -9 during upserts', () => {
       allAcked.push(...acked);
       nextId = Math.max(...allAcked) + batch * 50; // leave room: unacknowledged batches may or may not exist
 
-      const store = new EmbeddedVectorStore({ dir, exactThreshold: 200, checkpointEvery: 300 });
+      const store = new EmbeddedVectorStore({ dir, exactThreshold: 200, checkpointEvery: 300, backgroundBuild: false });
       try {
         const got = await store.get('crash', allAcked, { withVector: true });
         expect(got.map((p) => p.id)).toEqual(allAcked);

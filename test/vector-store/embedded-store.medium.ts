@@ -67,7 +67,7 @@ describe('embedded vector store on disk', () => {
     await a.createCollection('c', { vectors: { size: DIM, distance: 'Euclid' } });
     const first = points(rng, 0, 600);
     await a.upsert('c', first);
-    await a.search('c', { vector: first[0].vector as number[], limit: 1 }); // builds the graph
+    await a.buildIndex('c');
     await a.close(); // checkpoint
     const b = new EmbeddedVectorStore(opts);
     const moved = { id: 10, vector: Array.from({ length: DIM }, () => 50), payload: { moved: true } };
@@ -96,13 +96,17 @@ describe('embedded vector store on disk', () => {
     await a.upsert('c', pts);
     const q = pts[17].vector as number[];
     const expected = await a.search('c', { vector: q, limit: 3 });
+    await a.buildIndex('c');
     await a.close();
     const file = readdirSync(join(dir, 'index')).find((f) => f.endsWith('.hnsw'))!;
     writeFileSync(join(dir, 'index', file), Buffer.alloc(64, 7));
     const b = new EmbeddedVectorStore(opts);
     expect((await b.getCollection('c')).detail).toMatchObject({ index: 'exact' }); // graph dropped, rows intact
     expect((await b.search('c', { vector: q, limit: 3 })).map((h) => h.id)).toEqual(expected.map((h) => h.id));
+    expect((await b.getCollection('c')).detail).toMatchObject({ index: 'exact (building hnswlib hnsw)' });
+    await b.buildIndex('c');
     expect((await b.getCollection('c')).detail).toMatchObject({ index: 'hnswlib hnsw' });
+    expect((await b.search('c', { vector: q, limit: 3 })).map((h) => h.id)).toEqual(expected.map((h) => h.id));
     await b.close();
   });
 
@@ -114,6 +118,7 @@ describe('embedded vector store on disk', () => {
     const pts = points(rng, 0, 6000);
     await store.upsert('c', pts, { batchSize: 2000 });
     await exact.upsert('c', pts, { batchSize: 2000 });
+    await store.buildIndex('c');
     const filters = [
       { must: [{ key: 'group', match: { value: 3 } }] }, // 1%
       { must: [{ key: 'group', range: { lt: 10 } }] }, // 10%
@@ -129,5 +134,34 @@ describe('embedded vector store on disk', () => {
     }
     await store.close();
     await exact.close();
+  });
+});
+
+describe('background graph build', () => {
+  it('answers exactly while the graph builds, takes writes and deletes made meanwhile, then serves from the graph', async () => {
+    const rng = new Rng(5);
+    const store = new EmbeddedVectorStore({ exactThreshold: 1000 });
+    await store.createCollection('c', { vectors: { size: DIM, distance: 'Euclid' } });
+    await store.upsert('c', points(rng, 0, 5000), { batchSize: 5000 });
+    const q = Array.from({ length: DIM }, () => rng.normal());
+    const exactFirst = await store.search('c', { vector: q, limit: 5 }); // starts the build
+    expect((await store.getCollection('c')).detail).toMatchObject({ index: 'exact (building hnswlib hnsw)' });
+    // let the builder pass some slots, then write behind and ahead of its cursor
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    await store.delete('c', { ids: [exactFirst[0].id] });
+    const far = Array.from({ length: DIM }, () => 100);
+    await store.upsert('c', [
+      { id: 3, vector: far },
+      { id: 6000, vector: far.map((x) => -x) },
+    ]);
+    await store.buildIndex('c');
+    expect((await store.getCollection('c')).detail).toMatchObject({ index: 'hnswlib hnsw' });
+    expect((await store.search('c', { vector: far, limit: 1 }))[0].id).toBe(3);
+    expect((await store.search('c', { vector: far.map((x) => -x), limit: 1 }))[0].id).toBe(6000);
+    const after = await store.search('c', { vector: q, limit: 5 });
+    expect(after.map((h) => h.id)).not.toContain(exactFirst[0].id);
+    expect(after[0].id).toBe(exactFirst[1].id);
+    await store.close();
   });
 });

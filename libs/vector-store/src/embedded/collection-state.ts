@@ -8,6 +8,8 @@ export interface SpaceState {
   distance: Distance;
   data: Float32Array;
   ann?: AnnIndex;
+  /** A graph being built in the background: slots below `cursor` are in it. */
+  build?: { ann: AnnIndex; cursor: number; done: Promise<void> };
 }
 
 /**

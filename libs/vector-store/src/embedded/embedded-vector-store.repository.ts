@@ -79,7 +79,16 @@ export interface EmbeddedVectorStoreOptions {
   ann?: Partial<Omit<AnnOptions, 'metric' | 'dim'>>;
   /** Writes between index checkpoints. Default 20,000. */
   checkpointEvery?: number;
+  /**
+   * Build a missing graph in small chunks between other work (default true), answering exactly
+   * until it is ready, so a server never stalls for the length of a build. `false` builds it
+   * synchronously on the first search that needs it.
+   */
+  backgroundBuild?: boolean;
 }
+
+/** Points added to a graph per event-loop turn while building in the background. */
+const BUILD_CHUNK = 1000;
 
 interface PreparedPoint {
   key: string;
@@ -196,12 +205,13 @@ export class EmbeddedVectorStore extends VectorStore {
   async getCollection(name: string): Promise<CollectionInfo> {
     const c = this.resolve(name);
     const ann = [...c.spaces.values()].find((s) => s.ann)?.ann;
+    const building = [...c.spaces.values()].find((s) => s.build)?.build;
     return {
       name: c.name,
       vectors: c.vectors,
       pointsCount: c.live,
       detail: {
-        index: ann ? `${ann.library} hnsw` : 'exact',
+        index: ann ? `${ann.library} hnsw` : building ? `exact (building ${building.ann.library} hnsw)` : 'exact',
         exactThreshold: this.exactThreshold,
         slots: c.slotCount,
       },
@@ -278,7 +288,10 @@ export class EmbeddedVectorStore extends VectorStore {
     for (const k of keys) {
       const slot = c.release(k);
       if (slot === undefined) continue;
-      for (const space of c.spaces.values()) space.ann?.remove(slot);
+      for (const space of c.spaces.values()) {
+        space.ann?.remove(slot);
+        space.build?.ann.remove(slot);
+      }
     }
     c.changesSinceCheckpoint += keys.length;
     this.maybeCheckpoint(c);
@@ -533,8 +546,8 @@ export class EmbeddedVectorStore extends VectorStore {
     const accept = (slot: number): boolean =>
       !excluded.has(slot) && (!predicate || predicate(c.ids[slot]!, c.payloads[slot]));
     let ranked: { slot: number; score: number }[];
-    if (useGraph) {
-      const ann = this.annFor(c, space);
+    const ann = useGraph ? this.graphFor(c, space) : undefined;
+    if (ann) {
       const slots = ann.search(query, k, excluded.size > 0 || predicate ? accept : undefined);
       ranked = slots
         .filter((s) => c.ids[s] !== undefined)
@@ -580,19 +593,64 @@ export class EmbeddedVectorStore extends VectorStore {
     return out;
   }
 
-  private annFor(c: CollectionState, space: SpaceState): AnnIndex {
+  /** The graph if ready; otherwise starts building it (in the background by default) and says to scan. */
+  private graphFor(c: CollectionState, space: SpaceState): AnnIndex | undefined {
     if (space.ann) return space.ann;
+    if (this.options.backgroundBuild === false) {
+      this.startBuild(c, space, true);
+      return space.ann;
+    }
+    if (!space.build) this.startBuild(c, space, false);
+    return undefined;
+  }
+
+  /** Builds the graphs of a collection now (whatever its size) and resolves when they answer queries. */
+  async buildIndex(collection: string): Promise<void> {
+    const c = this.resolve(collection);
+    for (const space of c.spaces.values()) {
+      if (space.ann) continue;
+      if (!space.build) this.startBuild(c, space, false);
+      await space.build?.done;
+    }
+  }
+
+  private startBuild(c: CollectionState, space: SpaceState, synchronous: boolean): void {
     const ann = this.newAnn(space);
-    const slots: number[] = [];
-    for (const slot of c.slotOf.values()) slots.push(slot);
-    slots.sort((a, b) => a - b);
-    const buf = new Float32Array(slots.length * space.dim);
-    slots.forEach((slot, i) => buf.set(c.vectorAt(space, slot), i * space.dim));
-    ann.addBatch(slots, buf);
-    space.ann = ann;
-    c.changesSinceCheckpoint = this.checkpointEvery; // a fresh graph is worth saving
-    this.maybeCheckpoint(c);
-    return ann;
+    const state: NonNullable<SpaceState['build']> = { ann, cursor: 0, done: Promise.resolve() };
+    const step = (): boolean => {
+      const end = synchronous ? c.slotCount : Math.min(c.slotCount, state.cursor + BUILD_CHUNK);
+      const slots: number[] = [];
+      for (let slot = state.cursor; slot < end; slot++) if (c.ids[slot] !== undefined) slots.push(slot);
+      const buf = new Float32Array(slots.length * space.dim);
+      slots.forEach((slot, i) => buf.set(c.vectorAt(space, slot), i * space.dim));
+      ann.addBatch(slots, buf);
+      state.cursor = end;
+      if (state.cursor < c.slotCount) return false;
+      space.ann = ann;
+      space.build = undefined;
+      c.changesSinceCheckpoint = Math.max(c.changesSinceCheckpoint, this.checkpointEvery); // a fresh graph is worth saving
+      this.maybeCheckpoint(c);
+      return true;
+    };
+    if (synchronous) {
+      step();
+      return;
+    }
+    space.build = state;
+    state.done = new Promise<void>((resolve) => {
+      const tick = (): void => {
+        // abandoned (store closed, collection dropped): the rows stay the truth
+        if (this.closed || space.build !== state || this.collections.get(c.name) !== c) return resolve();
+        try {
+          if (step()) return resolve();
+        } catch {
+          space.build = undefined;
+          return resolve();
+        }
+        setImmediate(tick);
+      };
+      setImmediate(tick);
+    });
   }
 
   private newAnn(space: SpaceState, loadFrom?: { path: string; slots: Iterable<number> }): AnnIndex {
@@ -669,7 +727,20 @@ export class EmbeddedVectorStore extends VectorStore {
         c.setVector(space, slots[i], v);
         buf.set(v, i * space.dim);
       });
-      space.ann?.addBatch(slots, buf);
+      if (space.ann) space.ann.addBatch(slots, buf);
+      else if (space.build) {
+        // slots the background build has passed must be added here; later ones it will pick up
+        const cursor = space.build.cursor;
+        const behind = slots.map((slot, i) => [slot, i]).filter(([slot]) => slot < cursor);
+        if (behind.length > 0) {
+          const part = new Float32Array(behind.length * space.dim);
+          behind.forEach(([, i], j) => part.set(buf.subarray(i * space.dim, (i + 1) * space.dim), j * space.dim));
+          space.build.ann.addBatch(
+            behind.map(([slot]) => slot),
+            part,
+          );
+        }
+      }
     }
     c.changesSinceCheckpoint += batch.length;
   }
