@@ -1,4 +1,10 @@
-import { loadHhRlhf, loadOasst2, loadTopicalChat, splitByIndex, unpairPreferences } from '@tessera/alignment/preference';
+import {
+  loadHhRlhf,
+  loadOasst2,
+  loadTopicalChat,
+  splitByIndex,
+  unpairPreferences,
+} from '@tessera/alignment/preference';
 import { needsSharedData } from '@tessera/testing';
 import { describe, expect, it } from 'vitest';
 

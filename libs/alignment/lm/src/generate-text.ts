@@ -26,13 +26,22 @@ export interface GenerateResult {
  * Generates a continuation of `prompt`, one token at a time over the last `contextLength` tokens
  * (no key/value cache: the model is small). Seeded: the same seed gives the same text.
  */
-export async function generateText(model: TransformerLm, prompt: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+export async function generateText(
+  model: TransformerLm,
+  prompt: string,
+  options: GenerateOptions = {},
+): Promise<GenerateResult> {
   const maxTokens = options.maxTokens ?? 64;
   const temperature = options.temperature ?? 1;
   const topK = options.topK ?? 0;
   const topP = options.topP ?? 1;
   if (!(maxTokens >= 0) || !(temperature >= 0) || !(topK >= 0) || !(topP > 0 && topP <= 1)) {
-    throw new InvalidInputError('generate needs maxTokens ≥ 0, temperature ≥ 0, topK ≥ 0 and 0 < topP ≤ 1', { maxTokens, temperature, topK, topP });
+    throw new InvalidInputError('generate needs maxTokens ≥ 0, temperature ≥ 0, topK ≥ 0 and 0 < topP ≤ 1', {
+      maxTokens,
+      temperature,
+      topK,
+      topP,
+    });
   }
   const { tokenizer } = model;
   const rng = new Rng(options.seed ?? 0);
@@ -48,7 +57,8 @@ export async function generateText(model: TransformerLm, prompt: string, options
     const logits = await last.data();
     last.dispose();
     const next = temperature === 0 ? argmax(logits) : sampleToken(logits, temperature, topK, topP, rng);
-    if (next === tokenizer.eosId) return { text: await tokenizer.decode(generated), tokens: generated, finishReason: 'eos' };
+    if (next === tokenizer.eosId)
+      return { text: await tokenizer.decode(generated), tokens: generated, finishReason: 'eos' };
     generated.push(next);
     context.push(next);
     if (options.stop?.length) {
@@ -77,7 +87,13 @@ function argmax(xs: ArrayLike<number>): number {
 }
 
 /** Temperature, then top-k, then top-p, then one draw from the renormalised distribution. */
-export function sampleToken(logits: ArrayLike<number>, temperature: number, topK: number, topP: number, rng: Rng): number {
+export function sampleToken(
+  logits: ArrayLike<number>,
+  temperature: number,
+  topK: number,
+  topP: number,
+  rng: Rng,
+): number {
   const n = logits.length;
   let max = -Infinity;
   for (let i = 0; i < n; i++) max = Math.max(max, logits[i]);

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CorruptDataError, InvalidInputError, NotFoundError, newId, sha256 } from '@tessera/common';
@@ -115,7 +115,10 @@ export interface LoadedLm {
  */
 export async function loadLmCheckpoint(
   dir: string,
-  options: { loadTokenizer?: (dir: string, spec: Record<string, unknown>) => Promise<LmTokenizer>; trainable?: boolean } = {},
+  options: {
+    loadTokenizer?: (dir: string, spec: Record<string, unknown>) => Promise<LmTokenizer>;
+    trainable?: boolean;
+  } = {},
 ): Promise<LoadedLm> {
   let metaText: string;
   try {
@@ -124,9 +127,11 @@ export async function loadLmCheckpoint(
     throw new NotFoundError(`no LM checkpoint at ${dir}`, { dir }, { cause: e });
   }
   const meta = parseJson(metaText, 'meta.json') as LmCheckpointMeta;
-  if (meta.format !== LM_CHECKPOINT_FORMAT) throw new CorruptDataError(`unknown checkpoint format ${String(meta.format)}`);
+  if (meta.format !== LM_CHECKPOINT_FORMAT)
+    throw new CorruptDataError(`unknown checkpoint format ${String(meta.format)}`);
   const bytes = new Uint8Array(await readFile(join(dir, 'weights.bin')));
-  if (sha256(bytes) !== meta.weightsSha256) throw new CorruptDataError(`weights.bin in ${dir} does not match its recorded sha256`);
+  if (sha256(bytes) !== meta.weightsSha256)
+    throw new CorruptDataError(`weights.bin in ${dir} does not match its recorded sha256`);
   const spec = meta.tokenizer.spec;
   const tokenizer =
     spec.kind === 'byte'
@@ -134,8 +139,10 @@ export async function loadLmCheckpoint(
       : spec.kind === 'subword'
         ? await SubwordLmTokenizer.load(join(dir, 'tokenizer'))
         : await options.loadTokenizer?.(join(dir, 'tokenizer'), spec);
-  if (!tokenizer) throw new InvalidInputError(`checkpoint uses tokenizer kind "${String(spec.kind)}"; pass loadTokenizer to load it`);
-  if (tokenizer.fingerprint() !== meta.tokenizer.fingerprint) throw new CorruptDataError('tokenizer fingerprint differs from the one recorded in the checkpoint');
+  if (!tokenizer)
+    throw new InvalidInputError(`checkpoint uses tokenizer kind "${String(spec.kind)}"; pass loadTokenizer to load it`);
+  if (tokenizer.fingerprint() !== meta.tokenizer.fingerprint)
+    throw new CorruptDataError('tokenizer fingerprint differs from the one recorded in the checkpoint');
   const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   const model = new TransformerLm(meta.config, tokenizer, { trainable: options.trainable ?? true });
   const byName = new Map(meta.weights.map((w) => [w.name, w]));

@@ -79,7 +79,10 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
     const sft = new SftTrainer(sftModel, { ...o.sft, seed });
     const sftRes = await sft.train(
       o.train.map((p) => ({ prompt: p.prompt, completion: p.chosen })),
-      { onProgress: (p) => p.step % 20 === 0 && log(`seed ${seed} sft step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)}`) },
+      {
+        onProgress: (p) =>
+          p.step % 20 === 0 && log(`seed ${seed} sft step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)}`),
+      },
     );
     sft.dispose();
     const reference = sftModel.frozenCopy();
@@ -98,7 +101,11 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
           ? parseDpoConfig(common)
           : algorithm === 'kto'
             ? parseKtoConfig(common)
-            : parseBcoConfig({ ...common, rewardShift: algorithm !== 'bce', udm: { enabled: algorithm === 'bco-udm' } });
+            : parseBcoConfig({
+                ...common,
+                rewardShift: algorithm !== 'bce',
+                udm: { enabled: algorithm === 'bco-udm' },
+              });
       const t1 = Date.now();
       const trainer = new PreferenceTrainer({
         policy: trainable,
@@ -109,13 +116,17 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
       });
       const data = algorithm !== 'dpo' && o.trainFeedback ? o.trainFeedback : o.train;
       const res = await trainer.train(data, {
-        onProgress: (p) => p.step % 20 === 0 && log(`seed ${seed} ${algorithm} step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}`),
+        onProgress: (p) =>
+          p.step % 20 === 0 &&
+          log(`seed ${seed} ${algorithm} step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}`),
       });
       trainer.dispose();
       const ev = await evaluatePreferencePairs(trainable, reference, o.heldOut, { beta });
       rows.push({ ...ev, seed, algorithm, steps: res.steps, seconds: (Date.now() - t1) / 1000 });
       o.onRow?.(rows[rows.length - 1]);
-      log(`seed ${seed} ${algorithm}: accuracy ${ev.accuracy.toFixed(3)} margin ${ev.margin.toFixed(4)} (${res.steps} steps)`);
+      log(
+        `seed ${seed} ${algorithm}: accuracy ${ev.accuracy.toFixed(3)} margin ${ev.margin.toFixed(4)} (${res.steps} steps)`,
+      );
       trainable.dispose();
     }
     reference.dispose();

@@ -20,11 +20,18 @@ import { loadLmCheckpoint, saveLmCheckpoint } from './lm-checkpoint';
 import { TransformerLm } from './transformer-lm';
 
 const tok = new ByteTokenizer();
-const makeLm = (contextLength = 32) => new TransformerLm({ vocabSize: tok.vocabSize, contextLength, dModel: 16, nHeads: 2, nLayers: 1, seed: 3 }, tok);
+const makeLm = (contextLength = 32) =>
+  new TransformerLm({ vocabSize: tok.vocabSize, contextLength, dModel: 16, nHeads: 2, nLayers: 1, seed: 3 }, tok);
 
 // Toy preference: after any "Qn:" prompt, " yes" is preferred to " no".
 const pairs = (from: number, to: number): PreferencePair[] =>
-  Array.from({ length: to - from }, (_, i) => ({ id: `p${from + i}`, prompt: `Q${from + i}:`, chosen: ' yes', rejected: ' no', source: 'toy' }));
+  Array.from({ length: to - from }, (_, i) => ({
+    id: `p${from + i}`,
+    prompt: `Q${from + i}:`,
+    chosen: ' yes',
+    rejected: ' no',
+    source: 'toy',
+  }));
 const thumbs = (ps: PreferencePair[]): BinaryFeedback[] =>
   ps.flatMap((p) => [
     { id: `${p.id}+`, prompt: p.prompt, completion: p.chosen, label: true, source: 'toy' },
@@ -39,7 +46,9 @@ describe('PreferenceTrainer', () => {
   it('refuses a reference whose tokenizer differs from the policy tokenizer', () => {
     const policy = makeLm();
     const other = { ...policy, tokenizerFingerprint: 'something-else' } as unknown as TransformerLm;
-    expect(() => new PreferenceTrainer({ policy, reference: other, config: parseDpoConfig() })).toThrow(InvalidInputError);
+    expect(() => new PreferenceTrainer({ policy, reference: other, config: parseDpoConfig() })).toThrow(
+      InvalidInputError,
+    );
     expect(() => new PreferenceTrainer({ policy, reference: policy, config: parseDpoConfig() })).toThrow(/separate/);
     policy.dispose();
   });
@@ -72,7 +81,11 @@ describe('PreferenceTrainer', () => {
     const heldOut = pairs(50, 60);
     const before = await evaluatePreferencePairs(policy, reference, heldOut);
     expect(before.accuracy).toBe(0); // identical models: every reward is 0, ties are misses
-    const trainer = new PreferenceTrainer({ policy, reference, config: parseDpoConfig({ batchSize: 8, epochs: 4, learningRate: 3e-3, beta: 0.5 }) });
+    const trainer = new PreferenceTrainer({
+      policy,
+      reference,
+      config: parseDpoConfig({ batchSize: 8, epochs: 4, learningRate: 3e-3, beta: 0.5 }),
+    });
     const progress: number[] = [];
     const res = await trainer.train(pairs(0, 32), { onProgress: (p) => progress.push(p.loss) });
     expect(res.steps).toBe(16);
@@ -88,7 +101,11 @@ describe('PreferenceTrainer', () => {
   it('BCO tracks δ as the cumulative mean of all rewards; KTO and BCO train from pairs by unpairing them', async () => {
     const policy = makeLm();
     const reference = policy.frozenCopy();
-    const bco = new PreferenceTrainer({ policy, reference, config: parseBcoConfig({ batchSize: 8, maxSteps: 3, learningRate: 3e-3 }) });
+    const bco = new PreferenceTrainer({
+      policy,
+      reference,
+      config: parseBcoConfig({ batchSize: 8, maxSteps: 3, learningRate: 3e-3 }),
+    });
     const res = await bco.train(pairs(0, 16));
     expect(res.steps).toBe(3);
     const state = bco.state();
@@ -108,7 +125,9 @@ describe('PreferenceTrainer', () => {
     // Stub embedder: thumbs-down prompts come from a different "distribution" (odd numbers).
     const embed = (ps: string[]) => ps.map((p) => [Number(p.slice(1, -1)) % 2, p.length]);
     const rows = thumbs(pairs(0, 12)).filter((r, i) => (r.label ? i % 4 === 0 : i % 4 === 3) || i < 8);
-    expect(() => new PreferenceTrainer({ policy, reference, config: parseBcoConfig({ udm: { enabled: true } }) })).toThrow(InvalidInputError);
+    expect(
+      () => new PreferenceTrainer({ policy, reference, config: parseBcoConfig({ udm: { enabled: true } }) }),
+    ).toThrow(InvalidInputError);
     const dir = join(mkdtempSync(join(tmpdir(), 'pref-')), 'policy');
     const trainer = new PreferenceTrainer({
       policy,
@@ -125,7 +144,12 @@ describe('PreferenceTrainer', () => {
     const loaded = await loadLmCheckpoint(dir);
     expect(loaded.meta.step).toBe(2);
     expect(loaded.state?.densityRatio).toBeDefined();
-    const resumed = new PreferenceTrainer({ policy: loaded.model, reference, config: trainer.config, promptEmbedder: embed });
+    const resumed = new PreferenceTrainer({
+      policy: loaded.model,
+      reference,
+      config: trainer.config,
+      promptEmbedder: embed,
+    });
     resumed.restoreState(loaded.state as never);
     expect(resumed.state()).toEqual(trainer.state());
     [trainer, resumed].forEach((t) => t.dispose());
@@ -164,8 +188,16 @@ describe('PreferenceTrainer', () => {
     const policy = makeLm(16);
     const reference = policy.frozenCopy();
     const warnings: string[] = [];
-    const trainer = new PreferenceTrainer({ policy, reference, config: parseDpoConfig({ batchSize: 2 }), onWarning: (w) => warnings.push(w) });
-    const long: PreferencePair[] = [{ id: 'l', prompt: 'a very long prompt that cannot fit', chosen: ' yes', rejected: ' no', source: 'toy' }, ...pairs(0, 1)];
+    const trainer = new PreferenceTrainer({
+      policy,
+      reference,
+      config: parseDpoConfig({ batchSize: 2 }),
+      onWarning: (w) => warnings.push(w),
+    });
+    const long: PreferencePair[] = [
+      { id: 'l', prompt: 'a very long prompt that cannot fit', chosen: ' yes', rejected: ' no', source: 'toy' },
+      ...pairs(0, 1),
+    ];
     const res = await trainer.train(long);
     expect(res.truncatedPrompts).toBe(1);
     expect(warnings.join('\n')).toMatch(/1 prompt\(s\) were cut from the left/);

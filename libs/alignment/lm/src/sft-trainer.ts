@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
-import { TrainingDivergedError, clipByGlobalNorm, tokenLogProbs, type EncodedCompletions, type PromptCompletion } from '@tessera/alignment/preference';
+import {
+  TrainingDivergedError,
+  clipByGlobalNorm,
+  tokenLogProbs,
+  type EncodedCompletions,
+  type PromptCompletion,
+} from '@tessera/alignment/preference';
 
 import { parseSftConfig, type SftConfig, type SftConfigInput } from './sft.config';
 import type { TransformerLm } from './transformer-lm';
@@ -34,7 +40,9 @@ export class SftTrainer {
   }
 
   /** Completion-token NLL of one batch (a scalar tensor, differentiable). */
-  async batchLoss(rows: readonly PromptCompletion[]): Promise<{ loss: tf.Scalar; truncatedPrompts: number; truncatedCompletions: number }> {
+  async batchLoss(
+    rows: readonly PromptCompletion[],
+  ): Promise<{ loss: tf.Scalar; truncatedPrompts: number; truncatedCompletions: number }> {
     const enc = await this.model.encodeCompletions(rows);
     try {
       return this.encodedLoss(enc);
@@ -43,19 +51,33 @@ export class SftTrainer {
     }
   }
 
-  private encodedLoss(enc: EncodedCompletions): { loss: tf.Scalar; truncatedPrompts: number; truncatedCompletions: number } {
+  private encodedLoss(enc: EncodedCompletions): {
+    loss: tf.Scalar;
+    truncatedPrompts: number;
+    truncatedCompletions: number;
+  } {
     const loss = tf.tidy(() => {
       const tok = tokenLogProbs(this.model.logits(enc.inputIds), enc.labels);
       const count = tf.sum(tf.cast(tf.notEqual(tf.slice(enc.labels, [0, 1], [-1, -1]), -100), 'float32'));
       return tf.div(tf.neg(tf.sum(tok)), tf.maximum(count, 1)) as tf.Scalar;
     });
-    return { loss, truncatedPrompts: enc.truncatedPrompts.length, truncatedCompletions: enc.truncatedCompletions.length };
+    return {
+      loss,
+      truncatedPrompts: enc.truncatedPrompts.length,
+      truncatedCompletions: enc.truncatedCompletions.length,
+    };
   }
 
   /** One optimiser step; a non-finite loss or gradient throws before any weight changes. */
-  async step(rows: readonly PromptCompletion[], stepIndex = 0): Promise<{ loss: number; gradNorm: number; truncatedPrompts: number; truncatedCompletions: number }> {
+  async step(
+    rows: readonly PromptCompletion[],
+    stepIndex = 0,
+  ): Promise<{ loss: number; gradNorm: number; truncatedPrompts: number; truncatedCompletions: number }> {
     const enc = await this.model.encodeCompletions(rows);
-    const trunc = { truncatedPrompts: enc.truncatedPrompts.length, truncatedCompletions: enc.truncatedCompletions.length };
+    const trunc = {
+      truncatedPrompts: enc.truncatedPrompts.length,
+      truncatedCompletions: enc.truncatedCompletions.length,
+    };
     const vars = this.model.trainableVariables();
     const { value, grads } = this.optimizer.computeGradients(() => this.encodedLoss(enc).loss, vars);
     tf.dispose([enc.inputIds, enc.labels]);
@@ -64,14 +86,25 @@ export class SftTrainer {
     const clipped = clipByGlobalNorm(grads, this.config.clipNorm);
     if (!Number.isFinite(loss) || !Number.isFinite(clipped.norm)) {
       tf.dispose(Object.values(clipped.grads));
-      throw new TrainingDivergedError(`SFT loss became non-finite at step ${stepIndex} (loss ${loss}, grad norm ${clipped.norm}); weights kept from the previous step`, { step: stepIndex, loss });
+      throw new TrainingDivergedError(
+        `SFT loss became non-finite at step ${stepIndex} (loss ${loss}, grad norm ${clipped.norm}); weights kept from the previous step`,
+        { step: stepIndex, loss },
+      );
     }
     this.optimizer.applyGradients(Object.entries(clipped.grads).map(([name, tensor]) => ({ name, tensor })));
     tf.dispose(Object.values(clipped.grads));
-    return { loss, gradNorm: clipped.norm, truncatedPrompts: trunc.truncatedPrompts, truncatedCompletions: trunc.truncatedCompletions };
+    return {
+      loss,
+      gradNorm: clipped.norm,
+      truncatedPrompts: trunc.truncatedPrompts,
+      truncatedCompletions: trunc.truncatedCompletions,
+    };
   }
 
-  async train(rows: readonly PromptCompletion[], options: { onProgress?: (p: SftProgress) => void } = {}): Promise<SftResult> {
+  async train(
+    rows: readonly PromptCompletion[],
+    options: { onProgress?: (p: SftProgress) => void } = {},
+  ): Promise<SftResult> {
     if (rows.length === 0) throw new InvalidInputError('SFT needs at least one row');
     const { epochs, batchSize, maxSteps, seed } = this.config;
     const perEpoch = Math.ceil(rows.length / batchSize);

@@ -18,6 +18,9 @@ export type SftConfigInput = z.input<typeof sftConfigSchema>;
 
 export function parseSftConfig(input: SftConfigInput = {}): SftConfig {
   const r = sftConfigSchema.safeParse(input);
-  if (!r.success) throw new InvalidInputError(`invalid SFT config: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new InvalidInputError(
+      `invalid SFT config: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return r.data;
 }

@@ -18,7 +18,10 @@ export class SubwordLmTokenizer implements LmTokenizer {
     return this.inner.eosId;
   }
 
-  static async train(texts: Iterable<string>, options: { vocabSize: number; seed?: number; maxTexts?: number }): Promise<SubwordLmTokenizer> {
+  static async train(
+    texts: Iterable<string>,
+    options: { vocabSize: number; seed?: number; maxTexts?: number },
+  ): Promise<SubwordLmTokenizer> {
     return new SubwordLmTokenizer(await SubwordTokenizer.train(texts, options));
   }
 

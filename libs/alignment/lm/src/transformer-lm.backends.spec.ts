@@ -16,7 +16,12 @@ async function logProbsAndDpo(): Promise<{ lp: number[]; dpo: number }> {
   const m = new TransformerLm(config, tok);
   const lp = Array.from(await m.completionLogProbs(rows));
   const t = (xs: number[]) => tf.tensor1d(xs);
-  const dpo = dpoSigmoidLoss({ policyChosen: t([-3.2, -1]), policyRejected: t([-4, -2.5]), referenceChosen: t([-3, -1.5]), referenceRejected: t([-3.5, -2]) }).loss.dataSync()[0];
+  const dpo = dpoSigmoidLoss({
+    policyChosen: t([-3.2, -1]),
+    policyRejected: t([-4, -2.5]),
+    referenceChosen: t([-3, -1.5]),
+    referenceRejected: t([-3.5, -2]),
+  }).loss.dataSync()[0];
   m.dispose();
   return { lp, dpo };
 }
@@ -28,7 +33,11 @@ describe('TransformerLm gradients and backends', () => {
     const enc = await m.encodeCompletions(rows);
     // atol 5e-2: gradients below it are judged by absolute error (≤ 1e-3, the float32 noise of f at this h).
     const vars = m.trainableVariables().filter((v) => v.size <= 64 * 8 + 64);
-    const r = gradientCheckVariables(() => tf.mean(sequenceLogProb(m.logits(enc.inputIds), enc.labels)) as tf.Scalar, vars, { maxPerInput: 4, eps: 1e-3, rtol: 2e-2, atol: 5e-2 });
+    const r = gradientCheckVariables(
+      () => tf.mean(sequenceLogProb(m.logits(enc.inputIds), enc.labels)) as tf.Scalar,
+      vars,
+      { maxPerInput: 4, eps: 1e-3, rtol: 2e-2, atol: 5e-2 },
+    );
     expect(r.checked).toBeGreaterThan(10);
     expect(r.maxRelError, JSON.stringify(r.worst)).toBeLessThan(2e-2);
     m.dispose();

@@ -18,16 +18,24 @@ export const transformerLmConfigSchema = z
   .refine((c) => c.dModel % c.nHeads === 0, { message: 'dModel must be divisible by nHeads' });
 
 export type TransformerLmConfigInput = z.input<typeof transformerLmConfigSchema>;
-export type TransformerLmConfig = z.output<typeof transformerLmConfigSchema> & { dFf: number; maxCompletionTokens: number };
+export type TransformerLmConfig = z.output<typeof transformerLmConfigSchema> & {
+  dFf: number;
+  maxCompletionTokens: number;
+};
 
 export function parseTransformerLmConfig(input: TransformerLmConfigInput): TransformerLmConfig {
   const r = transformerLmConfigSchema.safeParse(input);
   if (!r.success) {
-    throw new InvalidInputError(`invalid LM config: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new InvalidInputError(
+      `invalid LM config: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return {
     ...r.data,
     dFf: r.data.dFf ?? 4 * r.data.dModel,
-    maxCompletionTokens: Math.min(r.data.maxCompletionTokens ?? Math.floor(r.data.contextLength / 2), r.data.contextLength - 2),
+    maxCompletionTokens: Math.min(
+      r.data.maxCompletionTokens ?? Math.floor(r.data.contextLength / 2),
+      r.data.contextLength - 2,
+    ),
   };
 }

@@ -12,7 +12,8 @@ import { SftTrainer } from './sft-trainer';
 import { TransformerLm } from './transformer-lm';
 
 const tok = new ByteTokenizer();
-const tiny = (seed = 1, contextLength = 32) => new TransformerLm({ vocabSize: tok.vocabSize, contextLength, dModel: 16, nHeads: 2, nLayers: 1, seed }, tok);
+const tiny = (seed = 1, contextLength = 32) =>
+  new TransformerLm({ vocabSize: tok.vocabSize, contextLength, dModel: 16, nHeads: 2, nLayers: 1, seed }, tok);
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -51,7 +52,9 @@ describe('TransformerLm', () => {
     let manual = 0;
     const ctx = [...prompt];
     for (const next of completion) {
-      const lp = tf.tidy(() => tf.logSoftmax(m.logits(tf.tensor2d([ctx], [1, ctx.length], 'int32'))).arraySync()[0][ctx.length - 1]);
+      const lp = tf.tidy(
+        () => tf.logSoftmax(m.logits(tf.tensor2d([ctx], [1, ctx.length], 'int32'))).arraySync()[0][ctx.length - 1],
+      );
       manual += lp[next];
       ctx.push(next);
     }
@@ -61,7 +64,10 @@ describe('TransformerLm', () => {
 
   it('truncates long prompts from the left and reports which rows', async () => {
     const m = tiny(1, 16);
-    const enc = await m.encodeCompletions([{ prompt: 'x'.repeat(40), completion: 'yy' }, { prompt: 'ab', completion: 'c' }]);
+    const enc = await m.encodeCompletions([
+      { prompt: 'x'.repeat(40), completion: 'yy' },
+      { prompt: 'ab', completion: 'c' },
+    ]);
     expect(enc.truncatedPrompts).toEqual([0]);
     expect(enc.inputIds.shape).toEqual([2, 16]);
     const labels = enc.labels.arraySync();
@@ -78,7 +84,12 @@ describe('TransformerLm', () => {
   it('saves atomically and loads back to identical logits; a tampered weights file is refused', async () => {
     const m = tiny(3);
     const dir = join(mkdtempSync(join(tmpdir(), 'lm-')), 'ckpt');
-    await saveLmCheckpoint(dir, m, { modelId: 'tiny', data: 'none' }, { step: 7, state: { runningMean: { mean: 0.1, count: 2 } } });
+    await saveLmCheckpoint(
+      dir,
+      m,
+      { modelId: 'tiny', data: 'none' },
+      { step: 7, state: { runningMean: { mean: 0.1, count: 2 } } },
+    );
     await saveLmCheckpoint(dir, m, { modelId: 'tiny', data: 'none' }, { step: 8 }); // overwrite in place
     const { model, meta, state } = await loadLmCheckpoint(dir);
     expect(meta.step).toBe(8);

@@ -4,7 +4,11 @@ import { LayerNorm, ParamStore, TokenPositionEmbedding, TransformerEncoderBlock,
 import type { CausalLmPolicy, EncodedCompletions, PromptCompletion } from '@tessera/alignment/preference';
 import { IGNORE_INDEX, sequenceLogProb } from '@tessera/alignment/preference';
 import type { LmTokenizer } from './lm-tokenizer';
-import { parseTransformerLmConfig, type TransformerLmConfig, type TransformerLmConfigInput } from './transformer-lm.config';
+import {
+  parseTransformerLmConfig,
+  type TransformerLmConfig,
+  type TransformerLmConfigInput,
+} from './transformer-lm.config';
 
 /** A named weight; names are the checkpoint keys, independent of TF.js's global variable names. */
 export interface NamedWeight {
@@ -33,15 +37,24 @@ export class TransformerLm implements CausalLmPolicy {
   ) {
     this.config = parseTransformerLmConfig(configInput);
     if (this.config.vocabSize !== tokenizer.vocabSize) {
-      throw new DimensionMismatchError(`config vocabSize ${this.config.vocabSize} != tokenizer vocabSize ${tokenizer.vocabSize}`);
+      throw new DimensionMismatchError(
+        `config vocabSize ${this.config.vocabSize} != tokenizer vocabSize ${tokenizer.vocabSize}`,
+      );
     }
     this.frozen = options.trainable === false;
     const { vocabSize, contextLength, dModel, dFf, nHeads, nLayers, seed } = this.config;
     const rng = new Rng(seed);
     // One-hot lookup: a plain matmul, whose gradient every backend has (the vocabulary is small).
-    this.embedding = new TokenPositionEmbedding(this.store, 'emb', { vocabSize, maxLength: contextLength, dModel, lookup: 'onehot' }, rng);
+    this.embedding = new TokenPositionEmbedding(
+      this.store,
+      'emb',
+      { vocabSize, maxLength: contextLength, dModel, lookup: 'onehot' },
+      rng,
+    );
     for (let l = 0; l < nLayers; l++) {
-      this.blocks.push(new TransformerEncoderBlock(this.store, `h${l}`, { dModel, numHeads: nHeads, dFF: dFf, dropout: 0 }, rng));
+      this.blocks.push(
+        new TransformerEncoderBlock(this.store, `h${l}`, { dModel, numHeads: nHeads, dFF: dFf, dropout: 0 }, rng),
+      );
     }
     this.finalNorm = new LayerNorm(this.store, 'ln_f', dModel);
   }
@@ -85,7 +98,8 @@ export class TransformerLm implements CausalLmPolicy {
   logits(inputIds: tf.Tensor2D): tf.Tensor3D {
     const [b, t] = inputIds.shape;
     const { vocabSize: v, dModel: d, contextLength } = this.config;
-    if (t > contextLength) throw new InvalidInputError(`sequence length ${t} exceeds the context length ${contextLength}`);
+    if (t > contextLength)
+      throw new InvalidInputError(`sequence length ${t} exceeds the context length ${contextLength}`);
     return tf.tidy(() => {
       let x = this.embedding.apply(inputIds);
       const bias = this.bias(t);
@@ -111,7 +125,12 @@ export class TransformerLm implements CausalLmPolicy {
     const room = contextLength - 1 - completion.length;
     const promptTruncated = prompt.length > room;
     if (promptTruncated) prompt = prompt.slice(prompt.length - room);
-    return { ids: [this.tokenizer.bosId, ...prompt, ...completion], completionStart: 1 + prompt.length, promptTruncated, completionTruncated };
+    return {
+      ids: [this.tokenizer.bosId, ...prompt, ...completion],
+      completionStart: 1 + prompt.length,
+      promptTruncated,
+      completionTruncated,
+    };
   }
 
   async encodeCompletions(rows: readonly PromptCompletion[]): Promise<EncodedCompletions> {

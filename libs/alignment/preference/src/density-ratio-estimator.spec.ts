@@ -34,15 +34,27 @@ describe('DensityRatioEstimator', () => {
     const pos = cloud(rng, 50, [1]);
     const neg = cloud(rng, 400, [-1]);
     const balanced = LogisticRegression.fit([...pos, ...neg], [...pos.map(() => 1), ...neg.map(() => 0)]);
-    const plain = LogisticRegression.fit([...pos, ...neg], [...pos.map(() => 1), ...neg.map(() => 0)], { balanced: false });
+    const plain = LogisticRegression.fit([...pos, ...neg], [...pos.map(() => 1), ...neg.map(() => 0)], {
+      balanced: false,
+    });
     expect(Math.abs(balanced.probability([0]) - 0.5)).toBeLessThan(0.1);
     expect(plain.probability([0])).toBeLessThan(0.3);
   });
 
   it('samples at most promptSampleSize per side, gives chosen rows weight 1, and round-trips', () => {
     const rng = new Rng(3);
-    const est = DensityRatioEstimator.fit(cloud(rng, 3000, [1, 0]), cloud(rng, 50, [-1, 0]), { promptSampleSize: 64, seed: 4 });
-    const w = est.rowWeights([[3, 0], [3, 0], [-3, 0]], [true, false, false]);
+    const est = DensityRatioEstimator.fit(cloud(rng, 3000, [1, 0]), cloud(rng, 50, [-1, 0]), {
+      promptSampleSize: 64,
+      seed: 4,
+    });
+    const w = est.rowWeights(
+      [
+        [3, 0],
+        [3, 0],
+        [-3, 0],
+      ],
+      [true, false, false],
+    );
     expect(w[0]).toBe(1);
     expect(w[1]).toBeGreaterThan(1);
     expect(w[2]).toBeCloseTo(0.5, 6);
@@ -53,6 +65,8 @@ describe('DensityRatioEstimator', () => {
 
   it('refuses a side with no prompts and bad bounds', () => {
     expect(() => DensityRatioEstimator.fit([], [[1]])).toThrow(InvalidInputError);
-    expect(() => DensityRatioEstimator.fit([[1]], [[2]], { minDensityRatio: 2, maxDensityRatio: 1 })).toThrow(InvalidInputError);
+    expect(() => DensityRatioEstimator.fit([[1]], [[2]], { minDensityRatio: 2, maxDensityRatio: 1 })).toThrow(
+      InvalidInputError,
+    );
   });
 });

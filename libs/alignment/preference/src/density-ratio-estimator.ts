@@ -1,5 +1,9 @@
 import { CorruptDataError, InvalidInputError, Rng } from '@tessera/common';
-import { LogisticRegression, type LogisticRegressionOptions, type LogisticRegressionState } from './logistic-regression';
+import {
+  LogisticRegression,
+  type LogisticRegressionOptions,
+  type LogisticRegressionState,
+} from './logistic-regression';
 
 export interface DensityRatioOptions extends LogisticRegressionOptions {
   /** Prompts sampled from each side before fitting (TRL `prompt_sample_size`, default 1024). */
@@ -34,7 +38,8 @@ export class DensityRatioEstimator {
   ): DensityRatioEstimator {
     const min = options.minDensityRatio ?? 0.5;
     const max = options.maxDensityRatio ?? 10;
-    if (!(min > 0) || !(max >= min)) throw new InvalidInputError(`density ratio bounds must satisfy 0 < min <= max (got ${min}, ${max})`);
+    if (!(min > 0) || !(max >= min))
+      throw new InvalidInputError(`density ratio bounds must satisfy 0 < min <= max (got ${min}, ${max})`);
     if (positivePrompts.length === 0 || negativePrompts.length === 0) {
       throw new InvalidInputError('UDM needs prompt embeddings from both the desirable and the undesirable side');
     }
@@ -60,7 +65,11 @@ export class DensityRatioEstimator {
   }
 
   toJSON(): { classifier: LogisticRegressionState; minDensityRatio: number; maxDensityRatio: number } {
-    return { classifier: this.classifier.toJSON(), minDensityRatio: this.minDensityRatio, maxDensityRatio: this.maxDensityRatio };
+    return {
+      classifier: this.classifier.toJSON(),
+      minDensityRatio: this.minDensityRatio,
+      maxDensityRatio: this.maxDensityRatio,
+    };
   }
 
   static fromJSON(json: unknown): DensityRatioEstimator {

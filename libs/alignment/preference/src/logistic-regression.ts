@@ -29,9 +29,14 @@ export class LogisticRegression {
     return this.state.weights.length;
   }
 
-  static fit(x: readonly ArrayLike<number>[], y: readonly number[], options: LogisticRegressionOptions = {}): LogisticRegression {
+  static fit(
+    x: readonly ArrayLike<number>[],
+    y: readonly number[],
+    options: LogisticRegressionOptions = {},
+  ): LogisticRegression {
     const n = x.length;
-    if (n === 0 || n !== y.length) throw new InvalidInputError(`logistic regression needs matching x and y (got ${n}, ${y.length})`);
+    if (n === 0 || n !== y.length)
+      throw new InvalidInputError(`logistic regression needs matching x and y (got ${n}, ${y.length})`);
     const d = x[0].length;
     const nPos = y.filter((v) => v === 1).length;
     const nNeg = n - nPos;
@@ -39,7 +44,8 @@ export class LogisticRegression {
     const mean = new Array<number>(d).fill(0);
     const scale = new Array<number>(d).fill(0);
     for (const row of x) {
-      if (row.length !== d) throw new DimensionMismatchError(`feature rows must all have ${d} values, got ${row.length}`);
+      if (row.length !== d)
+        throw new DimensionMismatchError(`feature rows must all have ${d} values, got ${row.length}`);
       for (let j = 0; j < d; j++) mean[j] += row[j] / n;
     }
     for (const row of x) for (let j = 0; j < d; j++) scale[j] += (row[j] - mean[j]) ** 2 / n;
@@ -73,7 +79,8 @@ export class LogisticRegression {
   /** P(y = 1 | x). */
   probability(x: ArrayLike<number>): number {
     const { weights, bias, featureMean, featureScale } = this.state;
-    if (x.length !== weights.length) throw new DimensionMismatchError(`expected ${weights.length} features, got ${x.length}`);
+    if (x.length !== weights.length)
+      throw new DimensionMismatchError(`expected ${weights.length} features, got ${x.length}`);
     let s = bias;
     for (let j = 0; j < weights.length; j++) s += (weights[j] * (x[j] - featureMean[j])) / featureScale[j];
     return sigmoid(s);

@@ -17,7 +17,11 @@ export async function pairedMetrics(out: PairedLossOutput): Promise<PairedMetric
   return pairedMetricsFromRewards(w, l, loss[0]);
 }
 
-export function pairedMetricsFromRewards(chosen: ArrayLike<number>, rejected: ArrayLike<number>, loss = NaN): PairedMetrics {
+export function pairedMetricsFromRewards(
+  chosen: ArrayLike<number>,
+  rejected: ArrayLike<number>,
+  loss = NaN,
+): PairedMetrics {
   const n = chosen.length;
   let sw = 0;
   let sl = 0;

@@ -9,7 +9,14 @@ beforeAll(async () => {
 // One row, T = 3, V = 2. Position logits chosen so log-softmax values are easy: [0, 0] → ln ½ each;
 // [ln 3, 0] → p = [3/4, 1/4].
 const L3 = Math.log(3);
-const logits = () => tf.tensor3d([[[0, 0], [L3, 0], [0, L3]]]);
+const logits = () =>
+  tf.tensor3d([
+    [
+      [0, 0],
+      [L3, 0],
+      [0, L3],
+    ],
+  ]);
 
 describe('sequenceLogProb', () => {
   it('shifted (decoder-only): position t scores label t+1; −100 positions are skipped', () => {
@@ -22,11 +29,21 @@ describe('sequenceLogProb', () => {
 
   it('unshifted (encoder–decoder): position t scores label t', () => {
     const labels = tf.tensor2d([[0, 0, 1]], undefined, 'int32');
-    expect(sequenceLogProb(logits(), labels, { shift: false }).dataSync()[0]).toBeCloseTo(Math.log(0.5) + Math.log(0.75) + Math.log(0.75), 5);
+    expect(sequenceLogProb(logits(), labels, { shift: false }).dataSync()[0]).toBeCloseTo(
+      Math.log(0.5) + Math.log(0.75) + Math.log(0.75),
+      5,
+    );
   });
 
   it('average divides by the number of scored tokens; an all-masked row gives 0', () => {
-    const labels = tf.tensor2d([[IGNORE_INDEX, 1, 0], [IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX]], undefined, 'int32');
+    const labels = tf.tensor2d(
+      [
+        [IGNORE_INDEX, 1, 0],
+        [IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX],
+      ],
+      undefined,
+      'int32',
+    );
     const two = tf.concat([logits(), logits()], 0) as tf.Tensor3D;
     const got = sequenceLogProb(two, labels, { average: true }).dataSync();
     expect(got[0]).toBeCloseTo((Math.log(0.5) + Math.log(0.75)) / 2, 5);
@@ -37,7 +54,9 @@ describe('sequenceLogProb', () => {
 
   it('its gradient w.r.t. the logits is onehot − softmax on scored positions', () => {
     const labels = tf.tensor2d([[IGNORE_INDEX, 1, 0]], undefined, 'int32');
-    const g = tf.grad((x: tf.Tensor) => sequenceLogProb(x as tf.Tensor3D, labels))(logits()).arraySync() as number[][][];
+    const g = tf
+      .grad((x: tf.Tensor) => sequenceLogProb(x as tf.Tensor3D, labels))(logits())
+      .arraySync() as number[][][];
     expect(g[0][0][0]).toBeCloseTo(-0.5, 5);
     expect(g[0][0][1]).toBeCloseTo(0.5, 5);
     expect(g[0][1][0]).toBeCloseTo(0.25, 5);

@@ -18,7 +18,11 @@ export interface SequenceLogProbOptions {
  * Per-sequence log-probability log π(y|x) = Σ_t log softmax(logits_t)[label_t] over positions whose
  * label is not −100. logits [B, T, V], labels [B, T] (int32). Returns [B]; a row with no scored token gives 0.
  */
-export function sequenceLogProb(logits: tf.Tensor3D, labels: tf.Tensor2D, options: SequenceLogProbOptions = {}): tf.Tensor1D {
+export function sequenceLogProb(
+  logits: tf.Tensor3D,
+  labels: tf.Tensor2D,
+  options: SequenceLogProbOptions = {},
+): tf.Tensor1D {
   const [b, t, v] = logits.shape;
   if (labels.shape[0] !== b || labels.shape[1] !== t) {
     throw new DimensionMismatchError(`labels ${labels.shape.join('x')} do not match logits ${b}x${t}`);

@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '@tessera/common';
 import { checkBeta, checkUnpaired, negLogSigmoid } from './loss-inputs';
-import { DEFAULT_BETA, type BetaOptions, type UnpairedLogProbs, type UnpairedLossOutput } from './preference-loss.types';
+import {
+  DEFAULT_BETA,
+  type BetaOptions,
+  type UnpairedLogProbs,
+  type UnpairedLossOutput,
+} from './preference-loss.types';
 
 export interface BcoOptions extends BetaOptions {
   /** Reward shift δ (a running mean of rewards, detached). 0 gives plain BCE. */

@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '@tessera/common';
 import { checkBeta, checkUnpaired } from './loss-inputs';
-import { DEFAULT_BETA, type BetaOptions, type UnpairedLogProbs, type UnpairedLossOutput } from './preference-loss.types';
+import {
+  DEFAULT_BETA,
+  type BetaOptions,
+  type UnpairedLogProbs,
+  type UnpairedLossOutput,
+} from './preference-loss.types';
 
 export interface KtoOptions extends BetaOptions {
   /** λ_D, weight of desirable rows (default 1). */

@@ -15,7 +15,14 @@ export function refKto(p: number[], r: number[], labels: number[], beta: number,
   });
 }
 
-export function refBco(p: number[], r: number[], labels: number[], beta: number, delta: number, w?: number[]): number[] {
+export function refBco(
+  p: number[],
+  r: number[],
+  labels: number[],
+  beta: number,
+  delta: number,
+  w?: number[],
+): number[] {
   return p.map((_, i) => {
     const s = beta * (p[i] - r[i]) - delta;
     return labels[i] ? softplus(-s) : softplus(s) * (w ? w[i] : 1);

@@ -96,7 +96,8 @@ export class PreferenceTrainer {
           'log-ratios are only meaningful over the same tokens',
       );
     }
-    if (policy === reference) throw new InvalidInputError('the reference must be a separate, frozen model, not the policy itself');
+    if (policy === reference)
+      throw new InvalidInputError('the reference must be a separate, frozen model, not the policy itself');
     if (config.algorithm === 'bco' && config.udm.enabled && !options.promptEmbedder) {
       throw new InvalidInputError('BCO with UDM needs a promptEmbedder');
     }
@@ -137,7 +138,8 @@ export class PreferenceTrainer {
    */
   async fitDensityRatio(rows: readonly BinaryFeedback[]): Promise<DensityRatioEstimator> {
     const c = this.config;
-    if (c.algorithm !== 'bco' || !this.options.promptEmbedder) throw new InvalidInputError('UDM is a BCO option and needs a promptEmbedder');
+    if (c.algorithm !== 'bco' || !this.options.promptEmbedder)
+      throw new InvalidInputError('UDM is a BCO option and needs a promptEmbedder');
     await this.embedPrompts(rows.map((r) => r.prompt));
     const pos = rows.filter((r) => r.label).map((r) => this.embeddingCache.get(r.prompt)!);
     const neg = rows.filter((r) => !r.label).map((r) => this.embeddingCache.get(r.prompt)!);
@@ -154,7 +156,8 @@ export class PreferenceTrainer {
     const missing = [...new Set(prompts)].filter((p) => !this.embeddingCache.has(p));
     if (missing.length === 0) return;
     const vectors = await this.options.promptEmbedder!(missing);
-    if (vectors.length !== missing.length) throw new InvalidInputError(`prompt embedder returned ${vectors.length} vectors for ${missing.length} prompts`);
+    if (vectors.length !== missing.length)
+      throw new InvalidInputError(`prompt embedder returned ${vectors.length} vectors for ${missing.length} prompts`);
     missing.forEach((p, i) => this.embeddingCache.set(p, vectors[i]));
   }
 
@@ -165,7 +168,8 @@ export class PreferenceTrainer {
     if (data.length === 0) throw new InvalidInputError('preference training needs at least one row');
     const paired = 'chosen' in data[0];
     const c = this.config;
-    if (c.algorithm === 'dpo' && !paired) throw new InvalidInputError('DPO needs paired (prompt, chosen, rejected) rows');
+    if (c.algorithm === 'dpo' && !paired)
+      throw new InvalidInputError('DPO needs paired (prompt, chosen, rejected) rows');
     const rows: readonly (PreferencePair | BinaryFeedback)[] =
       c.algorithm !== 'dpo' && paired ? unpairPreferences(data as PreferencePair[]) : data;
     if (c.algorithm === 'kto') {
@@ -173,17 +177,27 @@ export class PreferenceTrainer {
       const w = ktoImbalanceWarning(nD, rows.length - nD, c.desirableWeight, c.undesirableWeight);
       if (w) this.warn(w);
     }
-    if (c.algorithm === 'bco' && c.udm.enabled && !this.densityRatio) await this.fitDensityRatio(rows as BinaryFeedback[]);
+    if (c.algorithm === 'bco' && c.udm.enabled && !this.densityRatio)
+      await this.fitDensityRatio(rows as BinaryFeedback[]);
 
     const perEpoch = Math.ceil(rows.length / c.batchSize);
     const totalSteps = Math.min(perEpoch * c.epochs, c.maxSteps ?? Infinity);
     const rng = new Rng(c.seed);
-    const result: PreferenceTrainResult = { steps: 0, history: [], truncatedPrompts: 0, truncatedCompletions: 0, warnings: this.warnings };
+    const result: PreferenceTrainResult = {
+      steps: 0,
+      history: [],
+      truncatedPrompts: 0,
+      truncatedCompletions: 0,
+      warnings: this.warnings,
+    };
     for (let epoch = 0; epoch < c.epochs && result.steps < totalSteps; epoch++) {
       const order = rng.shuffle(rows.map((_, i) => i));
       for (let b = 0; b < perEpoch && result.steps < totalSteps; b++) {
         const batch = order.slice(b * c.batchSize, (b + 1) * c.batchSize).map((i) => rows[i]);
-        const m = c.algorithm === 'dpo' ? await this.stepPaired(batch as PreferencePair[]) : await this.stepUnpaired(batch as BinaryFeedback[]);
+        const m =
+          c.algorithm === 'dpo'
+            ? await this.stepPaired(batch as PreferencePair[])
+            : await this.stepUnpaired(batch as BinaryFeedback[]);
         result.steps++;
         result.history.push(m);
         result.truncatedPrompts += m.truncatedPrompts;
@@ -200,7 +214,8 @@ export class PreferenceTrainer {
         `${result.truncatedPrompts} prompt(s) were cut from the left and ${result.truncatedCompletions} completion(s) cut at the end to fit the context`,
       );
     }
-    if (this.options.saveCheckpoint) this.lastCheckpoint = await this.options.saveCheckpoint(this.stepCount, this.state());
+    if (this.options.saveCheckpoint)
+      this.lastCheckpoint = await this.options.saveCheckpoint(this.stepCount, this.state());
     result.lastCheckpoint = this.lastCheckpoint;
     return result;
   }
@@ -294,7 +309,10 @@ export class PreferenceTrainer {
     if (c.algorithm === 'dpo') throw new InvalidInputError('DPO trains on pairs');
     const enc = await this.policy.encodeCompletions(rows);
     const ref = this.referenceLogProbs(enc);
-    const labels = tf.tensor1d(rows.map((r) => (r.label ? 1 : 0)), 'float32');
+    const labels = tf.tensor1d(
+      rows.map((r) => (r.label ? 1 : 0)),
+      'float32',
+    );
     let kept: tf.Tensor1D | undefined;
     let z0: number | undefined;
     let delta: number | undefined;
@@ -304,23 +322,37 @@ export class PreferenceTrainer {
       if (c.algorithm === 'kto') {
         // z0 from prompts paired with the previous row's completion, under both models, no gradient.
         const mism = await this.policy.encodeCompletions(mismatchCompletions(rows));
-        const [lp, lr] = [tf.tidy(() => sequenceLogProb(this.policy.logits(mism.inputIds), mism.labels, this.logProbOptions)), this.referenceLogProbs(mism)];
+        const [lp, lr] = [
+          tf.tidy(() => sequenceLogProb(this.policy.logits(mism.inputIds), mism.labels, this.logProbOptions)),
+          this.referenceLogProbs(mism),
+        ];
         z0 = ktoReferencePoint(lp, lr);
         tf.dispose([lp, lr, mism.inputIds, mism.labels]);
       }
       if (c.algorithm === 'bco' && this.densityRatio) {
         await this.embedPrompts(rows.map((r) => r.prompt));
-        udm = tf.tensor1d(this.densityRatio.rowWeights(rows.map((r) => this.embeddingCache.get(r.prompt)!), rows.map((r) => r.label)));
+        udm = tf.tensor1d(
+          this.densityRatio.rowWeights(
+            rows.map((r) => this.embeddingCache.get(r.prompt)!),
+            rows.map((r) => r.label),
+          ),
+        );
       }
       const { loss, gradNorm } = this.optimise(() => {
         const lp = sequenceLogProb(this.policy.logits(enc.inputIds), enc.labels, this.logProbOptions);
         kept = tf.keep(lp.clone());
         const batch = { policy: lp, reference: ref, labels };
         if (c.algorithm === 'kto') {
-          return ktoLoss(batch, { beta: c.beta, z0: z0!, desirableWeight: c.desirableWeight, undesirableWeight: c.undesirableWeight }).loss;
+          return ktoLoss(batch, {
+            beta: c.beta,
+            z0: z0!,
+            desirableWeight: c.desirableWeight,
+            undesirableWeight: c.undesirableWeight,
+          }).loss;
         }
         if (!c.rewardShift) delta = 0;
-        else if (c.deltaUpdate === 'beforeUse') delta = this.runningMean.update(tf.mul(c.beta, tf.sub(lp, ref)).dataSync());
+        else if (c.deltaUpdate === 'beforeUse')
+          delta = this.runningMean.update(tf.mul(c.beta, tf.sub(lp, ref)).dataSync());
         else delta = this.runningMean.mean;
         return bcoLoss(batch, { beta: c.beta, delta, udmWeights: udm }).loss;
       });
