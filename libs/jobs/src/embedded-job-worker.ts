@@ -52,7 +52,11 @@ export class EmbeddedJobWorker extends JobWorker {
   private sleepTimer?: NodeJS.Timeout;
   private lastRecoverAt = 0;
   private readonly opts: Required<EmbeddedJobWorkerOptions>;
-  private readonly onEnqueued = () => this.wake?.();
+  private wakeRequested = false;
+  private readonly onEnqueued = () => {
+    this.wakeRequested = true;
+    this.wake?.();
+  };
 
   constructor(
     private readonly queue: EmbeddedJobQueue,
@@ -127,7 +131,7 @@ export class EmbeddedJobWorker extends JobWorker {
           if (!row) break;
           claimed = true;
           const run = this.startRun(row);
-          run.done.finally(() => this.wake?.());
+          run.done.finally(() => this.onEnqueued());
         }
         if (claimed && this.active.size < this.opts.concurrency) continue;
       } catch (e) {
@@ -141,6 +145,8 @@ export class EmbeddedJobWorker extends JobWorker {
   private async sleepMs(): Promise<number> {
     if (this.active.size >= this.opts.concurrency) return this.opts.pollIntervalMs;
     try {
+      // Paused: due jobs stay due, so only the poll interval makes sense.
+      if (await this.queue.isPaused()) return this.opts.pollIntervalMs;
       const next = await this.queue.nextDueAt(this.registry.names());
       if (next !== undefined) return Math.max(1, Math.min(this.opts.pollIntervalMs, next - this.queue.now()));
     } catch {
@@ -150,8 +156,14 @@ export class EmbeddedJobWorker extends JobWorker {
   }
 
   private sleep(ms: number): Promise<void> {
+    // An enqueue that happened while we were busy must not wait a whole poll interval.
+    if (this.wakeRequested) {
+      this.wakeRequested = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const done = () => {
+        this.wakeRequested = false;
         clearTimeout(this.sleepTimer);
         this.wake = undefined;
         resolve();
