@@ -78,7 +78,7 @@ export async function runVectorsBench(opts: VectorsBenchOptions = {}): Promise<V
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const rng = new Rng(opts.seed ?? 7);
   const libraries = opts.libraries ?? ['hnswlib', 'usearch'];
-  const efSweep = opts.efSweep ?? [32, 64, 128];
+  const efSweep = opts.efSweep ?? [32, 64, 96, 128];
   const report: VectorsBenchReport = {
     node: process.version,
     cpus: availableParallelism(),
