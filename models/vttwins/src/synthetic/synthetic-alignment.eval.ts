@@ -42,6 +42,18 @@ export interface SyntheticAlignmentEvalOptions {
   log?: (line: string) => void;
 }
 
+/** The quick configuration (a few minutes on 2 cores, wasm backend): all methods, 3 seeds, 150 steps. */
+export const QUICK_SYNTHETIC_EVAL: Readonly<SyntheticAlignmentEvalOptions> = Object.freeze({
+  methods: [...SYNTHETIC_METHODS],
+  seeds: [1, 2, 3],
+  steps: 150,
+  batchSize: 8,
+  jointDim: 32,
+  hidden: 32,
+  learningRate: 3e-3,
+  heldOutGalleries: 3,
+});
+
 export interface SyntheticMetrics {
   alignmentAccuracy: number;
   r1: number;
