@@ -94,6 +94,30 @@ describe('FfmpegMediaRepository on bad input', () => {
     await expect(media.sampleFrames(f('unknown-codec.mkv'))).rejects.toThrow(UnsupportedMediaError);
   });
 
+  it('an HLS playlist named .mp4 that points at another file: UnsupportedMediaError, the listed file is never read', async () => {
+    const target = resolve(__dirname, '../fixtures/video/popeye/popeye-p2.mkv');
+    writeFileSync(
+      f('playlist.mp4'),
+      `#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:10.0,\nfile://${target}\n#EXT-X-ENDLIST\n`,
+    );
+    const err = await media.probe(f('playlist.mp4')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsupportedMediaError);
+    expect((err as Error).message).toMatch(/container format "hls" is not accepted/);
+  });
+
+  it('a file named like an ffmpeg protocol or option is read as a plain path', async () => {
+    writeFileSync(f('concat:x'), readFileSync(f('ok.mp4')));
+    writeFileSync(f('-y'), readFileSync(f('ok.mp4')));
+    expect((await media.probe(f('concat:x'))).videoStreams).toHaveLength(1);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect((await media.sampleFrames('-y', { fps: 1, width: 8, height: 8 })).frames.length).toBeGreaterThan(0);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('missing file: NotFoundError', async () => {
     await expect(media.probe(f('nope.mp4'))).rejects.toThrow(NotFoundError);
   });

@@ -1,4 +1,5 @@
 import { open, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import {
@@ -39,7 +40,50 @@ export interface FfmpegMediaOptions {
   maxDurationS?: number;
   /** Refuse a sampleFrames call whose output would exceed this many bytes (default 512 MiB). */
   maxFrameBytes?: number;
+  /** Demuxers ffmpeg may open (default DEFAULT_MEDIA_FORMATS). */
+  allowedFormats?: readonly string[];
 }
+
+/**
+ * Container demuxers an upload may use. Without a list, ffmpeg follows the content, not the name:
+ * an HLS playlist or concat script named .mp4 opens and reads the files or URLs it lists.
+ */
+export const DEFAULT_MEDIA_FORMATS: readonly string[] = [
+  'mov',
+  'mp4',
+  'm4a',
+  '3gp',
+  '3g2',
+  'mj2',
+  'matroska',
+  'webm',
+  'avi',
+  'asf',
+  'flv',
+  'mpegts',
+  'mpeg',
+  'mpegvideo',
+  'm4v',
+  'h264',
+  'hevc',
+  'ivf',
+  'mxf',
+  'ogg',
+  'wav',
+  'w64',
+  'aiff',
+  'caf',
+  'mp3',
+  'aac',
+  'ac3',
+  'eac3',
+  'flac',
+  'gif',
+  'image2',
+  'png_pipe',
+  'jpeg_pipe',
+  'webp_pipe',
+];
 
 const BITMAP_SUBTITLES = new Set(['dvd_subtitle', 'hdmv_pgs_subtitle', 'dvb_subtitle', 'xsub']);
 
@@ -77,6 +121,7 @@ export class FfmpegMediaRepository {
   private readonly timeoutMs: number;
   private readonly maxDurationS: number;
   private readonly maxFrameBytes: number;
+  private readonly formatWhitelist: string;
 
   constructor(options: FfmpegMediaOptions = {}) {
     this.ffmpegPath = options.ffmpegPath ?? 'ffmpeg';
@@ -84,14 +129,34 @@ export class FfmpegMediaRepository {
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.maxDurationS = options.maxDurationS ?? Number.POSITIVE_INFINITY;
     this.maxFrameBytes = options.maxFrameBytes ?? 512 * 1024 * 1024;
+    this.formatWhitelist = (options.allowedFormats ?? DEFAULT_MEDIA_FORMATS).join(',');
+  }
+
+  /**
+   * Input arguments for one file: only the listed demuxers, and the `file:` protocol, so a name
+   * like `concat:a|b`, `http://...` or `-x` is read as a plain path, never as a protocol or option.
+   */
+  private input(path: string): [string, string, string, string] {
+    return ['-format_whitelist', this.formatWhitelist, '-i', `file:${resolve(path)}`];
   }
 
   async probe(path: string): Promise<MediaProbe> {
     const sizeBytes = await this.checkFile(path);
+    const url = this.input(path)[3];
     const chunks: Buffer[] = [];
     const res = await this.run(
       this.ffprobePath,
-      ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path],
+      [
+        '-v',
+        'error',
+        '-print_format',
+        'json',
+        '-show_format',
+        '-show_streams',
+        '-format_whitelist',
+        this.formatWhitelist,
+        url,
+      ],
       path,
       (c) => void chunks.push(c),
     );
@@ -173,7 +238,7 @@ export class FfmpegMediaRepository {
     const startS = Math.max(0, options.startS ?? 0);
     const args = ['-v', 'error', '-nostdin'];
     if (startS > 0) args.push('-ss', String(startS));
-    args.push('-i', path);
+    args.push(...this.input(path));
     if (options.endS !== undefined) {
       if (!(options.endS > startS))
         throw new InvalidInputError(`endS (${options.endS}) must be after startS (${startS})`);
@@ -240,7 +305,7 @@ export class FfmpegMediaRepository {
     }
     const args = ['-v', 'error', '-nostdin'];
     if (startS > 0) args.push('-ss', String(startS));
-    args.push('-i', path, '-map', `0:${audio.index}`, '-vn', '-sn', '-t', String(Math.max(0, endS - startS)));
+    args.push(...this.input(path), '-map', `0:${audio.index}`, '-vn', '-sn', '-t', String(Math.max(0, endS - startS)));
     args.push('-ac', String(channels), '-ar', String(sampleRate), '-f', 'f32le', 'pipe:1');
     // Sized from the requested span plus a second of slack; anything beyond is not read.
     const buffer = Buffer.alloc(Math.ceil((endS - startS + 1) * sampleRate) * channels * 4);
@@ -329,8 +394,7 @@ export class FfmpegMediaRepository {
         '-nostats',
         '-v',
         'info',
-        '-i',
-        path,
+        ...this.input(path),
         '-map',
         `0:${video.index}`,
         '-an',
@@ -383,8 +447,10 @@ export class FfmpegMediaRepository {
       const out = new PassThrough();
       const chunks: Buffer[] = [];
       out.on('data', (c: Buffer) => chunks.push(c));
-      ffmpeg(path, { timeout: Math.ceil(this.timeoutMs / 1000) })
+      const [, formats, , url] = this.input(path);
+      ffmpeg(url, { timeout: Math.ceil(this.timeoutMs / 1000) })
         .setFfmpegPath(this.ffmpegPath)
+        .inputOptions(['-format_whitelist', formats])
         .seekInput(timeS)
         .noAudio()
         .videoFilters(`scale=${width}:-2`)
@@ -498,6 +564,13 @@ export class FfmpegMediaRepository {
       });
     }
     const s = res.stderr;
+    const refused = /\[(\w+) @ [^\]]*\] Format not on whitelist/.exec(s);
+    if (refused) {
+      return new UnsupportedMediaError(`${path}: container format "${refused[1]}" is not accepted`, {
+        ...details,
+        format: refused[1],
+      });
+    }
     if (/No such file or directory/i.test(s)) return new NotFoundError(`media file not found: ${path}`, details);
     if (
       /Decoder \(codec [^)]*\) not found|unknown codec|Unsupported codec|no decoder|Could not find codec parameters/i.test(
