@@ -255,6 +255,42 @@ describe('batched S2DTW kernel', () => {
   });
 });
 
+describe('S2DTW on synthetic shifted sequences (spec section 12)', () => {
+  it('puts E ≥ 0.9 on every true match cell and ranks the true pair first (20 seeds)', () => {
+    const n = 8;
+    const d = 64;
+    const noise = 0.2 / Math.sqrt(d);
+    const unit = (x: number[]): number[] => {
+      const norm = Math.hypot(...x);
+      return x.map((v) => v / norm);
+    };
+    const basis = (k: number, rng: Rng): number[] =>
+      unit(Array.from({ length: d }, (_, q) => (q === k ? 1 : 0) + noise * rng.normal()));
+    let minTrue = Infinity;
+    for (let seed = 0; seed < 20; seed++) {
+      const rng = new Rng(100 + seed);
+      // Clip 0 is unrelated; clip i (i ≥ 1) shows what sentence i − 1 says (one-step shift).
+      const clips = [
+        unit(Array.from({ length: d }, () => rng.normal())),
+        ...Array.from({ length: n - 1 }, (_, i) => basis(i, rng)),
+      ];
+      const sentences = Array.from({ length: n }, (_, j) => basis(j, rng));
+      const z = similarityMatrixReference(clips, sentences);
+      const { similarity, state } = s2dtwForwardBatch(Float64Array.from(z.flat()), 1, n, n, DEFAULT_S2DTW_OPTIONS);
+      const e = s2dtwExpectedAlignment(state, 0);
+      const cols = 2 * n + 1;
+      for (let i = 1; i < n; i++) minTrue = Math.min(minTrue, e[(2 * i + 1) * cols + 2 * (i - 1) + 1]);
+      // The true pair beats the same sentences against other clip sequences.
+      for (let other = 0; other < 3; other++) {
+        const shuffled = rng.shuffle(clips.slice());
+        const zo = similarityMatrixReference(shuffled, sentences);
+        expect(s2dtwReference(zo).similarity).toBeLessThan(similarity[0]);
+      }
+    }
+    expect(minTrue).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
 describe('s2dtwSimilarity TF.js op', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
