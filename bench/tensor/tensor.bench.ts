@@ -30,6 +30,8 @@ export interface TensorBenchOptions {
   cpuSteps?: number;
   warmup?: number;
   seed?: number;
+  /** Activation checkpointing per block; default on for 'large'. */
+  recompute?: boolean;
   log?: (line: string) => void;
 }
 
@@ -82,7 +84,7 @@ function matmulGflops(n: number, transposed: boolean, iters: number): number {
 }
 
 /** One LM-style training step: causal encoder, vocabulary head, next-token cross-entropy, Adam. */
-function transformerStep(size: Sizes, seed: number, warmup: number, steps: number): { medianMs: number; p90Ms: number; n: number; loss: number; params: number } {
+function transformerStep(size: Sizes, seed: number, warmup: number, steps: number, recompute: boolean): { medianMs: number; p90Ms: number; n: number; loss: number; params: number } {
   const store = new ParamStore();
   const rng = new Rng(seed);
   const encoder = new TransformerEncoder(
@@ -103,7 +105,7 @@ function transformerStep(size: Sizes, seed: number, warmup: number, steps: numbe
   const run = () => {
     step += 1;
     loss = trainStep(optimizer, store, () => {
-      const h = encoder.apply(inputs, { causal: true, training: true, seed: seed + step });
+      const h = encoder.apply(inputs, { causal: true, training: true, seed: seed + step, recompute });
       const logits = tf.reshape(head.apply(h), [-1, size.vocab]);
       return sparseSoftmaxCrossEntropy(logits as tf.Tensor2D, targets);
     });
@@ -140,6 +142,9 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
   const warmup = opts.warmup ?? 2;
   const steps = opts.steps ?? (sizeName === 'large' ? 3 : 5);
   const cpuSteps = opts.cpuSteps ?? 1;
+  // The large step keeps more than the wasm heap holds (it aborted with 'memory access out of
+  // bounds'), so it recomputes block activations in the backward pass.
+  const recompute = opts.recompute ?? sizeName === 'large';
   const auto = await initTensorBackend('auto');
   const backends = opts.backends ?? [...new Set([auto.backend === 'tensorflow' ? 'tensorflow' : auto.backend, 'wasm', ...(sizeName === 'small' ? ['cpu'] : [])])];
 
@@ -158,7 +163,7 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
       matmul[d.backend] = matmulGflops(512, false, slow ? 3 : 10);
       if (slow && sizeName === 'large') continue;
       log(`[tensor] ${d.backend}: transformer step (${sizeName}), ${slow ? cpuSteps : steps} steps after ${slow ? 1 : warmup} warm-up`);
-      const r = transformerStep(size, seed, slow ? 1 : warmup, slow ? cpuSteps : steps);
+      const r = transformerStep(size, seed, slow ? 1 : warmup, slow ? cpuSteps : steps, recompute);
       stepMs[d.backend] = r.medianMs;
       stepP90Ms[d.backend] = r.p90Ms;
       stepRuns[d.backend] = r.n;
@@ -194,7 +199,7 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
   const result = {
     bench: 'tensor',
     size: sizeName,
-    model: { ...size, dFF: 4 * size.dModel, params },
+    model: { ...size, dFF: 4 * size.dModel, params, dropout: 0.1, recompute },
     backend: describeBackend().backend,
     simd: auto.simd,
     threads: auto.threads,

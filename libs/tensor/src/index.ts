@@ -35,3 +35,4 @@ export * from './checkpoint/atomic-folder';
 export * from './checkpoint/checkpoint-manifest';
 export * from './checkpoint/checkpoint-io';
 export * from './checkpoint/layers-model-io';
+export * from './training/recompute';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@tessera/common';
+import { InvalidInputError, Rng } from '@tessera/common';
+import { recomputeInBackward } from '../training/recompute';
 import { attentionBias } from './attention-masks';
 import type { ForwardOptions } from './forward-options';
 import type { RngOrSeed } from './initializers';
@@ -20,6 +21,11 @@ export interface TransformerEncoderCallOptions extends ForwardOptions {
   keyMask?: tf.Tensor2D;
   /** Decoder-only (GPT-style) when true. */
   causal?: boolean;
+  /**
+   * Recompute each block's activations in the backward pass instead of keeping them
+   * (activation checkpointing): less memory, about one extra forward. Dropout then needs `seed`.
+   */
+  recompute?: boolean;
 }
 
 /**
@@ -32,7 +38,7 @@ export class TransformerEncoder {
   readonly finalNorm: LayerNorm;
 
   constructor(
-    store: ParamStore,
+    private readonly store: ParamStore,
     readonly name: string,
     readonly config: TransformerEncoderConfig,
     rng: RngOrSeed,
@@ -48,12 +54,23 @@ export class TransformerEncoder {
     this.finalNorm = new LayerNorm(store, `${name}.ln`, config.dModel, config.layerNormEpsilon ?? 1e-5);
   }
 
+  private blockParams(block: TransformerEncoderBlock): tf.Variable[] {
+    return this.store.entries().filter(([name, v]) => name.startsWith(`${block.name}.`) && v.trainable).map(([, v]) => v);
+  }
+
   apply(ids: tf.Tensor2D, opts: TransformerEncoderCallOptions = {}): tf.Tensor3D {
     return tf.tidy(() => {
       const t = ids.shape[1];
       const bias = attentionBias({ keyMask: opts.keyMask, causalLength: opts.causal ? t : undefined });
       let h = this.embedding.apply(ids);
-      for (const block of this.blocks) h = block.apply(h, { training: opts.training, seed: opts.seed, bias });
+      const rate = opts.training ? (this.config.dropout ?? 0) : 0;
+      if (opts.recompute && rate > 0 && opts.seed === undefined) {
+        throw new InvalidInputError('recompute with dropout needs a seed, or the recomputed masks would differ', {});
+      }
+      for (const block of this.blocks) {
+        const run = (x: tf.Tensor, b?: tf.Tensor) => block.apply(x as tf.Tensor3D, { training: opts.training, seed: opts.seed, bias: b });
+        h = (opts.recompute ? recomputeInBackward(run, h, this.blockParams(block), bias ? [bias] : []) : run(h, bias)) as tf.Tensor3D;
+      }
       return this.finalNorm.apply(h) as tf.Tensor3D;
     });
   }
