@@ -169,6 +169,17 @@ describe('SharpImageRepository', () => {
       await expect(images.describe(path)).rejects.toThrow(UnsupportedMediaError);
     });
 
+    it('refuses SVG (it can pull in other files) unless allowed', async () => {
+      const svg = Buffer.from(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>',
+      );
+      await expect(images.describe(svg)).rejects.toThrow(/svg images are not accepted/);
+      await expect(images.toRgb(svg, { width: 8, height: 8 })).rejects.toThrow(UnsupportedMediaError);
+      const permissive = new SharpImageRepository({ allowedFormats: ['svg'] });
+      const px = await permissive.toRgb(svg, { width: 8, height: 8 });
+      expect(Array.from(px.data.subarray(0, 3))).toEqual([255, 0, 0]);
+    });
+
     it('refuses an empty buffer and a missing file', async () => {
       await expect(images.describe(Buffer.alloc(0))).rejects.toThrow(InvalidInputError);
       await expect(images.describe(join(dir, 'missing.jpg'))).rejects.toThrow(NotFoundError);

@@ -12,7 +12,15 @@ import type { ImageDescription, ImageInput, RgbImage, ThumbnailOptions, ToTensor
 export interface SharpImageOptions {
   /** Refuse images with more pixels than this (config `limits.imagePixels`). */
   maxPixels?: number;
+  /** Formats accepted (sharp's names); default DEFAULT_IMAGE_FORMATS. */
+  allowedFormats?: readonly string[];
 }
+
+/**
+ * Raster formats accepted from uploads. SVG is left out on purpose: librsvg resolves
+ * `<image href>` against the file's folder, so a stored SVG could render other stored files.
+ */
+export const DEFAULT_IMAGE_FORMATS: readonly string[] = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'];
 
 /**
  * Image decode and resize through sharp. Every call builds its own sharp instance with the
@@ -22,9 +30,11 @@ export interface SharpImageOptions {
 @Injectable()
 export class SharpImageRepository {
   private readonly maxPixels: number;
+  private readonly allowedFormats: ReadonlySet<string>;
 
   constructor(options: SharpImageOptions = {}) {
     this.maxPixels = options.maxPixels ?? 50_000_000;
+    this.allowedFormats = new Set(options.allowedFormats ?? DEFAULT_IMAGE_FORMATS);
   }
 
   async describe(input: ImageInput): Promise<ImageDescription> {
@@ -32,6 +42,12 @@ export class SharpImageRepository {
     const meta = await this.guard(input, () => this.open(input, false).metadata());
     if (!meta.format || !meta.width || !meta.height) {
       throw new UnsupportedMediaError(`${label(input)}: not a recognised image`, { source: label(input) });
+    }
+    if (!this.allowedFormats.has(meta.format)) {
+      throw new UnsupportedMediaError(`${label(input)}: ${meta.format} images are not accepted`, {
+        source: label(input),
+        format: meta.format,
+      });
     }
     const pages = meta.pages ?? 1;
     // Checked on the header, before any pixel is decoded: an image bomb stops here.
