@@ -62,8 +62,9 @@ describe('DatabaseModule and the worker boot on real files', () => {
     await expect(
       bootstrapWorker(loadConfig({ TESSERA_DATA_DIR: dir, LOG_LEVEL: 'silent' }), { handleSignals: false }),
     ).rejects.toBeInstanceOf(CorruptDataError);
+    // A fresh folder: a boot that failed part-way may still hold other stores' locks in this process.
     const pg = loadConfig({
-      TESSERA_DATA_DIR: dir,
+      TESSERA_DATA_DIR: join(dir, 'pg'),
       DATABASE_URL: 'postgres://u@localhost/tessera',
       LOG_LEVEL: 'silent',
     });
