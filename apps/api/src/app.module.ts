@@ -6,9 +6,7 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HEALTH_PROBES, HealthProbe, TesseraConfig, TesseraConfigModule } from '@tessera/common';
-import { Catalogue, CatalogueHealthProbe } from '@tessera/db';
-import { JobQueue, JobQueueHealthProbe } from '@tessera/jobs';
+import { TesseraConfig, TesseraConfigModule } from '@tessera/common';
 import { PlatformModule } from '../../platform/src';
 import { AssetsController } from './items/assets.controller';
 import { ItemsController } from './items/items.controller';
@@ -67,14 +65,6 @@ export class AppModule implements NestModule {
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-        },
-        {
-          provide: HEALTH_PROBES,
-          inject: [Catalogue, JobQueue],
-          useFactory: (catalogue: Catalogue, queue: JobQueue): HealthProbe[] => [
-            new CatalogueHealthProbe(catalogue),
-            new JobQueueHealthProbe(queue),
-          ],
         },
       ],
     };

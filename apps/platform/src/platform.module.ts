@@ -1,7 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { TesseraConfig, TesseraConfigModule } from '@tessera/common';
+import { HEALTH_PROBES, TesseraConfig, TesseraConfigModule } from '@tessera/common';
 import { DatabaseModule } from '@tessera/db';
 import { JobsModule } from '@tessera/jobs';
+import { TensorModule } from '@tessera/tensor';
+import { VectorStoreModule } from '@tessera/vector-store';
+import { platformHealthProbes } from './health/platform-health.probes';
 import { ImportDatasetUsecase } from './datasets/import-dataset.usecase';
 import { IngestFolderUsecase } from './ingest/ingest-folder.usecase';
 import { IngestProcessors } from './ingest/ingest.processors';
@@ -33,9 +36,11 @@ export class PlatformModule {
         ...(options.provideConfig === false ? [] : [TesseraConfigModule.forRoot(config)]),
         DatabaseModule.forRoot(config),
         JobsModule.forRoot({ config, runWorker: options.runWorker ?? false }),
+        VectorStoreModule.forRoot(config),
+        TensorModule,
       ],
-      providers: [...mediaProviders, ...USECASES, IngestProcessors],
-      exports: [...mediaProviders, ...USECASES],
+      providers: [...mediaProviders, ...USECASES, IngestProcessors, platformHealthProbes],
+      exports: [...mediaProviders, ...USECASES, HEALTH_PROBES],
     };
   }
 }

@@ -2,7 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ComponentHealth, describeError, loadConfig, TesseraConfig, tesseraVersion } from '@tessera/common';
+import sharp from 'sharp';
+import {
+  ComponentHealth,
+  describeError,
+  HEALTH_PROBES,
+  HealthProbe,
+  loadConfig,
+  runHealthProbes,
+  tesseraVersion,
+} from '@tessera/common';
+import { withPlatform } from '../platform/with-platform';
 
 export interface DoctorReport {
   ok: boolean;
@@ -37,29 +47,25 @@ function ffmpegVersion(): ComponentHealth {
 }
 
 function sharpInfo(): ComponentHealth {
+  return { ok: true, kind: 'sharp', detail: { sharp: sharp.versions.sharp, libvips: sharp.versions.vips } };
+}
+
+/** The same probes as `/health/ready`, over a platform context opened for the check. */
+async function platformComponents(): Promise<Record<string, ComponentHealth>> {
   try {
-    const versions = (require('sharp') as { versions: Record<string, string> }).versions;
-    return { ok: true, kind: 'sharp', detail: { sharp: versions.sharp, libvips: versions.vips } };
+    return await withPlatform(async (ctx) => (await runHealthProbes(ctx.get<HealthProbe[]>(HEALTH_PROBES))).components);
   } catch (e) {
-    return { ok: false, error: describeError(e) };
+    return { platform: { ok: false, error: describeError(e) } };
   }
 }
 
-/** Extra component checks registered by the libs the CLI is built with. */
-export type DoctorCheck = (config: TesseraConfig) => Promise<[string, ComponentHealth]>;
-export const doctorChecks: DoctorCheck[] = [];
-
 export async function collectDoctorReport(env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
   const config = loadConfig(env);
-  const components: Record<string, ComponentHealth> = { ffmpeg: ffmpegVersion(), images: sharpInfo() };
-  for (const check of doctorChecks) {
-    try {
-      const [name, health] = await check(config);
-      components[name] = health;
-    } catch (e) {
-      components[check.name || 'check'] = { ok: false, error: describeError(e) };
-    }
-  }
+  const components: Record<string, ComponentHealth> = {
+    ...(await platformComponents()),
+    ffmpeg: ffmpegVersion(),
+    images: sharpInfo(),
+  };
   return {
     ok: Object.values(components).every((c) => c.ok),
     versions: {
