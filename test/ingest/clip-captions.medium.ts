@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { needsSharedData } from '@tessera/testing';
-import { alignCaptionsToClips, parseSubtitles, parseTranscript, transcriptToCues } from '@tessera/ingest/text';
+import {
+  alignCaptionsToClips,
+  decodeSubtitleBytes,
+  parseSubtitles,
+  parseTranscript,
+  transcriptToCues,
+} from '@tessera/ingest/text';
+import { SubwordTokenizer } from '@tessera/text';
 import { FfmpegMediaRepository } from '@tessera/ingest/video';
 
 const FIX = resolve(__dirname, '../fixtures/video');
@@ -44,6 +51,32 @@ describe('clip/caption sequences from real media', () => {
     expect(pairs[4].caption).toContain('Hope you like it.');
     // 15 cues, none lost: cues on a boundary go to one clip only.
     expect(pairs.reduce((n, p) => n + p.cueIndices.length, 0)).toBe(15);
+  });
+
+  it('all three Popeye clips: {frames, caption ids} sequences ready for VT-TWINS', async () => {
+    const sequences = [];
+    for (const n of ['p2', 'p3', 'p4']) {
+      const path = resolve(FIX, `popeye/popeye-${n}.mkv`);
+      const { text } = decodeSubtitleBytes(readFileSync(resolve(FIX, `popeye/popeye-${n}.eng.srt`)));
+      const { cues } = parseSubtitles(text, { source: `popeye-${n}.eng.srt` });
+      const plan = await media.segment(path, { mode: 'cues', cues, maxLengthS: 8 });
+      const frames = await media.sampleClips(path, plan.clips, { fps: 2, width: 32, height: 32, maxFramesPerClip: 4 });
+      const { pairs } = alignCaptionsToClips(plan.clips, cues);
+      sequences.push({ video: n, clips: pairs.map((p, i) => ({ ...p, frames: frames.clips[i].frames })) });
+    }
+    const captions = sequences.flatMap((s) => s.clips.map((c) => c.caption));
+    const tok = await SubwordTokenizer.train(captions, { vocabSize: 300, seed: 3 });
+    const ids = await tok.encodeBatch(captions, { maxLength: 24, padding: 'max' });
+    expect(sequences.map((s) => s.clips.length).every((n) => n >= 4)).toBe(true);
+    for (const s of sequences) {
+      for (const c of s.clips) {
+        expect(c.frames.length).toBeGreaterThanOrEqual(1);
+        expect(c.frames.length).toBeLessThanOrEqual(4);
+        expect(c.caption.length).toBeGreaterThan(0);
+      }
+    }
+    expect(ids.every((e) => e.ids.length === 24 && e.ids[0] === tok.clsId)).toBe(true);
+    expect(await tok.decode(ids[0].ids)).toBe(captions[0]);
   });
 
   describe.skipIf(physics.skip)(`physicsworks narration with a Whisper transcript${physics.reason}`, () => {
