@@ -73,6 +73,14 @@ describe('SubwordTokenizer', () => {
     expect(batch[0].attentionMask.slice(single.ids.length).every((m) => m === 0)).toBe(true);
   });
 
+  it('encodeBatchFlat gives row-major Int32Arrays padded to maxLength', async () => {
+    const flat = await tok.encodeBatchFlat(['Popeye', 'the cat watches a new movie 3.'], { maxLength: 6 });
+    expect([flat.batch, flat.length, flat.ids.length]).toEqual([2, 6, 12]);
+    const rows = await tok.encodeBatch(['Popeye', 'the cat watches a new movie 3.'], { maxLength: 6, padding: 'max' });
+    expect(Array.from(flat.ids)).toEqual([...rows[0].ids, ...rows[1].ids]);
+    expect(Array.from(flat.attentionMask)).toEqual([...rows[0].attentionMask, ...rows[1].attentionMask]);
+  });
+
   it('trains deterministically, and a smaller vocabulary is a prefix of a larger one', async () => {
     const again = await SubwordTokenizer.train(texts, { vocabSize: 420, seed: 1 });
     expect(again.vocabHash).toBe(tok.vocabHash);

@@ -183,6 +183,25 @@ export class SubwordTokenizer {
     return out;
   }
 
+  /**
+   * A batch as flat row-major Int32Arrays of shape [texts.length, maxLength], padded to maxLength:
+   * what `tf.tensor2d(ids, [batch, length], 'int32')` takes without another copy.
+   */
+  async encodeBatchFlat(
+    texts: string[],
+    options: Omit<EncodeOptions, 'padding' | 'maxLength'> & { maxLength: number },
+  ): Promise<{ ids: Int32Array; attentionMask: Int32Array; batch: number; length: number }> {
+    const rows = await this.encodeBatch(texts, { ...options, padding: 'max' });
+    const length = options.maxLength;
+    const ids = new Int32Array(rows.length * length);
+    const attentionMask = new Int32Array(rows.length * length);
+    rows.forEach((r, i) => {
+      ids.set(r.ids, i * length);
+      attentionMask.set(r.attentionMask, i * length);
+    });
+    return { ids, attentionMask, batch: rows.length, length };
+  }
+
   /** Text from ids; special tokens and padding are skipped unless `skipSpecial` is false. */
   async decode(ids: ArrayLike<number>, options: { skipSpecial?: boolean } = {}): Promise<string> {
     const list = Array.from(ids);
