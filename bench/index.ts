@@ -17,7 +17,10 @@ export type BenchRunner = (args: BenchArgs) => Promise<object>;
  */
 export const BENCHMARKS: Record<string, BenchRunner> = {
   tensor: async (a) =>
-    (await import('./tensor/tensor.bench.js')).runTensorBench({ size: a.size === 'large' ? 'large' : 'small', log: a.log }),
+    (await import('./tensor/tensor.bench.js')).runTensorBench({
+      size: a.size === 'large' ? 'large' : 'small',
+      log: a.log,
+    }),
   s2dtw: async (a) => (await import('./s2dtw/s2dtw.bench.js')).runS2dtwBench({ log: a.log }),
   vectors: async (a) => (await import('./vectors/vectors.bench.js')).runVectorsBench({ log: a.log }),
   ingest: async (a) => (await import('./ingest/ingest.bench.js')).runIngestBench({ log: a.log }),

@@ -52,7 +52,11 @@ const SIZES: Record<'small' | 'large', Sizes> = {
 function stats(ms: number[]): { medianMs: number; p90Ms: number; n: number } {
   const s = [...ms].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
-  return { medianMs: round(s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2), p90Ms: round(at(0.9)), n: s.length };
+  return {
+    medianMs: round(s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2),
+    p90Ms: round(at(0.9)),
+    n: s.length,
+  };
 }
 
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -73,9 +77,10 @@ function matmulGflops(n: number, transposed: boolean, iters: number): number {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
   const { medianMs } = time(
-    () => tf.tidy(() => {
-      tf.matMul(a, b, transposed, transposed).dataSync();
-    }),
+    () =>
+      tf.tidy(() => {
+        tf.matMul(a, b, transposed, transposed).dataSync();
+      }),
     2,
     iters,
   );
@@ -84,13 +89,26 @@ function matmulGflops(n: number, transposed: boolean, iters: number): number {
 }
 
 /** One LM-style training step: causal encoder, vocabulary head, next-token cross-entropy, Adam. */
-function transformerStep(size: Sizes, seed: number, warmup: number, steps: number, recompute: boolean): { medianMs: number; p90Ms: number; n: number; loss: number; params: number } {
+function transformerStep(
+  size: Sizes,
+  seed: number,
+  warmup: number,
+  steps: number,
+  recompute: boolean,
+): { medianMs: number; p90Ms: number; n: number; loss: number; params: number } {
   const store = new ParamStore();
   const rng = new Rng(seed);
   const encoder = new TransformerEncoder(
     store,
     'enc',
-    { numLayers: size.layers, dModel: size.dModel, numHeads: size.heads, vocabSize: size.vocab, maxLength: size.tokens, dropout: 0.1 },
+    {
+      numLayers: size.layers,
+      dModel: size.dModel,
+      numHeads: size.heads,
+      vocabSize: size.vocab,
+      maxLength: size.tokens,
+      dropout: 0.1,
+    },
     rng,
   );
   const head = new Dense(store, 'head', size.dModel, size.vocab, rng);
@@ -124,9 +142,10 @@ function denseBackwardMs(rows: number, k: number, n: number, iters: number): num
   const w = tf.randomNormal([k, n], 0, 1, 'float32', 4);
   const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)));
   const { medianMs } = time(
-    () => tf.tidy(() => {
-      g([x, w]).forEach((t) => t.dataSync());
-    }),
+    () =>
+      tf.tidy(() => {
+        g([x, w]).forEach((t) => t.dataSync());
+      }),
     2,
     iters,
   );
@@ -146,7 +165,13 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
   // bounds'), so it recomputes block activations in the backward pass.
   const recompute = opts.recompute ?? sizeName === 'large';
   const auto = await initTensorBackend('auto');
-  const backends = opts.backends ?? [...new Set([auto.backend === 'tensorflow' ? 'tensorflow' : auto.backend, 'wasm', ...(sizeName === 'small' ? ['cpu'] : [])])];
+  const backends = opts.backends ?? [
+    ...new Set([
+      auto.backend === 'tensorflow' ? 'tensorflow' : auto.backend,
+      'wasm',
+      ...(sizeName === 'small' ? ['cpu'] : []),
+    ]),
+  ];
 
   const matmul: Record<string, number> = {};
   const stepMs: Record<string, number> = {};
@@ -162,7 +187,9 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
       log(`[tensor] ${d.backend}: matmul 512x512`);
       matmul[d.backend] = matmulGflops(512, false, slow ? 3 : 10);
       if (slow && sizeName === 'large') continue;
-      log(`[tensor] ${d.backend}: transformer step (${sizeName}), ${slow ? cpuSteps : steps} steps after ${slow ? 1 : warmup} warm-up`);
+      log(
+        `[tensor] ${d.backend}: transformer step (${sizeName}), ${slow ? cpuSteps : steps} steps after ${slow ? 1 : warmup} warm-up`,
+      );
       const r = transformerStep(size, seed, slow ? 1 : warmup, slow ? cpuSteps : steps, recompute);
       stepMs[d.backend] = r.medianMs;
       stepP90Ms[d.backend] = r.p90Ms;

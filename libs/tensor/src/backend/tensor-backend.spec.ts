@@ -36,7 +36,13 @@ describe('initTensorBackend', () => {
     const rt = mod.get(TensorRuntime);
     expect(rt.describe().backend).toBe('cpu');
     expect(rt.memory().numTensors).toBeGreaterThanOrEqual(0);
-    await expect(rt.assertNoLeak(() => tf.tidy(() => { tf.ones([2]).add(1); }))).resolves.toBe(0);
+    await expect(
+      rt.assertNoLeak(() =>
+        tf.tidy(() => {
+          tf.ones([2]).add(1);
+        }),
+      ),
+    ).resolves.toBe(0);
     await expect(rt.assertNoLeak(() => tf.ones([2]))).rejects.toThrow(/tensor leak/);
     await mod.close();
     await initTensorBackend('wasm');

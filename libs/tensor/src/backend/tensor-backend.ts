@@ -23,7 +23,10 @@ async function importOptional(name: string): Promise<unknown> {
   return import(name);
 }
 
-async function tryBackend(name: ConcreteBackend, opts: InitTensorBackendOptions): Promise<BackendAttempt & { adapter?: BackendDescription['adapter'] }> {
+async function tryBackend(
+  name: ConcreteBackend,
+  opts: InitTensorBackendOptions,
+): Promise<BackendAttempt & { adapter?: BackendDescription['adapter'] }> {
   try {
     switch (name) {
       case 'tensorflow-gpu':
@@ -67,7 +70,10 @@ async function tryBackend(name: ConcreteBackend, opts: InitTensorBackendOptions)
  * Installs the kernel and gradient fixes for it. Safe to call again to switch backends.
  * A named backend that fails to load throws; 'auto' never does.
  */
-export async function initTensorBackend(choice: TfBackendChoice = 'auto', opts: InitTensorBackendOptions = {}): Promise<BackendDescription> {
+export async function initTensorBackend(
+  choice: TfBackendChoice = 'auto',
+  opts: InitTensorBackendOptions = {},
+): Promise<BackendDescription> {
   if (!KNOWN.includes(choice)) {
     throw new InvalidInputError(`unknown TF.js backend '${choice}'; expected one of ${KNOWN.join(', ')}`, { choice });
   }
@@ -84,10 +90,13 @@ export async function initTensorBackend(choice: TfBackendChoice = 'auto', opts: 
   }
   const winner = tried.find((t) => t.ok);
   if (!winner) {
-    throw new InvalidInputError(`TF.js backend '${choice}' could not be loaded: ${tried.map((t) => t.reason).join('; ')}`, {
-      choice,
-      tried,
-    });
+    throw new InvalidInputError(
+      `TF.js backend '${choice}' could not be loaded: ${tried.map((t) => t.reason).join('; ')}`,
+      {
+        choice,
+        tried,
+      },
+    );
   }
   await tf.ready();
   const backend = tf.getBackend();

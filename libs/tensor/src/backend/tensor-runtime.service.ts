@@ -26,7 +26,13 @@ export class TensorRuntime implements OnModuleInit {
     if (!this.ready || (choice !== 'auto' && choice !== describeBackend().backend)) {
       const started = Date.now();
       this.ready = initTensorBackend(choice).then((d) => {
-        this.logger.log({ msg: 'tensor backend ready', backend: d.backend, simd: d.simd, fixes: d.fixes, durationMs: Date.now() - started });
+        this.logger.log({
+          msg: 'tensor backend ready',
+          backend: d.backend,
+          simd: d.simd,
+          fixes: d.fixes,
+          durationMs: Date.now() - started,
+        });
         return d;
       });
     }

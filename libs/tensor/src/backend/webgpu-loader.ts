@@ -37,7 +37,9 @@ export async function loadWebGpuBackend(opts: { allowSoftwareAdapter?: boolean }
   try {
     const globals = dawn.globals as Record<string, unknown> | undefined;
     // The tfjs webgpu backend refers to GPUBufferUsage & co. as globals.
-    if (globals) for (const [k, v] of Object.entries(globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+    if (globals)
+      for (const [k, v] of Object.entries(globals))
+        if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
     const create = dawn.create as ((flags: string[]) => GpuLike) | undefined;
     if (typeof create !== 'function') return { ok: false, reason: "package 'webgpu' has no create()" };
     const gpu = create([]);
@@ -49,12 +51,18 @@ export async function loadWebGpuBackend(opts: { allowSoftwareAdapter?: boolean }
     const vendor = info.vendor ?? 'unknown';
     const architecture = info.architecture ?? info.description ?? 'unknown';
     const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true;
-    const software = fallback || /swiftshader|llvmpipe|lavapipe/i.test(`${vendor} ${architecture} ${info.description ?? ''}`);
+    const software =
+      fallback || /swiftshader|llvmpipe|lavapipe/i.test(`${vendor} ${architecture} ${info.description ?? ''}`);
     if (software && !opts.allowSoftwareAdapter) {
       return { ok: false, reason: `only a software adapter (${vendor} ${architecture})` };
     }
     const limits: Record<string, number> = {};
-    for (const key of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup']) {
+    for (const key of [
+      'maxBufferSize',
+      'maxStorageBufferBindingSize',
+      'maxComputeWorkgroupStorageSize',
+      'maxComputeInvocationsPerWorkgroup',
+    ]) {
       const v = (adapter.limits as Record<string, unknown>)[key];
       if (typeof v === 'number') limits[key] = v;
     }
@@ -67,7 +75,8 @@ export async function loadWebGpuBackend(opts: { allowSoftwareAdapter?: boolean }
       return { ok: false, reason: `package '@tensorflow/tfjs-backend-webgpu' not installed (${firstLine(e)})` };
     }
     const WebGPUBackend = wgpuBackendMod.WebGPUBackend as new (device: unknown, info?: unknown) => tf.KernelBackend;
-    if (typeof WebGPUBackend !== 'function') return { ok: false, reason: 'tfjs-backend-webgpu exports no WebGPUBackend' };
+    if (typeof WebGPUBackend !== 'function')
+      return { ok: false, reason: 'tfjs-backend-webgpu exports no WebGPUBackend' };
     if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
     tf.registerBackend('webgpu', () => new WebGPUBackend(device, info), 3);
     // A failed setBackend leaves the factory registered; drop it so nothing picks it later.

@@ -15,7 +15,12 @@ import { loadCheckpoint, readCheckpointManifest, saveCheckpoint } from './checkp
 /** A tiny causal LM built the same way each time (same names, same shapes). */
 function buildModel(seed: number) {
   const store = new ParamStore();
-  const encoder = new TransformerEncoder(store, 'enc', { numLayers: 1, dModel: 8, numHeads: 2, vocabSize: 13, maxLength: 6, dropout: 0.1 }, seed);
+  const encoder = new TransformerEncoder(
+    store,
+    'enc',
+    { numLayers: 1, dModel: 8, numHeads: 2, vocabSize: 13, maxLength: 6, dropout: 0.1 },
+    seed,
+  );
   const head = new Dense(store, 'head', 8, 13, seed + 1);
   const logits = (ids: tf.Tensor2D, training: boolean, stepSeed?: number) =>
     tf.reshape(head.apply(encoder.apply(ids, { causal: true, training, seed: stepSeed })), [-1, 13]) as tf.Tensor2D;
@@ -24,7 +29,15 @@ function buildModel(seed: number) {
 
 describe('checkpoints', () => {
   let root: string;
-  const ids = () => tf.tensor2d([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]], [2, 5], 'int32');
+  const ids = () =>
+    tf.tensor2d(
+      [
+        [1, 2, 3, 4, 5],
+        [6, 7, 8, 9, 10],
+      ],
+      [2, 5],
+      'int32',
+    );
   const labels = () => tf.tensor1d([2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'int32');
 
   beforeAll(async () => {
@@ -40,10 +53,14 @@ describe('checkpoints', () => {
     const y = labels();
     const a = buildModel(1);
     const optA = tf.train.adam(1e-2);
-    const loss = (m: ReturnType<typeof buildModel>, step: number) => () => sparseSoftmaxCrossEntropy(m.logits(x, true, step), y);
+    const loss = (m: ReturnType<typeof buildModel>, step: number) => () =>
+      sparseSoftmaxCrossEntropy(m.logits(x, true, step), y);
     for (let s = 1; s <= 3; s++) trainStep(optA, a.store, loss(a, s));
     const dir = join(root, 'lm');
-    const manifest = await saveCheckpoint(dir, a.store, { optimizer: optA, meta: { modelId: 'tiny-lm', step: 3, seed: 1 } });
+    const manifest = await saveCheckpoint(dir, a.store, {
+      optimizer: optA,
+      meta: { modelId: 'tiny-lm', step: 3, seed: 1 },
+    });
     expect(manifest.optimizer?.className).toBe('Adam');
     expect(manifest.optimizer?.iterations).toBe(3);
     expect((await readdir(dir)).sort()).toEqual(['manifest.json', 'meta.json', 'weights.bin']);
@@ -93,7 +110,9 @@ describe('checkpoints', () => {
     const wider = new ParamStore();
     new Dense(wider, 'head', 9, 13, 1);
     await saveCheckpoint(join(root, 'wide'), wider, {});
-    await expect(loadCheckpoint(join(root, 'wide'), other.store, { strict: false })).rejects.toBeInstanceOf(DimensionMismatchError);
+    await expect(loadCheckpoint(join(root, 'wide'), other.store, { strict: false })).rejects.toBeInstanceOf(
+      DimensionMismatchError,
+    );
     await expect(loadCheckpoint(join(root, 'wide'), other.store)).rejects.toBeInstanceOf(DimensionMismatchError);
     [m, other].forEach((x) => x.store.dispose());
     wider.dispose();

@@ -4,7 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ParamStore } from '../layers/param-store';
 import { writeFolderAtomically } from './atomic-folder';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointEntry, type CheckpointManifest } from './checkpoint-manifest';
+import {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type CheckpointEntry,
+  type CheckpointManifest,
+} from './checkpoint-manifest';
 
 export interface SaveCheckpointOptions {
   /** Its slots (Adam's m and v, the step count) are saved under the parameter names. */
@@ -30,10 +35,17 @@ export interface LoadedCheckpoint {
  * weights.bin + manifest.json + meta.json, atomically (temp folder beside it, fsync, rename).
  * Works on every backend; needs no tf.io file handler (only tfjs-node has one).
  */
-export async function saveCheckpoint(dir: string, store: ParamStore, opts: SaveCheckpointOptions = {}): Promise<CheckpointManifest> {
+export async function saveCheckpoint(
+  dir: string,
+  store: ParamStore,
+  opts: SaveCheckpointOptions = {},
+): Promise<CheckpointManifest> {
   const tensors: { entry: Omit<CheckpointEntry, 'offset' | 'byteLength'>; data: Float32Array | Int32Array }[] = [];
   for (const [name, v] of store.entries()) {
-    tensors.push({ entry: { name, group: 'params', shape: v.shape, dtype: toDtype(v.dtype, name) }, data: (await v.data()) as Float32Array });
+    tensors.push({
+      entry: { name, group: 'params', shape: v.shape, dtype: toDtype(v.dtype, name) },
+      data: (await v.data()) as Float32Array,
+    });
   }
   let optimizerInfo: CheckpointManifest['optimizer'];
   if (opts.optimizer) {
@@ -43,16 +55,25 @@ export async function saveCheckpoint(dir: string, store: ParamStore, opts: SaveC
     for (const w of weights) {
       if (w.name === 'iter') {
         iterations = (await w.tensor.data())[0];
-        tensors.push({ entry: { name: 'iter', group: 'optimizer', shape: [], dtype: 'int32' }, data: Int32Array.of(iterations) });
+        tensors.push({
+          entry: { name: 'iter', group: 'optimizer', shape: [], dtype: 'int32' },
+          data: Int32Array.of(iterations),
+        });
         w.tensor.dispose(); // getWeights makes a fresh scalar for it
         continue;
       }
       const slash = w.name.lastIndexOf('/');
       const varName = w.name.slice(0, slash);
       const param = byVar.get(varName);
-      if (!param) throw new NotFoundError(`optimizer slot '${w.name}' belongs to no parameter of this store`, { slot: w.name });
+      if (!param)
+        throw new NotFoundError(`optimizer slot '${w.name}' belongs to no parameter of this store`, { slot: w.name });
       tensors.push({
-        entry: { name: `${param}${w.name.slice(slash)}`, group: 'optimizer', shape: w.tensor.shape, dtype: toDtype(w.tensor.dtype, w.name) },
+        entry: {
+          name: `${param}${w.name.slice(slash)}`,
+          group: 'optimizer',
+          shape: w.tensor.shape,
+          dtype: toDtype(w.tensor.dtype, w.name),
+        },
         data: (await w.tensor.data()) as Float32Array,
       });
     }
@@ -66,7 +87,9 @@ export async function saveCheckpoint(dir: string, store: ParamStore, opts: SaveC
     return e;
   });
   const weights = new Uint8Array(offset);
-  tensors.forEach(({ data }, i) => weights.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), entries[i].offset));
+  tensors.forEach(({ data }, i) =>
+    weights.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), entries[i].offset),
+  );
   const manifest: CheckpointManifest = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -101,16 +124,22 @@ export async function readCheckpointManifest(dir: string): Promise<LoadedCheckpo
     throw new CorruptDataError(`checkpoint manifest at ${dir} is not valid JSON`, { dir }, { cause: e });
   }
   if (manifest.format !== CHECKPOINT_FORMAT || !Array.isArray(manifest.entries)) {
-    throw new CorruptDataError(`${dir}/manifest.json is not a tessera tensor checkpoint`, { dir, format: manifest.format });
+    throw new CorruptDataError(`${dir}/manifest.json is not a tessera tensor checkpoint`, {
+      dir,
+      format: manifest.format,
+    });
   }
   if (manifest.version > CHECKPOINT_VERSION) {
-    throw new ConflictError(`checkpoint version ${manifest.version} is newer than supported ${CHECKPOINT_VERSION}`, { dir });
+    throw new ConflictError(`checkpoint version ${manifest.version} is newer than supported ${CHECKPOINT_VERSION}`, {
+      dir,
+    });
   }
   let meta: Record<string, unknown> | undefined;
   try {
     meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CorruptDataError(`${dir}/meta.json is unreadable`, { dir }, { cause: e });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new CorruptDataError(`${dir}/meta.json is unreadable`, { dir }, { cause: e });
   }
   return { manifest, meta };
 }
@@ -120,7 +149,11 @@ export async function readCheckpointManifest(dir: string): Promise<LoadedCheckpo
  * Validates the manifest and the weights checksum before assigning anything, so a corrupt
  * file leaves the store untouched.
  */
-export async function loadCheckpoint(dir: string, store: ParamStore, opts: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(
+  dir: string,
+  store: ParamStore,
+  opts: LoadCheckpointOptions = {},
+): Promise<LoadedCheckpoint> {
   const loaded = await readCheckpointManifest(dir);
   const { manifest } = loaded;
   const bytes = await readFile(join(dir, 'weights.bin')).catch((e: unknown) => {
@@ -136,7 +169,9 @@ export async function loadCheckpoint(dir: string, store: ParamStore, opts: LoadC
   const read = (e: CheckpointEntry): Float32Array | Int32Array => {
     const n = e.shape.reduce((p, d) => p * d, 1);
     if (e.offset < 0 || e.offset + e.byteLength > bytes.byteLength || n * 4 !== e.byteLength) {
-      throw new CorruptDataError(`checkpoint entry '${e.name}' lies outside weights.bin or has the wrong size`, { name: e.name });
+      throw new CorruptDataError(`checkpoint entry '${e.name}' lies outside weights.bin or has the wrong size`, {
+        name: e.name,
+      });
     }
     const copy = bytes.buffer.slice(bytes.byteOffset + e.offset, bytes.byteOffset + e.offset + e.byteLength);
     return e.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy);
@@ -146,12 +181,16 @@ export async function loadCheckpoint(dir: string, store: ParamStore, opts: LoadC
   const present = new Set(params.map((e) => e.name));
   const missing = store.names().filter((n) => !present.has(n));
   if ((opts.strict ?? true) && missing.length) {
-    throw new DimensionMismatchError(`checkpoint at ${dir} lacks parameters: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`, {
-      missing,
-    });
+    throw new DimensionMismatchError(
+      `checkpoint at ${dir} lacks parameters: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`,
+      {
+        missing,
+      },
+    );
   }
   for (const e of params) {
-    if (!store.has(e.name)) throw new DimensionMismatchError(`checkpoint parameter '${e.name}' is not in this model`, { name: e.name });
+    if (!store.has(e.name))
+      throw new DimensionMismatchError(`checkpoint parameter '${e.name}' is not in this model`, { name: e.name });
     const v = store.get(e.name);
     if (!tf.util.arraysEqual(v.shape, e.shape)) {
       throw new DimensionMismatchError(`parameter '${e.name}' has shape [${v.shape}], checkpoint has [${e.shape}]`, {

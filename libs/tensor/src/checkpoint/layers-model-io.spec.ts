@@ -20,15 +20,36 @@ describe('LayersModel save/load without tfjs-node', () => {
   it('round-trips a trained tf.layers model with identical predictions', async () => {
     const model = tf.sequential({
       layers: [
-        tf.layers.embedding({ inputDim: 10, outputDim: 4, inputLength: 3, embeddingsInitializer: tf.initializers.randomNormal({ seed: 1 }) }),
+        tf.layers.embedding({
+          inputDim: 10,
+          outputDim: 4,
+          inputLength: 3,
+          embeddingsInitializer: tf.initializers.randomNormal({ seed: 1 }),
+        }),
         tf.layers.flatten(),
-        tf.layers.dense({ units: 5, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+        tf.layers.dense({
+          units: 5,
+          activation: 'relu',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        }),
         tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
       ],
     });
     model.compile({ optimizer: tf.train.adam(0.05), loss: 'meanSquaredError' });
-    const x = tf.tensor2d([[1, 2, 3], [4, 5, 6], [7, 8, 9]], [3, 3], 'int32');
-    const y = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+    const x = tf.tensor2d(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8, 9],
+      ],
+      [3, 3],
+      'int32',
+    );
+    const y = tf.tensor2d([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
     // training exercises the embedding gradient (UnsortedSegmentSum on wasm)
     const h = await model.fit(x, y, { epochs: 5, batchSize: 3, verbose: 0, shuffle: false });
     expect(h.history.loss[4] as number).toBeLessThan(h.history.loss[0] as number);

@@ -39,24 +39,37 @@ export async function saveLayersModel(
     trainingConfig: artifacts.trainingConfig,
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
   };
-  const files: Record<string, Uint8Array | string> = { 'model.json': JSON.stringify(modelJson), 'weights.bin': weights };
+  const files: Record<string, Uint8Array | string> = {
+    'model.json': JSON.stringify(modelJson),
+    'weights.bin': weights,
+  };
   if (opts.meta) files['meta.json'] = JSON.stringify(opts.meta, null, 2);
   await writeFolderAtomically(dir, files);
 }
 
 /** Loads a folder written by saveLayersModel through tf.io.fromMemory. */
 export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
-  let json: { modelTopology: object; trainingConfig?: tf.io.TrainingConfig; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  let json: {
+    modelTopology: object;
+    trainingConfig?: tf.io.TrainingConfig;
+    weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
+  };
   try {
     json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`no model at ${dir} (model.json missing)`, { dir });
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new NotFoundError(`no model at ${dir} (model.json missing)`, { dir });
     throw new CorruptDataError(`${dir}/model.json is unreadable`, { dir }, { cause: e });
   }
   const bytes = await readFile(join(dir, 'weights.bin'));
   const weightSpecs = json.weightsManifest.flatMap((m) => m.weights);
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData, trainingConfig: json.trainingConfig }),
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs,
+      weightData,
+      trainingConfig: json.trainingConfig,
+    }),
   );
 }

@@ -8,7 +8,11 @@ function reduceTo(g: tf.Tensor, shape: number[]): tf.Tensor {
   if (tf.util.arraysEqual(g.shape, shape)) return g;
   let r = g;
   const extra = r.rank - shape.length;
-  if (extra > 0) r = tf.sum(r, Array.from({ length: extra }, (_, i) => i));
+  if (extra > 0)
+    r = tf.sum(
+      r,
+      Array.from({ length: extra }, (_, i) => i),
+    );
   const axes: number[] = [];
   for (let i = 0; i < shape.length - 2; i++) if (shape[i] === 1 && r.shape[i] !== 1) axes.push(i);
   if (axes.length) r = tf.sum(r, axes, true);
@@ -33,7 +37,8 @@ function batchMatMulGrad(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrM
     const dy2 = (): tf.Tensor2D => tf.reshape(dy, [-1, n]) as tf.Tensor2D;
     return {
       a: () => tf.reshape(tf.matMul(dy2(), b2, false, !transposeB), a.shape),
-      b: () => tf.reshape(transposeB ? tf.matMul(dy2(), a2(), true, false) : tf.matMul(a2(), dy2(), true, false), b.shape),
+      b: () =>
+        tf.reshape(transposeB ? tf.matMul(dy2(), a2(), true, false) : tf.matMul(a2(), dy2(), true, false), b.shape),
     };
   }
   const grads: [() => tf.Tensor, () => tf.Tensor] =

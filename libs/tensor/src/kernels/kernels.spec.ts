@@ -33,7 +33,18 @@ describe('kernel fixes', () => {
     const table = randn(5 * 2, 2);
     const res = await runOnBackends(['cpu', 'wasm'], () =>
       tf.tidy(() => {
-        const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d([1, 3, 1], 'int32')), tf.tensor2d([[1, 2], [3, 4], [5, 6]]))));
+        const g = tf.grad((t: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.gather(t, tf.tensor1d([1, 3, 1], 'int32')),
+              tf.tensor2d([
+                [1, 2],
+                [3, 4],
+                [5, 6],
+              ]),
+            ),
+          ),
+        );
         return Array.from(g(tf.tensor2d(table, [5, 2])).dataSync());
       }),
     );
@@ -56,19 +67,40 @@ describe('kernel fixes', () => {
         const t = tf.tensor3d(x, [3, 4, 5]);
         return [
           tf.gather(t, tf.tensor1d([2, 0, 2], 'int32'), 0),
-          tf.gather(t, tf.tensor2d([[3, 1], [0, 0]], [2, 2], 'int32'), 1),
+          tf.gather(
+            t,
+            tf.tensor2d(
+              [
+                [3, 1],
+                [0, 0],
+              ],
+              [2, 2],
+              'int32',
+            ),
+            1,
+          ),
           tf.gather(t, tf.tensor1d([4], 'int32'), -1),
         ].map((o) => ({ shape: o.shape, values: Array.from(o.dataSync()) }));
       }),
     );
-    expect(res.wasm.map((o) => o.shape)).toEqual([[3, 4, 5], [3, 2, 2, 5], [3, 4, 1]]);
+    expect(res.wasm.map((o) => o.shape)).toEqual([
+      [3, 4, 5],
+      [3, 2, 2, 5],
+      [3, 4, 1],
+    ]);
     expect(res.wasm).toEqual(res.cpu);
     expect(() => tf.tidy(() => tf.gather(tf.ones([2, 2]), tf.tensor1d([2], 'int32')))).toThrow(/outside/);
   });
 
   it('JS transpose equals cpu for 2-D and higher-rank permutations', async () => {
     const x = randn(2 * 3 * 4 * 5, 14);
-    const perms = [[1, 0, 2, 3], [0, 2, 1, 3], [3, 2, 1, 0], [0, 1, 3, 2], [2, 0, 3, 1]];
+    const perms = [
+      [1, 0, 2, 3],
+      [0, 2, 1, 3],
+      [3, 2, 1, 0],
+      [0, 1, 3, 2],
+      [2, 0, 3, 1],
+    ];
     const res = await runOnBackends(['cpu', 'wasm'], () =>
       tf.tidy(() => [
         Array.from(tf.transpose(tf.tensor2d(x, [24, 5])).dataSync()),
@@ -110,14 +142,28 @@ describe('kernel fixes', () => {
           tf.matMul(tf.reshape(A, [20, 6]), tf.tensor2d(bt, [7, 6]), false, true),
           tf.matMul(tf.tensor2d(a2, [6, 5]), tf.tensor2d(b, [6, 7]), true, false),
           tf.matMul(tf.tensor2d(bt, [7, 6]), tf.tensor2d(b, [6, 7]), true, true),
-          tf.fused.matMul({ a: tf.reshape(A, [20, 6]), b: tf.tensor2d(bt, [7, 6]), transposeB: true, bias: tf.tensor1d(bias), activation: 'relu' }),
+          tf.fused.matMul({
+            a: tf.reshape(A, [20, 6]),
+            b: tf.tensor2d(bt, [7, 6]),
+            transposeB: true,
+            bias: tf.tensor1d(bias),
+            activation: 'relu',
+          }),
           tf.matMul(A, tf.tensor3d(b, [1, 6, 7])),
         ];
         return outs.map((o) => ({ shape: o.shape, values: Array.from(o.dataSync()) }));
       }),
     );
-    expect(res.wasm.map((o) => o.shape)).toEqual([[4, 5, 7], [20, 7], [5, 7], [6, 6], [20, 7], [4, 5, 7]]);
-    for (let i = 0; i < res.cpu.length; i++) expect(maxAbsDiff(res.wasm[i].values, res.cpu[i].values)).toBeLessThan(1e-4);
+    expect(res.wasm.map((o) => o.shape)).toEqual([
+      [4, 5, 7],
+      [20, 7],
+      [5, 7],
+      [6, 6],
+      [20, 7],
+      [4, 5, 7],
+    ]);
+    for (let i = 0; i < res.cpu.length; i++)
+      expect(maxAbsDiff(res.wasm[i].values, res.cpu[i].values)).toBeLessThan(1e-4);
   });
 
   it('large equal-batch matMul (per-slice fast path) and its gradients on wasm equal cpu', async () => {
@@ -136,7 +182,13 @@ describe('kernel fixes', () => {
         return outs.map((o) => ({ shape: o.shape, values: Array.from(o.dataSync()) }));
       }),
     );
-    expect(res.wasm.map((o) => o.shape)).toEqual([[2, 3, 40, 40], [2, 3, 40, 40], [2, 3, 40, 40], [2, 3, 40, 48], [2, 3, 48, 40]]);
+    expect(res.wasm.map((o) => o.shape)).toEqual([
+      [2, 3, 40, 40],
+      [2, 3, 40, 40],
+      [2, 3, 40, 40],
+      [2, 3, 40, 48],
+      [2, 3, 48, 40],
+    ]);
     for (let i = 0; i < res.cpu.length; i++) {
       const scale = Math.max(...res.cpu[i].values.map(Math.abs));
       expect(maxAbsDiff(res.wasm[i].values, res.cpu[i].values) / scale).toBeLessThan(1e-5);
@@ -169,7 +221,11 @@ describe('kernel fixes', () => {
         eps: 1e-2,
         rtol: 1e-2,
       });
-      const grads = tf.tidy(() => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(fastMatMul(p, q as tf.Tensor2D))))([xs, ws]).map((g) => Array.from(g.dataSync())));
+      const grads = tf.tidy(() =>
+        tf
+          .grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(fastMatMul(p, q as tf.Tensor2D))))([xs, ws])
+          .map((g) => Array.from(g.dataSync())),
+      );
       tf.dispose([xs, ws, weights]);
       return { check, grads };
     });

@@ -27,7 +27,9 @@ function wrapMatMul(original: tf.KernelFunc, transposeKernel: tf.KernelFunc): tf
     const aBatch = sizeOf(a.shape.slice(0, -2));
     const bBatch = sizeOf(b.shape.slice(0, -2));
     if (bBatch !== 1 || (aBatch !== 1 && attrs.transposeA)) {
-      return aBatch === bBatch && aBatch > 1 ? batchedBySlices(args, original, transposeKernel) : original(args as never);
+      return aBatch === bBatch && aBatch > 1
+        ? batchedBySlices(args, original, transposeKernel)
+        : original(args as never);
     }
     const temps: TensorInfoLike[] = [];
     const transpose2d = (t: TensorInfoLike): TensorInfoLike => {
@@ -35,7 +37,11 @@ function wrapMatMul(original: tf.KernelFunc, transposeKernel: tf.KernelFunc): tf
       const m = t.shape[r - 2];
       const n = t.shape[r - 1];
       const flat = { dataId: t.dataId, shape: [m, n], dtype: t.dtype };
-      const out = transposeKernel({ inputs: { x: flat }, backend: args.backend, attrs: { perm: [1, 0] } } as never) as TensorInfoLike;
+      const out = transposeKernel({
+        inputs: { x: flat },
+        backend: args.backend,
+        attrs: { perm: [1, 0] },
+      } as never) as TensorInfoLike;
       temps.push(out);
       return out;
     };
@@ -90,7 +96,11 @@ function batchedBySlices(args: KernelArgs, original: tf.KernelFunc, transposeKer
     const r = t.shape.length;
     const view = { dataId: t.dataId, shape: [batch, t.shape[r - 2], t.shape[r - 1]], dtype: t.dtype };
     if (!transpose) return view;
-    const out = transposeKernel({ inputs: { x: view }, backend: args.backend, attrs: { perm: [0, 2, 1] } } as never) as TensorInfoLike;
+    const out = transposeKernel({
+      inputs: { x: view },
+      backend: args.backend,
+      attrs: { perm: [0, 2, 1] },
+    } as never) as TensorInfoLike;
     temps.push(out);
     return out;
   };
@@ -106,7 +116,11 @@ function batchedBySlices(args: KernelArgs, original: tf.KernelFunc, transposeKer
         // heap views go stale whenever wasm memory grows, so take them after each allocation
         backend.typedArrayFromHeap(aSlice).set(backend.typedArrayFromHeap(a).subarray(i * m * k, (i + 1) * m * k));
         backend.typedArrayFromHeap(bSlice).set(backend.typedArrayFromHeap(b).subarray(i * k * n, (i + 1) * k * n));
-        const r = original({ ...args, inputs: { a: aSlice, b: bSlice }, attrs: { ...args.attrs, transposeA: false, transposeB: false } } as never) as TensorInfoLike;
+        const r = original({
+          ...args,
+          inputs: { a: aSlice, b: bSlice },
+          attrs: { ...args.attrs, transposeA: false, transposeB: false },
+        } as never) as TensorInfoLike;
         backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(r), i * m * n);
         backend.disposeData(r.dataId);
       } finally {

@@ -12,7 +12,11 @@ interface TensorInfoLike {
  * the dtype, so `tf.oneHot(ids, n, 1, 0, 'float32')` comes out as 1.4e-45 instead of 1 and
  * one-hot embeddings silently become zero. Indices outside [0, depth) give an all-off row.
  */
-export function oneHotWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfoLike {
+export function oneHotWasm(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): TensorInfoLike {
   const backend = args.backend as WasmBackendLike;
   const indices = args.inputs.indices as TensorInfoLike;
   const { depth, onValue, offValue, dtype } = args.attrs as unknown as {

@@ -31,10 +31,13 @@ export function attentionBias(opts: { keyMask?: tf.Tensor2D; causalLength?: numb
     if (keyMask) parts.push(paddingBias(keyMask));
     if (causalLength !== undefined) {
       if (keyMask && keyMask.shape[1] !== causalLength) {
-        throw new DimensionMismatchError(`causal length ${causalLength} differs from key mask length ${keyMask.shape[1]}`, {
-          causalLength,
-          keyLength: keyMask.shape[1],
-        });
+        throw new DimensionMismatchError(
+          `causal length ${causalLength} differs from key mask length ${keyMask.shape[1]}`,
+          {
+            causalLength,
+            keyLength: keyMask.shape[1],
+          },
+        );
       }
       parts.push(causalBias(causalLength));
     }

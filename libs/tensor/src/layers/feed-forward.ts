@@ -10,7 +10,13 @@ export class FeedForward {
   readonly up: Dense;
   readonly down: Dense;
 
-  constructor(store: ParamStore, readonly name: string, dModel: number, dFF: number, rng: RngOrSeed) {
+  constructor(
+    store: ParamStore,
+    readonly name: string,
+    dModel: number,
+    dFF: number,
+    rng: RngOrSeed,
+  ) {
     const r = typeof rng === 'number' ? new Rng(rng) : rng;
     this.up = new Dense(store, `${name}.up`, dModel, dFF, r);
     this.down = new Dense(store, `${name}.down`, dFF, dModel, r);

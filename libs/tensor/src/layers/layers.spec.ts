@@ -17,15 +17,28 @@ import { TransformerEncoderBlock } from './transformer-encoder-block';
 function randomise(store: ParamStore, seed: number, scale = 0.5): void {
   const r = new Rng(seed);
   for (const [, v] of store.entries()) {
-    tf.tidy(() => v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => r.normal() * scale), v.shape)));
+    tf.tidy(() =>
+      v.assign(
+        tf.tensor(
+          Float32Array.from({ length: v.size }, () => r.normal() * scale),
+          v.shape,
+        ),
+      ),
+    );
   }
 }
 
 const mat = (v: tf.Variable): ref.Mat => v.arraySync() as ref.Mat;
 const vec = (v: tf.Variable): number[] => Array.from(v.dataSync());
 const refAttention = (m: MultiHeadAttention): ref.RefAttention => ({
-  wq: mat(m.q.w), bq: vec(m.q.b!), wk: mat(m.k.w), bk: vec(m.k.b!),
-  wv: mat(m.v.w), bv: vec(m.v.b!), wo: mat(m.o.w), bo: vec(m.o.b!),
+  wq: mat(m.q.w),
+  bq: vec(m.q.b!),
+  wk: mat(m.k.w),
+  bk: vec(m.k.b!),
+  wv: mat(m.v.w),
+  bv: vec(m.v.b!),
+  wo: mat(m.o.w),
+  bo: vec(m.o.b!),
 });
 const randData = (shape: number[], seed: number): number[] => {
   const r = new Rng(seed);
@@ -46,7 +59,10 @@ describe('transformer layers', () => {
     const mha = new MultiHeadAttention(store, 'attn', { dModel: 8, numHeads: 2 }, 1);
     randomise(store, 2);
     const x = randData([2, 4, 8], 3);
-    const keyMask = [[1, 1, 1, 1], [1, 1, 0, 0]];
+    const keyMask = [
+      [1, 1, 1, 1],
+      [1, 1, 0, 0],
+    ];
     const out = tf.tidy(() => {
       const xt = tf.tensor3d(x, [2, 4, 8]);
       const bias = attentionBias({ keyMask: tf.tensor2d(keyMask) });
@@ -54,7 +70,15 @@ describe('transformer layers', () => {
     });
     const xs = tf.tidy(() => tf.tensor3d(x, [2, 4, 8]).arraySync());
     const w = refAttention(mha);
-    const expected = xs.map((seq, b) => ref.attention(seq, seq, w, 2, seq.map(() => keyMask[b].map((m) => (m ? 0 : MASKED_SCORE)))));
+    const expected = xs.map((seq, b) =>
+      ref.attention(
+        seq,
+        seq,
+        w,
+        2,
+        seq.map(() => keyMask[b].map((m) => (m ? 0 : MASKED_SCORE))),
+      ),
+    );
     expect(maxDiff3(out, expected)).toBeLessThan(1e-4);
   });
 
@@ -68,7 +92,12 @@ describe('transformer layers', () => {
     const qs = tf.tidy(() => tf.tensor3d(q, [2, 3, 8]).arraySync());
     const kvs = tf.tidy(() => tf.tensor3d(kv, [2, 5, 6]).arraySync());
     const w = refAttention(mha);
-    expect(maxDiff3(out, qs.map((s, b) => ref.attention(s, kvs[b], w, 4)))).toBeLessThan(1e-4);
+    expect(
+      maxDiff3(
+        out,
+        qs.map((s, b) => ref.attention(s, kvs[b], w, 4)),
+      ),
+    ).toBeLessThan(1e-4);
   });
 
   it('encoder block equals the reference (causal mask), and future tokens do not leak back', () => {
@@ -88,13 +117,28 @@ describe('transformer layers', () => {
       up: { w: mat(block.ffn.up.w), b: vec(block.ffn.up.b!) },
       down: { w: mat(block.ffn.down.w), b: vec(block.ffn.down.b!) },
     };
-    expect(maxDiff3(out, xs.map((s) => ref.encoderBlock(s, p, 2, causal)))).toBeLessThan(2e-4);
+    expect(
+      maxDiff3(
+        out,
+        xs.map((s) => ref.encoderBlock(s, p, 2, causal)),
+      ),
+    ).toBeLessThan(2e-4);
     // change the last token: positions 0..3 stay put
     const changed = x.slice();
     for (let j = 0; j < 8; j++) changed[4 * 8 + j] += 3;
     const out2 = run(changed);
-    expect(maxDiff3(out2.map((s) => s.slice(0, 4)), out.map((s) => s.slice(0, 4)))).toBeLessThan(1e-6);
-    expect(maxDiff3(out2.map((s) => s.slice(4)), out.map((s) => s.slice(4)))).toBeGreaterThan(1e-3);
+    expect(
+      maxDiff3(
+        out2.map((s) => s.slice(0, 4)),
+        out.map((s) => s.slice(0, 4)),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      maxDiff3(
+        out2.map((s) => s.slice(4)),
+        out.map((s) => s.slice(4)),
+      ),
+    ).toBeGreaterThan(1e-3);
   });
 
   it('passes central-difference gradient checks (input and parameters) through LN, softmax, GELU', () => {
@@ -106,7 +150,11 @@ describe('transformer layers', () => {
     const target = tf.tensor3d(randData([1, 3, 4], 15), [1, 3, 4]);
     const loss = (xin: tf.Tensor) => tf.sum(tf.mul(block.apply(xin as tf.Tensor3D, { bias }), target)) as tf.Scalar;
     const inputCheck = gradientCheck(loss, [x], { eps: 1e-2, rtol: 2e-2 });
-    const paramCheck = gradientCheckVariables(() => loss(x), store.trainable(), { eps: 1e-2, rtol: 3e-2, maxPerInput: 6 });
+    const paramCheck = gradientCheckVariables(() => loss(x), store.trainable(), {
+      eps: 1e-2,
+      rtol: 3e-2,
+      maxPerInput: 6,
+    });
     tf.dispose([x, bias, target]);
     expect(inputCheck.maxRelError).toBeLessThan(2e-2);
     expect(paramCheck.ok, JSON.stringify(paramCheck.worst)).toBe(true);
@@ -121,7 +169,10 @@ describe('transformer layers', () => {
       randomise(s, 18);
       const result = tf.tidy(() => {
         const xt = tf.tensor3d(x, [2, 4, 8]);
-        const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(block.apply(xt, { bias: causalBias(4) }))) as tf.Scalar, s.trainable());
+        const { value, grads } = tf.variableGrads(
+          () => tf.sum(tf.square(block.apply(xt, { bias: causalBias(4) }))) as tf.Scalar,
+          s.trainable(),
+        );
         return { loss: value.dataSync()[0], grads: s.trainable().map((v) => Array.from(grads[v.name].dataSync())) };
       });
       s.dispose();
@@ -133,21 +184,31 @@ describe('transformer layers', () => {
 
   it('decoder block: padding in memory is ignored and the step leaves no tensors behind', () => {
     store = new ParamStore();
-    const block = new TransformerDecoderBlock(store, 'dec.0', { dModel: 8, numHeads: 2, memoryDim: 6, dropout: 0.1 }, 19);
+    const block = new TransformerDecoderBlock(
+      store,
+      'dec.0',
+      { dModel: 8, numHeads: 2, memoryDim: 6, dropout: 0.1 },
+      19,
+    );
     randomise(store, 20);
     const memMask = tf.tensor2d([[1, 1, 1, 0]]);
     const x = tf.tensor3d(randData([1, 3, 8], 21), [1, 3, 8]);
     const mem = randData([1, 4, 6], 22);
     const selfBias = causalBias(3);
     const memoryBias = attentionBias({ keyMask: memMask })!;
-    const run = (m: number[]) => tf.tidy(() => block.apply(x, tf.tensor3d(m, [1, 4, 6]), { selfBias, memoryBias }).arraySync());
+    const run = (m: number[]) =>
+      tf.tidy(() => block.apply(x, tf.tensor3d(m, [1, 4, 6]), { selfBias, memoryBias }).arraySync());
     const a = run(mem);
     const changed = mem.slice();
     for (let j = 0; j < 6; j++) changed[3 * 6 + j] = 99; // the padded memory slot
     expect(maxDiff3(run(changed), a)).toBeLessThan(1e-6);
-    const leak = countTensorLeak(() => tf.tidy(() => {
-      block.apply(x, tf.tensor3d(mem, [1, 4, 6]), { selfBias, memoryBias, training: true, seed: 1 });
-    }), 2);
+    const leak = countTensorLeak(
+      () =>
+        tf.tidy(() => {
+          block.apply(x, tf.tensor3d(mem, [1, 4, 6]), { selfBias, memoryBias, training: true, seed: 1 });
+        }),
+      2,
+    );
     expect(leak).toBe(0);
     tf.dispose([memMask, x, selfBias, memoryBias]);
   });
@@ -167,9 +228,21 @@ describe('transformer layers', () => {
   it('token+position embeddings: gather and one-hot lookups agree, and both train on wasm', () => {
     store = new ParamStore();
     const emb = new TokenPositionEmbedding(store, 'emb', { vocabSize: 11, maxLength: 6, dModel: 4 }, 25);
-    const ids = tf.tensor2d([[1, 2, 3], [3, 3, 10]], [2, 3], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 2, 3],
+        [3, 3, 10],
+      ],
+      [2, 3],
+      'int32',
+    );
     const viaGather = tf.tidy(() => emb.apply(ids).arraySync());
-    const oneHot = new TokenPositionEmbedding(new ParamStore(), 'emb1', { vocabSize: 11, maxLength: 6, dModel: 4, lookup: 'onehot' }, 25);
+    const oneHot = new TokenPositionEmbedding(
+      new ParamStore(),
+      'emb1',
+      { vocabSize: 11, maxLength: 6, dModel: 4, lookup: 'onehot' },
+      25,
+    );
     const viaOneHot = tf.tidy(() => oneHot.apply(ids).arraySync());
     expect(maxDiff3(viaGather, viaOneHot)).toBeLessThan(1e-6);
     const g = tf.tidy(() => {

@@ -55,11 +55,14 @@ export class MultiHeadAttention {
     const [b, tq, dq] = query.shape;
     const [bk, tk, dk] = keyValue.shape;
     if (dq !== dModel || dk !== (this.config.kvDim ?? dModel) || b !== bk) {
-      throw new DimensionMismatchError(`attention '${this.name}': query [${query.shape}] / keyValue [${keyValue.shape}] do not fit`, {
-        query: query.shape,
-        keyValue: keyValue.shape,
-        dModel,
-      });
+      throw new DimensionMismatchError(
+        `attention '${this.name}': query [${query.shape}] / keyValue [${keyValue.shape}] do not fit`,
+        {
+          query: query.shape,
+          keyValue: keyValue.shape,
+          dModel,
+        },
+      );
     }
     const h = numHeads;
     const dh = this.headDim;
@@ -73,7 +76,8 @@ export class MultiHeadAttention {
       if (opts.bias) scores = tf.add(scores, opts.bias);
       let weights = tf.softmax(scores, -1);
       const rate = this.config.attentionDropout ?? 0;
-      if (opts.training && rate > 0) weights = tf.dropout(weights, rate, undefined, dropoutSeed(opts.seed, saltOf(this.name)));
+      if (opts.training && rate > 0)
+        weights = tf.dropout(weights, rate, undefined, dropoutSeed(opts.seed, saltOf(this.name)));
       const context = tf.reshape(tf.transpose(tf.matMul(weights, vh), [0, 2, 1, 3]), [b, tq, dModel]);
       return this.o.apply(context) as tf.Tensor3D;
     });

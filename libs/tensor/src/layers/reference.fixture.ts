@@ -25,7 +25,14 @@ export function gelu(v: number): number {
 }
 
 export interface RefAttention {
-  wq: Mat; bq: number[]; wk: Mat; bk: number[]; wv: Mat; bv: number[]; wo: Mat; bo: number[];
+  wq: Mat;
+  bq: number[];
+  wk: Mat;
+  bk: number[];
+  wv: Mat;
+  bv: number[];
+  wo: Mat;
+  bo: number[];
 }
 
 /** One sequence: xq [Tq, d], xkv [Tk, dk]; bias[i][j] added to scores (0 or -1e9). */
@@ -46,7 +53,8 @@ export function attention(xq: Mat, xkv: Mat, w: RefAttention, heads: number, bia
       const max = Math.max(...scores);
       const e = scores.map((s) => Math.exp(s - max));
       const z = e.reduce((s, x) => s + x, 0);
-      for (let j = 0; j < k.length; j++) for (let c = 0; c < dh; c++) ctx[i][h * dh + c] += (e[j] / z) * v[j][h * dh + c];
+      for (let j = 0; j < k.length; j++)
+        for (let c = 0; c < dh; c++) ctx[i][h * dh + c] += (e[j] / z) * v[j][h * dh + c];
     }
   }
   return addBias(matmul(ctx, w.wo), w.bo);
@@ -65,6 +73,12 @@ export function encoderBlock(x: Mat, p: RefBlock, heads: number, bias?: Mat): Ma
   const a = attention(n1, n1, p.attn, heads, bias);
   const h = x.map((row, i) => row.map((v, j) => v + a[i][j]));
   const n2 = layerNorm(h, p.ln2.gamma, p.ln2.beta);
-  const f = addBias(matmul(addBias(matmul(n2, p.up.w), p.up.b).map((r) => r.map(gelu)), p.down.w), p.down.b);
+  const f = addBias(
+    matmul(
+      addBias(matmul(n2, p.up.w), p.up.b).map((r) => r.map(gelu)),
+      p.down.w,
+    ),
+    p.down.b,
+  );
   return h.map((row, i) => row.map((v, j) => v + f[i][j]));
 }

@@ -64,10 +64,18 @@ export class TransformerDecoderBlock {
         rate > 0 ? tf.dropout(t, rate, undefined, dropoutSeed(opts.seed, salt + site)) : t;
       const base = { training: opts.training };
       const n1 = this.ln1.apply(x) as tf.Tensor3D;
-      const s = this.selfAttention.apply(n1, n1, { ...base, bias: opts.selfBias, seed: dropoutSeed(opts.seed, salt + 11) });
+      const s = this.selfAttention.apply(n1, n1, {
+        ...base,
+        bias: opts.selfBias,
+        seed: dropoutSeed(opts.seed, salt + 11),
+      });
       const h1 = tf.add(x, drop(s, 1)) as tf.Tensor3D;
       const n2 = this.ln2.apply(h1) as tf.Tensor3D;
-      const c = this.crossAttention.apply(n2, memory, { ...base, bias: opts.memoryBias, seed: dropoutSeed(opts.seed, salt + 13) });
+      const c = this.crossAttention.apply(n2, memory, {
+        ...base,
+        bias: opts.memoryBias,
+        seed: dropoutSeed(opts.seed, salt + 13),
+      });
       const h2 = tf.add(h1, drop(c, 2));
       const f = this.ffn.apply(this.ln3.apply(h2));
       return tf.add(h2, drop(f, 3)) as tf.Tensor3D;

@@ -42,7 +42,12 @@ export class TransformerEncoderBlock {
     const { dModel, numHeads } = config;
     const eps = config.layerNormEpsilon ?? 1e-5;
     this.ln1 = new LayerNorm(store, `${name}.ln1`, dModel, eps);
-    this.attention = new MultiHeadAttention(store, `${name}.attn`, { dModel, numHeads, attentionDropout: config.dropout ?? 0 }, r);
+    this.attention = new MultiHeadAttention(
+      store,
+      `${name}.attn`,
+      { dModel, numHeads, attentionDropout: config.dropout ?? 0 },
+      r,
+    );
     this.ln2 = new LayerNorm(store, `${name}.ln2`, dModel, eps);
     this.ffn = new FeedForward(store, `${name}.ffn`, dModel, config.dFF ?? 4 * dModel, r);
   }

@@ -50,12 +50,18 @@ export class TransformerEncoder {
       { vocabSize: config.vocabSize, maxLength: config.maxLength, dModel: config.dModel, lookup: config.lookup },
       r,
     );
-    this.blocks = Array.from({ length: config.numLayers }, (_, i) => new TransformerEncoderBlock(store, `${name}.${i}`, config, r));
+    this.blocks = Array.from(
+      { length: config.numLayers },
+      (_, i) => new TransformerEncoderBlock(store, `${name}.${i}`, config, r),
+    );
     this.finalNorm = new LayerNorm(store, `${name}.ln`, config.dModel, config.layerNormEpsilon ?? 1e-5);
   }
 
   private blockParams(block: TransformerEncoderBlock): tf.Variable[] {
-    return this.store.entries().filter(([name, v]) => name.startsWith(`${block.name}.`) && v.trainable).map(([, v]) => v);
+    return this.store
+      .entries()
+      .filter(([name, v]) => name.startsWith(`${block.name}.`) && v.trainable)
+      .map(([, v]) => v);
   }
 
   apply(ids: tf.Tensor2D, opts: TransformerEncoderCallOptions = {}): tf.Tensor3D {
@@ -68,8 +74,11 @@ export class TransformerEncoder {
         throw new InvalidInputError('recompute with dropout needs a seed, or the recomputed masks would differ', {});
       }
       for (const block of this.blocks) {
-        const run = (x: tf.Tensor, b?: tf.Tensor) => block.apply(x as tf.Tensor3D, { training: opts.training, seed: opts.seed, bias: b });
-        h = (opts.recompute ? recomputeInBackward(run, h, this.blockParams(block), bias ? [bias] : []) : run(h, bias)) as tf.Tensor3D;
+        const run = (x: tf.Tensor, b?: tf.Tensor) =>
+          block.apply(x as tf.Tensor3D, { training: opts.training, seed: opts.seed, bias: b });
+        h = (
+          opts.recompute ? recomputeInBackward(run, h, this.blockParams(block), bias ? [bias] : []) : run(h, bias)
+        ) as tf.Tensor3D;
       }
       return this.finalNorm.apply(h) as tf.Tensor3D;
     });

@@ -12,12 +12,18 @@ describe('sparseSoftmaxCrossEntropy', () => {
   });
 
   it('is ln V for equal logits (known answer)', () => {
-    const v = tf.tidy(() => sparseSoftmaxCrossEntropy(tf.zeros([3, 7]) as tf.Tensor2D, tf.tensor1d([0, 3, 6], 'int32')).dataSync()[0]);
+    const v = tf.tidy(
+      () => sparseSoftmaxCrossEntropy(tf.zeros([3, 7]) as tf.Tensor2D, tf.tensor1d([0, 3, 6], 'int32')).dataSync()[0],
+    );
     expect(v).toBeCloseTo(Math.log(7), 5);
   });
 
   it('matches a float64 reference, including very confident wrong predictions', () => {
-    const z = [[2, -1, 0.5], [300, 0, -300], [-40, 40, 0]];
+    const z = [
+      [2, -1, 0.5],
+      [300, 0, -300],
+      [-40, 40, 0],
+    ];
     const y = [0, 2, 0];
     const ref = z.map((row, i) => {
       const m = Math.max(...row);
@@ -39,7 +45,9 @@ describe('sparseSoftmaxCrossEntropy', () => {
       const check = gradientCheck((l) => sparseSoftmaxCrossEntropy(l as tf.Tensor2D, yt), [zt], { eps: 1e-2 });
       const out = tf.tidy(() => {
         const ours = tf.grad((l: tf.Tensor) => sparseSoftmaxCrossEntropy(l as tf.Tensor2D, yt))(zt);
-        const stock = tf.grad((l: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(yt, 5, 1, 0, 'float32'), l) as tf.Scalar)(zt);
+        const stock = tf.grad(
+          (l: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(yt, 5, 1, 0, 'float32'), l) as tf.Scalar,
+        )(zt);
         return { ours: Array.from(ours.dataSync()), stock: Array.from(stock.dataSync()) };
       });
       tf.dispose([zt, yt]);
@@ -52,9 +60,13 @@ describe('sparseSoftmaxCrossEntropy', () => {
   });
 
   it('rejects mismatched or out-of-range labels', () => {
-    expect(() => tf.tidy(() => sparseSoftmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, tf.tensor1d([0], 'int32')))).toThrow(DimensionMismatchError);
     expect(() =>
-      tf.tidy(() => sparseSoftmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, tf.tensor1d([0, 3], 'int32'), { validate: true })),
+      tf.tidy(() => sparseSoftmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, tf.tensor1d([0], 'int32'))),
+    ).toThrow(DimensionMismatchError);
+    expect(() =>
+      tf.tidy(() =>
+        sparseSoftmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, tf.tensor1d([0, 3], 'int32'), { validate: true }),
+      ),
     ).toThrow(DimensionMismatchError);
   });
 });

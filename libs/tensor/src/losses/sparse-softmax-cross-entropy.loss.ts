@@ -9,7 +9,11 @@ import { DimensionMismatchError } from '@tessera/common';
  * log Z − max z = −log(max softmax), and max softmax ≥ 1/V, so it never underflows.
  * Labels outside [0, V) are an error (checked on the host only when `validate` is set).
  */
-export function sparseSoftmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, opts: { validate?: boolean } = {}): tf.Scalar {
+export function sparseSoftmaxCrossEntropy(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  opts: { validate?: boolean } = {},
+): tf.Scalar {
   const [n, v] = logits.shape;
   if (labels.shape[0] !== n) {
     throw new DimensionMismatchError(`labels [${labels.shape}] do not match logits [${logits.shape}]`, {
@@ -21,7 +25,11 @@ export function sparseSoftmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor
     const ids = labels.dataSync();
     for (let i = 0; i < ids.length; i++) {
       if (!(ids[i] >= 0 && ids[i] < v)) {
-        throw new DimensionMismatchError(`label ${ids[i]} at row ${i} is outside the vocabulary of ${v}`, { row: i, label: ids[i], vocab: v });
+        throw new DimensionMismatchError(`label ${ids[i]} at row ${i} is outside the vocabulary of ${v}`, {
+          row: i,
+          label: ids[i],
+          vocab: v,
+        });
       }
     }
   }

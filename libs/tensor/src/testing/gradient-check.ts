@@ -33,11 +33,13 @@ export function gradientCheck(
   const eps = opts.eps ?? 1e-2;
   const rtol = opts.rtol ?? 1e-2;
   const atol = opts.atol ?? 1e-3;
-  const analytic = tf.tidy(() => tf.grads(f)(inputs)).map((g) => {
-    const v = g.dataSync().slice();
-    g.dispose();
-    return v;
-  });
+  const analytic = tf
+    .tidy(() => tf.grads(f)(inputs))
+    .map((g) => {
+      const v = g.dataSync().slice();
+      g.dispose();
+      return v;
+    });
   const base = inputs.map((t) => t.dataSync().slice());
   const evalAt = (which: number, values: Float32Array): number => {
     const scope = tf.tidy(() => {

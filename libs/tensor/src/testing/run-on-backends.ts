@@ -7,7 +7,10 @@ import { initTensorBackend } from '../backend/tensor-backend';
  * for wasm-versus-cpu comparisons. `fn` must build its tensors from plain data, and must
  * return plain arrays (read with dataSync/arraySync), not tensors.
  */
-export async function runOnBackends<T>(backends: TfBackendChoice[], fn: () => T | Promise<T>): Promise<Record<string, T>> {
+export async function runOnBackends<T>(
+  backends: TfBackendChoice[],
+  fn: () => T | Promise<T>,
+): Promise<Record<string, T>> {
   const out: Record<string, T> = {};
   const previous = tf.getBackend();
   for (const b of backends) {

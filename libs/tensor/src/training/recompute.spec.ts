@@ -16,13 +16,26 @@ describe('recomputeInBackward (activation checkpointing)', () => {
 
   it('gives the same loss and gradients as the plain encoder, dropout included', () => {
     const store = new ParamStore();
-    const enc = new TransformerEncoder(store, 'e', { numLayers: 2, dModel: 8, numHeads: 2, vocabSize: 11, maxLength: 5, dropout: 0.2 }, 3);
-    const ids = tf.tensor2d([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]], [2, 5], 'int32');
+    const enc = new TransformerEncoder(
+      store,
+      'e',
+      { numLayers: 2, dModel: 8, numHeads: 2, vocabSize: 11, maxLength: 5, dropout: 0.2 },
+      3,
+    );
+    const ids = tf.tensor2d(
+      [
+        [1, 2, 3, 4, 5],
+        [6, 7, 8, 9, 10],
+      ],
+      [2, 5],
+      'int32',
+    );
     const target = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 4);
     const run = (recompute: boolean) =>
       tf.tidy(() => {
         const { value, grads } = tf.variableGrads(
-          () => tf.sum(tf.mul(enc.apply(ids, { causal: true, training: true, seed: 9, recompute }), target)) as tf.Scalar,
+          () =>
+            tf.sum(tf.mul(enc.apply(ids, { causal: true, training: true, seed: 9, recompute }), target)) as tf.Scalar,
           store.trainable(),
         );
         return { loss: value.dataSync()[0], grads: store.trainable().map((v) => Array.from(grads[v.name].dataSync())) };
@@ -40,11 +53,17 @@ describe('recomputeInBackward (activation checkpointing)', () => {
 
   it('works inside optimizer.minimize without leaking, and needs a seed when dropout is on', async () => {
     const store = new ParamStore();
-    const enc = new TransformerEncoder(store, 'e', { numLayers: 2, dModel: 8, numHeads: 2, vocabSize: 11, maxLength: 5, dropout: 0.1 }, 5);
+    const enc = new TransformerEncoder(
+      store,
+      'e',
+      { numLayers: 2, dModel: 8, numHeads: 2, vocabSize: 11, maxLength: 5, dropout: 0.1 },
+      5,
+    );
     const ids = tf.tensor2d([[1, 2, 3, 4, 5]], [1, 5], 'int32');
     const opt = tf.train.adam(1e-2);
     let step = 0;
-    const loss = () => tf.mean(tf.square(enc.apply(ids, { training: true, seed: ++step, recompute: true }))) as tf.Scalar;
+    const loss = () =>
+      tf.mean(tf.square(enc.apply(ids, { training: true, seed: ++step, recompute: true }))) as tf.Scalar;
     await expect(assertNoLeak(() => trainStep(opt, store, loss), 3)).resolves.toBe(0);
     expect(() => tf.tidy(() => enc.apply(ids, { training: true, recompute: true }))).toThrow(InvalidInputError);
     // a bare use with an explicit parameter list

@@ -2,7 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 
 interface EngineInternals {
   state: { activeTape: unknown };
-  gradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor, allowNoGradients?: boolean): { value: tf.Tensor; grads: tf.Tensor[] };
+  gradients(
+    f: () => tf.Tensor,
+    xs: tf.Tensor[],
+    dy?: tf.Tensor,
+    allowNoGradients?: boolean,
+  ): { value: tf.Tensor; grads: tf.Tensor[] };
 }
 
 /**

@@ -15,11 +15,26 @@ describe('trainStep', () => {
 
   it('fits a fixed batch (loss falls), leaves no tensors behind, and clips by global norm', async () => {
     const store = new ParamStore();
-    const enc = new TransformerEncoder(store, 'enc', { numLayers: 2, dModel: 16, numHeads: 2, vocabSize: 20, maxLength: 8, dropout: 0.1 }, 4);
+    const enc = new TransformerEncoder(
+      store,
+      'enc',
+      { numLayers: 2, dModel: 16, numHeads: 2, vocabSize: 20, maxLength: 8, dropout: 0.1 },
+      4,
+    );
     const head = new Dense(store, 'head', 16, 20, 5);
-    const ids = tf.tensor2d([[1, 5, 7, 9, 2, 3], [4, 4, 8, 1, 0, 6]], [2, 6], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 5, 7, 9, 2, 3],
+        [4, 4, 8, 1, 0, 6],
+      ],
+      [2, 6],
+      'int32',
+    );
     const next = tf.tensor1d([5, 7, 9, 2, 3, 11, 4, 8, 1, 0, 6, 12], 'int32');
-    const keyMask = tf.tensor2d([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0]]);
+    const keyMask = tf.tensor2d([
+      [1, 1, 1, 1, 1, 1],
+      [1, 1, 1, 1, 1, 0],
+    ]);
     const opt = tf.train.adam(1e-2);
     let step = 0;
     const loss = () => {
