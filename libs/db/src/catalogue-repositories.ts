@@ -17,14 +17,19 @@ export class CatalogueRepositories {
   readonly interactions: SqlInteractionRepository;
   readonly models: SqlModelRepository;
 
-  constructor(readonly catalogue: Catalogue) {
+  /** `fastBulkInsert` (default true) uses prepared statements on the raw SQLite handle for insertMany. */
+  constructor(
+    readonly catalogue: Catalogue,
+    options: { fastBulkInsert?: boolean } = {},
+  ) {
     const db = catalogue.db;
-    this.items = new SqlItemRepository(db);
-    this.assets = new SqlAssetRepository(db);
-    this.texts = new SqlTextRepository(db);
-    this.clips = new SqlClipRepository(db);
-    this.users = new SqlUserRepository(db);
-    this.interactions = new SqlInteractionRepository(db);
+    const raw = (options.fastBulkInsert ?? true) ? catalogue.sqlite : undefined;
+    this.items = new SqlItemRepository(db, raw);
+    this.assets = new SqlAssetRepository(db, raw);
+    this.texts = new SqlTextRepository(db, raw);
+    this.clips = new SqlClipRepository(db, raw);
+    this.users = new SqlUserRepository(db, raw);
+    this.interactions = new SqlInteractionRepository(db, raw);
     this.models = new SqlModelRepository(db);
   }
 }

@@ -38,12 +38,12 @@ function repositoryProviders(): Provider[] {
     inject: [Catalogue],
   });
   return [
-    repo(ItemRepository, (c) => new SqlItemRepository(c.db)),
-    repo(AssetRepository, (c) => new SqlAssetRepository(c.db)),
-    repo(TextRepository, (c) => new SqlTextRepository(c.db)),
-    repo(ClipRepository, (c) => new SqlClipRepository(c.db)),
-    repo(UserRepository, (c) => new SqlUserRepository(c.db)),
-    repo(InteractionRepository, (c) => new SqlInteractionRepository(c.db)),
+    repo(ItemRepository, (c) => new SqlItemRepository(c.db, c.sqlite)),
+    repo(AssetRepository, (c) => new SqlAssetRepository(c.db, c.sqlite)),
+    repo(TextRepository, (c) => new SqlTextRepository(c.db, c.sqlite)),
+    repo(ClipRepository, (c) => new SqlClipRepository(c.db, c.sqlite)),
+    repo(UserRepository, (c) => new SqlUserRepository(c.db, c.sqlite)),
+    repo(InteractionRepository, (c) => new SqlInteractionRepository(c.db, c.sqlite)),
     repo(ModelRepository, (c) => new SqlModelRepository(c.db)),
     { provide: BlobStore, useFactory: (dataDir: string) => new FileBlobStore(dataDir), inject: [DATA_DIR] },
   ];

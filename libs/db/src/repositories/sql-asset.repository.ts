@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
 import { ConflictError, InvalidInputError, NotFoundError, newId } from '@tessera/common';
 import { insertInBatches } from '../bulk-insert';
@@ -39,7 +40,11 @@ function fromRow(r: Selectable<AssetsTable>): Asset {
 }
 
 export class SqlAssetRepository extends AssetRepository {
-  constructor(private readonly db: Kysely<CatalogueSchema>) {
+  /** `sqlite`: the raw handle, for the prepared-statement bulk insert path (SQLite only). */
+  constructor(
+    private readonly db: Kysely<CatalogueSchema>,
+    private readonly sqlite?: BetterSqlite3.Database,
+  ) {
     super();
   }
 
@@ -93,6 +98,6 @@ export class SqlAssetRepository extends AssetRepository {
   }
 
   insertMany(assets: readonly NewAsset[], options?: BulkInsertOptions): Promise<BulkInsertResult> {
-    return insertInBatches(this.db, 'assets', assets, toRow, options);
+    return insertInBatches(this.db, 'assets', assets, toRow, options, this.sqlite);
   }
 }

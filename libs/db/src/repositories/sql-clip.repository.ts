@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
 import { InvalidInputError, NotFoundError, newId } from '@tessera/common';
 import { insertInBatches } from '../bulk-insert';
@@ -38,7 +39,11 @@ function fromRow(r: Selectable<ClipsTable>): Clip {
 }
 
 export class SqlClipRepository extends ClipRepository {
-  constructor(private readonly db: Kysely<CatalogueSchema>) {
+  /** `sqlite`: the raw handle, for the prepared-statement bulk insert path (SQLite only). */
+  constructor(
+    private readonly db: Kysely<CatalogueSchema>,
+    private readonly sqlite?: BetterSqlite3.Database,
+  ) {
     super();
   }
 
@@ -120,6 +125,6 @@ export class SqlClipRepository extends ClipRepository {
   }
 
   insertMany(clips: readonly NewClip[], options?: BulkInsertOptions): Promise<BulkInsertResult> {
-    return insertInBatches(this.db, 'clips', clips, toRow, options);
+    return insertInBatches(this.db, 'clips', clips, toRow, options, this.sqlite);
   }
 }

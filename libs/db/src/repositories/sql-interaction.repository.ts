@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { InvalidInputError } from '@tessera/common';
 import { insertInBatches } from '../bulk-insert';
@@ -22,7 +23,11 @@ function fromRow(r: InteractionsTable): Interaction {
 }
 
 export class SqlInteractionRepository extends InteractionRepository {
-  constructor(private readonly db: Kysely<CatalogueSchema>) {
+  /** `sqlite`: the raw handle, for the prepared-statement bulk insert path (SQLite only). */
+  constructor(
+    private readonly db: Kysely<CatalogueSchema>,
+    private readonly sqlite?: BetterSqlite3.Database,
+  ) {
     super();
   }
 
@@ -93,6 +98,6 @@ export class SqlInteractionRepository extends InteractionRepository {
   }
 
   insertMany(interactions: readonly Interaction[], options?: BulkInsertOptions): Promise<BulkInsertResult> {
-    return insertInBatches(this.db, 'interactions', interactions, toRow, options);
+    return insertInBatches(this.db, 'interactions', interactions, toRow, options, this.sqlite);
   }
 }

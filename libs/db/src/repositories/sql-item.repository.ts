@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
 import { ConflictError, InvalidInputError, NotFoundError, newId } from '@tessera/common';
 import { insertInBatches } from '../bulk-insert';
@@ -38,7 +39,11 @@ function fromRow(r: Selectable<ItemsTable>): Item {
 }
 
 export class SqlItemRepository extends ItemRepository {
-  constructor(private readonly db: Kysely<CatalogueSchema>) {
+  /** `sqlite`: the raw handle, for the prepared-statement bulk insert path (SQLite only). */
+  constructor(
+    private readonly db: Kysely<CatalogueSchema>,
+    private readonly sqlite?: BetterSqlite3.Database,
+  ) {
     super();
   }
 
@@ -180,6 +185,6 @@ export class SqlItemRepository extends ItemRepository {
   }
 
   insertMany(items: readonly NewItem[], options?: BulkInsertOptions): Promise<BulkInsertResult> {
-    return insertInBatches(this.db, 'items', items, toRow, options);
+    return insertInBatches(this.db, 'items', items, toRow, options, this.sqlite);
   }
 }

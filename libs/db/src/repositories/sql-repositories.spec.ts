@@ -7,13 +7,16 @@ import { openCatalogue } from '../open-catalogue';
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
 
-describe('SQL catalogue repositories', () => {
+describe.each([
+  ['prepared-statement bulk path', true],
+  ['portable kysely bulk path', false],
+])('SQL catalogue repositories (%s)', (_label, fastBulkInsert) => {
   let catalogue: Catalogue;
   let repos: CatalogueRepositories;
 
   beforeEach(async () => {
     catalogue = await openCatalogue(':memory:');
-    repos = new CatalogueRepositories(catalogue);
+    repos = new CatalogueRepositories(catalogue, { fastBulkInsert });
   });
   afterEach(async () => {
     await catalogue.close();

@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
 import { InvalidInputError, newId } from '@tessera/common';
 import { insertInBatches } from '../bulk-insert';
@@ -23,7 +24,11 @@ function fromRow(r: Selectable<TextsTable>): ItemText {
 }
 
 export class SqlTextRepository extends TextRepository {
-  constructor(private readonly db: Kysely<CatalogueSchema>) {
+  /** `sqlite`: the raw handle, for the prepared-statement bulk insert path (SQLite only). */
+  constructor(
+    private readonly db: Kysely<CatalogueSchema>,
+    private readonly sqlite?: BetterSqlite3.Database,
+  ) {
     super();
   }
 
@@ -78,6 +83,6 @@ export class SqlTextRepository extends TextRepository {
   }
 
   insertMany(texts: readonly NewItemText[], options?: BulkInsertOptions): Promise<BulkInsertResult> {
-    return insertInBatches(this.db, 'texts', texts, toRow, options);
+    return insertInBatches(this.db, 'texts', texts, toRow, options, this.sqlite);
   }
 }

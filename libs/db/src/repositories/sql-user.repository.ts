@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
 import { ConflictError, NotFoundError, newId } from '@tessera/common';
 import { insertInBatches } from '../bulk-insert';
@@ -20,7 +21,11 @@ function fromRow(r: Selectable<UsersTable>): User {
 }
 
 export class SqlUserRepository extends UserRepository {
-  constructor(private readonly db: Kysely<CatalogueSchema>) {
+  /** `sqlite`: the raw handle, for the prepared-statement bulk insert path (SQLite only). */
+  constructor(
+    private readonly db: Kysely<CatalogueSchema>,
+    private readonly sqlite?: BetterSqlite3.Database,
+  ) {
     super();
   }
 
@@ -93,6 +98,6 @@ export class SqlUserRepository extends UserRepository {
   }
 
   insertMany(users: readonly NewUser[], options?: BulkInsertOptions): Promise<BulkInsertResult> {
-    return insertInBatches(this.db, 'users', users, toRow, options);
+    return insertInBatches(this.db, 'users', users, toRow, options, this.sqlite);
   }
 }
