@@ -31,7 +31,7 @@ export interface S2dtwBatchState {
   readonly q: Float64Array;
   /** Per pair and row a: the factor exp(L[a−1] − L[a]) between the scales of rows a−1 and a. */
   readonly rowFactor: Float64Array;
-  /** Log-domain pairs: outer soft-min weights per grid cell, [diagonal, up, left], N×M×3. */
+  /** Log-domain pairs (by index): outer soft-min weights per grid cell, [diagonal, up, left], N×M×3. */
   readonly logDomainWeights: ReadonlyMap<number, Float64Array>;
   /** How many pairs needed the log-domain fallback. */
   readonly logDomainPairs: number;
@@ -235,7 +235,6 @@ function gridForwardLog(n: number, m: number, o: S2dtwOptions, gridWeights: Floa
   const rw = cols + 1;
   r.fill(Infinity, 0, (rows + 1) * rw);
   r[0] = 0;
-  const go = 0;
   for (let a = 1; a <= rows; a++) {
     const matchRow = o.skip ? (a & 1) === 0 : true;
     const ci = (o.skip ? (a >> 1) - 1 : a - 1) * m;
@@ -251,7 +250,7 @@ function gridForwardLog(n: number, m: number, o: S2dtwOptions, gridWeights: Floa
       const sum = ed + eu + el;
       r[a * rw + b] = c + lo - o.gamma * Math.log(sum);
       const inv = 1 / sum;
-      const w = go + ((a - 1) * cols + b - 1) * 3;
+      const w = ((a - 1) * cols + b - 1) * 3;
       gridWeights[w] = ed * inv;
       gridWeights[w + 1] = eu * inv;
       gridWeights[w + 2] = el * inv;
@@ -260,6 +259,10 @@ function gridForwardLog(n: number, m: number, o: S2dtwOptions, gridWeights: Floa
   return -r[rows * rw + cols];
 }
 
+/**
+ * Forward pass for B pairs: similarities s = −S2DTW and the state the backward pass needs.
+ * `forceLogDomain` runs every pair through the log-domain path (tests compare both paths).
+ */
 export function s2dtwForwardBatch(
   z: ArrayLike<number>,
   batch: number,
