@@ -7,6 +7,8 @@ import { Rng } from '@tessera/common';
 import { EmbeddedVectorStore, type AnnLibrary, type Distance, type PointStruct } from '@tessera/vector-store';
 
 export interface VectorsBenchOptions {
+  /** 'small' = 20,000 points and 200 queries for a quick look; default is the full 100k × 1,000 run. */
+  size?: string;
   /** Points per dataset. Default 100,000. */
   n?: number;
   dim?: number;
@@ -70,9 +72,10 @@ export interface VectorsBenchReport {
  * Filtered search at 10% selectivity is measured on the exact path and on the graph.
  */
 export async function runVectorsBench(opts: VectorsBenchOptions = {}): Promise<VectorsBenchReport> {
-  const n = opts.n ?? 100_000;
+  const small = opts.size === 'small';
+  const n = opts.n ?? (small ? 20_000 : 100_000);
   const dim = opts.dim ?? 128;
-  const nq = opts.queries ?? 1000;
+  const nq = opts.queries ?? (small ? 200 : 1000);
   const k = opts.k ?? 10;
   const distance = opts.distance ?? 'Euclid';
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
