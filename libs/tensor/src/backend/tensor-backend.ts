@@ -114,7 +114,8 @@ export async function initTensorBackend(
 
 /** What initTensorBackend chose, or the engine's state when it was never called. */
 export function describeBackend(): BackendDescription {
-  if (current && current.backend === tf.getBackend()) return current;
-  const backend = tf.getBackend() ?? 'none';
+  // engine().backendName does not initialise a backend, unlike tf.getBackend().
+  const backend = (tf.engine() as unknown as { backendName: string | null }).backendName ?? 'none';
+  if (current && current.backend === backend) return current;
   return { backend, simd: false, threads: false, fixes: [], tried: current?.tried ?? [] };
 }

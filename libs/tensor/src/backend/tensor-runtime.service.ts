@@ -14,6 +14,7 @@ import { describeBackend, initTensorBackend } from './tensor-backend';
 export class TensorRuntime implements OnModuleInit {
   private readonly logger = new Logger(TensorRuntime.name);
   private ready?: Promise<BackendDescription>;
+  private choice?: TfBackendChoice;
 
   constructor(@Optional() @Inject(AppConfig.TOKEN) private readonly config?: TesseraConfig) {}
 
@@ -21,9 +22,10 @@ export class TensorRuntime implements OnModuleInit {
     await this.init();
   }
 
-  /** Idempotent unless `choice` differs from the first call's. */
+  /** Idempotent for the same choice; a different choice switches the process-wide backend. */
   init(choice: TfBackendChoice = this.config?.tfBackend ?? 'auto'): Promise<BackendDescription> {
-    if (!this.ready || (choice !== 'auto' && choice !== describeBackend().backend)) {
+    if (!this.ready || choice !== this.choice) {
+      this.choice = choice;
       const started = Date.now();
       this.ready = initTensorBackend(choice).then((d) => {
         this.logger.log({
