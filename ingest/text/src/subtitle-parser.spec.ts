@@ -72,6 +72,12 @@ describe('parseSubtitles', () => {
     expect(() => parseSubtitles(srt, { source: 'bad.srt' })).toThrow(message);
   });
 
+  it('skips a dangling cue number at the end of the file, with a note', () => {
+    const { cues, notes } = parseSubtitles('1\n00:00:01,000 --> 00:00:02,000\nhello\n\n2\n\n\n');
+    expect(cues.map((c) => c.text)).toEqual(['hello']);
+    expect(notes).toEqual(['block 2 holds only a cue number at the end of the file; skipped']);
+  });
+
   it('keeps a literal arrow inside cue text', () => {
     const { cues } = parseSubtitles('1\n00:00:01,000 --> 00:00:02,000\nA --> B\n');
     expect(cues[0].text).toBe('A --> B');

@@ -63,6 +63,14 @@ export function parseSubtitles(content: string, options: ParseSubtitlesOptions =
           },
         );
       }
+      if (
+        lines.length === 1 &&
+        /^\d+$/.test(lines[0].trim()) &&
+        blocks.slice(b + 1).every((rest) => rest.every((l) => l.trim() === ''))
+      ) {
+        notes.push(`block ${b + 1} holds only a cue number at the end of the file; skipped`);
+        return;
+      }
       // Text after a blank line inside a cue: keep it with the cue it follows.
       drafts[drafts.length - 1].lines.push(...lines);
       notes.push(`block ${b + 1} has no timing line; joined to cue ${drafts.length}`);
