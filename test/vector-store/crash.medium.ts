@@ -81,6 +81,6 @@ describe('embedded vector store survives kill -9 during upserts', () => {
       }
     }
     expect(existsSync(join(dir, 'vectors.db'))).toBe(true);
-    expect(readdirSync(join(dir, 'index')).some((f) => f.endsWith('.checkpoint.json'))).toBe(true);
+    expect(readdirSync(join(dir, 'index')).some((f) => f.endsWith('~checkpoint.json'))).toBe(true);
   });
 });

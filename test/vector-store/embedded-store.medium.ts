@@ -49,6 +49,22 @@ describe('embedded vector store on disk', () => {
     await b.close();
   });
 
+  it('keeps checkpoints of collections whose names share a prefix apart', async () => {
+    const dir = newDir();
+    const opts = { dir, exactThreshold: 10 };
+    const a = new EmbeddedVectorStore(opts);
+    for (const c of ['a', 'a.b']) {
+      await a.createCollection(c, { vectors: { size: DIM, distance: 'Dot' } });
+      await a.upsert(c, points(new Rng(6), 0, 50));
+      await a.buildIndex(c);
+    }
+    await a.deleteCollection('a');
+    await a.close();
+    const b = new EmbeddedVectorStore(opts);
+    expect((await b.getCollection('a.b')).detail).toMatchObject({ index: 'hnswlib hnsw' }); // loaded, not rebuilt
+    await b.close();
+  });
+
   it('refuses a second process-level opener of the same folder', async () => {
     const dir = newDir();
     const a = new EmbeddedVectorStore({ dir });

@@ -848,7 +848,7 @@ export class EmbeddedVectorStore extends VectorStore {
 
   private readSidecar(c: CollectionState): Sidecar | undefined {
     if (!this.options.dir) return undefined;
-    const path = join(this.indexDir(), `${c.name}.checkpoint.json`);
+    const path = join(this.indexDir(), `${c.name}~checkpoint.json`);
     if (!existsSync(path)) return undefined;
     try {
       const s = JSON.parse(readFileSync(path, 'utf8')) as Sidecar;
@@ -889,13 +889,13 @@ export class EmbeddedVectorStore extends VectorStore {
       slots: [...c.slotOf.entries()],
       spaces: spaces.map((s) => s.name),
     };
-    const path = join(this.indexDir(), `${c.name}.checkpoint.json`);
+    const path = join(this.indexDir(), `${c.name}~checkpoint.json`);
     writeFileSync(`${path}.tmp`, JSON.stringify(sidecar));
     fsyncFile(`${path}.tmp`);
     renameSync(`${path}.tmp`, path);
     c.changesSinceCheckpoint = 0;
     for (const f of readdirSync(this.indexDir())) {
-      if (f.startsWith(`${c.name}.`) && f.endsWith('.hnsw') && !f.endsWith(`.${generation}.hnsw`)) {
+      if (f.startsWith(`${c.name}~`) && f.endsWith('.hnsw') && !f.endsWith(`~${generation}.hnsw`)) {
         rmSync(join(this.indexDir(), f), { force: true });
       }
     }
@@ -904,7 +904,7 @@ export class EmbeddedVectorStore extends VectorStore {
   private removeCheckpointFiles(name: string): void {
     if (!this.options.dir) return;
     for (const f of readdirSync(this.indexDir())) {
-      if (f.startsWith(`${name}.`)) rmSync(join(this.indexDir(), f), { force: true });
+      if (f.startsWith(`${name}~`)) rmSync(join(this.indexDir(), f), { force: true });
     }
   }
 
@@ -913,7 +913,8 @@ export class EmbeddedVectorStore extends VectorStore {
   }
 
   private indexPath(collection: string, space: string, generation: number): string {
-    return join(this.indexDir(), `${collection}.${space || '_'}.${generation}.hnsw`);
+    // '~' never occurs in collection or vector names, so one collection's files never match another's
+    return join(this.indexDir(), `${collection}~${space || '_'}~${generation}.hnsw`);
   }
 
   // ---------------------------------------------------------------- helpers
