@@ -72,7 +72,8 @@ export class MultiHeadAttention {
       const qh = tf.transpose(tf.reshape(this.q.apply(query), [b, tq, h, dh]), [0, 2, 1, 3]);
       const khT = tf.transpose(tf.reshape(this.k.apply(keyValue), [b, tk, h, dh]), [0, 2, 3, 1]);
       const vh = tf.transpose(tf.reshape(this.v.apply(keyValue), [b, tk, h, dh]), [0, 2, 1, 3]);
-      let scores = tf.mul(tf.matMul(qh, khT), 1 / Math.sqrt(dh));
+      // scale q rather than the [B, H, Tq, Tk] scores: fewer elements once T > dh
+      let scores = tf.matMul(tf.mul(qh, 1 / Math.sqrt(dh)), khT);
       if (opts.bias) scores = tf.add(scores, opts.bias);
       let weights = tf.softmax(scores, -1);
       const rate = this.config.attentionDropout ?? 0;
