@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
+import { DEFAULT_S2DTW_OPTIONS } from '../s2dtw/s2dtw-options';
+import { s2dtwExpectedAlignment, s2dtwForwardBatch } from '../s2dtw/s2dtw.kernel';
 import { VttwinsTextEncoder } from '../encoders/vttwins-text-encoder';
 import { VttwinsVideoEncoder } from '../encoders/vttwins-video-encoder';
 import { VttwinsConfig, type VttwinsConfigValues } from '../training/vttwins-config';
@@ -11,6 +13,7 @@ import { type SyntheticVideo, type SyntheticVideoOptions, SyntheticVideoWorld } 
  * measure on held-out videos that deal out every concept once (so each caption's true clip is unique):
  * - alignment accuracy: share of relevant captions whose most similar clip in their own video is the
  *   clip they describe;
+ * - true-cell recall (spec §12): mean S2DTW expected alignment on the (true clip, caption) cells;
  * - text→clip retrieval over all held-out clips: R@1/5/10 (%) and median rank (1-based).
  * Methods: random (untrained encoders), InfoNCE with timestamp pairing (MIL-NCE with window 0),
  * MIL-NCE (neighbouring captions as positives, no alignment), plain soft-DTW, S2DTW.
@@ -55,7 +58,10 @@ export const QUICK_SYNTHETIC_EVAL: Readonly<SyntheticAlignmentEvalOptions> = Obj
 });
 
 export interface SyntheticMetrics {
+  /** % of relevant captions whose most similar clip in their own video is the true clip. */
   alignmentAccuracy: number;
+  /** Spec §12 true-cell recall: mean S2DTW expected alignment E (default knobs) on the true cells, in %. */
+  trueCellRecall: number;
   r1: number;
   r5: number;
   r10: number;
@@ -80,7 +86,7 @@ export interface SyntheticAlignmentTable {
   text: string;
 }
 
-const METRIC_KEYS = ['alignmentAccuracy', 'r1', 'r5', 'r10', 'medianRank'] as const;
+const METRIC_KEYS = ['alignmentAccuracy', 'trueCellRecall', 'r1', 'r5', 'r10', 'medianRank'] as const;
 
 /** Metrics of clip and caption embeddings (unit rows) of held-out videos (one gallery). */
 export function evaluateSyntheticEmbeddings(
@@ -92,13 +98,22 @@ export function evaluateSyntheticEmbeddings(
   return summarizeRanks(syntheticRanks(videos, clipEmb, captionEmb, dim));
 }
 
-/** Per relevant caption: 0-based rank of its true clip in the gallery, and whether alignment picked it. */
+export interface SyntheticRankData {
+  /** Per relevant caption: 0-based rank of its true clip among all gallery clips. */
+  ranks: number[];
+  /** Per relevant caption: whether its best clip within its own video is the true one. */
+  aligned: boolean[];
+  /** Per relevant caption: S2DTW expected alignment of the (true clip, caption) match cell. */
+  trueCellE: number[];
+}
+
+/** Raw per-caption results on one gallery of held-out videos. */
 export function syntheticRanks(
   videos: SyntheticVideo[],
   clipEmb: Float32Array,
   captionEmb: Float32Array,
   dim: number,
-): { ranks: number[]; aligned: boolean[] } {
+): SyntheticRankData {
   const n = videos[0].concepts.length;
   const clips = videos.length * n;
   const dot = (a: Float32Array, ai: number, b: Float32Array, bi: number): number => {
@@ -108,7 +123,17 @@ export function syntheticRanks(
   };
   const aligned: boolean[] = [];
   const ranks: number[] = [];
+  const trueCellE: number[] = [];
+  // S2DTW of each video's own clips (rows) against its captions (columns), all videos in one batch.
+  const z = new Float64Array(videos.length * n * n);
+  videos.forEach((_, vi) => {
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) z[(vi * n + i) * n + j] = dot(clipEmb, vi * n + i, captionEmb, vi * n + j);
+  });
+  const { state } = s2dtwForwardBatch(z, videos.length, n, n, DEFAULT_S2DTW_OPTIONS);
+  const cols = 2 * n + 1;
   videos.forEach((v, vi) => {
+    const e = s2dtwExpectedAlignment(state, vi);
     v.target.forEach((clip, j) => {
       if (clip < 0) return;
       const q = vi * n + j;
@@ -123,6 +148,7 @@ export function syntheticRanks(
         }
       }
       aligned.push(best === clip);
+      trueCellE.push(e[(2 * clip + 1) * cols + 2 * j + 1]);
       // Retrieval: rank of the true clip among all held-out clips (ties count against the query).
       const trueScore = dot(captionEmb, q, clipEmb, vi * n + clip);
       let rank = 0;
@@ -130,10 +156,10 @@ export function syntheticRanks(
       ranks.push(rank);
     });
   });
-  return { ranks, aligned };
+  return { ranks, aligned, trueCellE };
 }
 
-export function summarizeRanks({ ranks, aligned }: { ranks: number[]; aligned: boolean[] }): SyntheticMetrics {
+export function summarizeRanks({ ranks, aligned, trueCellE }: SyntheticRankData): SyntheticMetrics {
   if (ranks.length === 0) throw new InvalidInputError('held-out videos have no relevant captions');
   const pct = (k: number): number => (100 * ranks.filter((r) => r < k).length) / ranks.length;
   const sorted = ranks.slice().sort((a, b) => a - b);
@@ -141,6 +167,7 @@ export function summarizeRanks({ ranks, aligned }: { ranks: number[]; aligned: b
   const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
   return {
     alignmentAccuracy: (100 * aligned.filter(Boolean).length) / ranks.length,
+    trueCellRecall: (100 * trueCellE.reduce((a, x) => a + x, 0)) / trueCellE.length,
     r1: pct(1),
     r5: pct(5),
     r10: pct(10),
@@ -228,7 +255,7 @@ export async function runSyntheticAlignmentEval(
       }
       trainSeconds += (performance.now() - t0) / 1000;
       // Held out: separate streams; each gallery deals out every concept exactly once.
-      const pooled = { ranks: [] as number[], aligned: [] as boolean[] };
+      const pooled: SyntheticRankData = { ranks: [], aligned: [], trueCellE: [] };
       const testRng = new Rng(999_999 + seed);
       for (let g = 0; g < (opts.heldOutGalleries ?? 3); g++) {
         const held = world.heldOut(testRng);
@@ -240,6 +267,7 @@ export async function runSyntheticAlignmentEval(
         tf.dispose([ce, te]);
         pooled.ranks.push(...r.ranks);
         pooled.aligned.push(...r.aligned);
+        pooled.trueCellE.push(...r.trueCellE);
         galleryClips = count;
       }
       queries = pooled.ranks.length;
@@ -251,7 +279,7 @@ export async function runSyntheticAlignmentEval(
     rows.push({ method, perSeed, mean, std, trainSeconds });
     log(`${method}: ${formatRow(rows[rows.length - 1])}`);
   }
-  const header = `${'method'.padEnd(18)} ${'align acc %'.padEnd(14)} ${'R@1'.padEnd(14)} ${'R@5'.padEnd(14)} ${'R@10'.padEnd(14)} MdR`;
+  const header = `${'method'.padEnd(18)} ${'align acc %'.padEnd(14)} ${'true-cell E %'.padEnd(14)} ${'R@1'.padEnd(14)} ${'R@5'.padEnd(14)} ${'R@10'.padEnd(14)} MdR`;
   const text = [header, ...rows.map((r) => `${r.method.padEnd(18)} ${formatRow(r)}`)].join('\n');
   return { rows, queries, galleryClips, text };
 }
