@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, CorruptDataError } from '@tessera/common';
-import { CatalogueRepositories, openCatalogue, openCatalogueFromConfig } from '@tessera/db';
+import { Migrator } from 'kysely';
+import { CatalogueMigrationProvider, CatalogueRepositories, openCatalogue, openCatalogueFromConfig } from '@tessera/db';
 
 describe('openCatalogue on real files', () => {
   let dir: string;
@@ -64,6 +65,32 @@ describe('openCatalogue on real files', () => {
       /failed its integrity check|is corrupt/,
     );
     expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
+  it('upgrades a catalogue written by an older build in place, keeping its rows', async () => {
+    const path = join(dir, 'tessera.db');
+    // Build a version-1 catalogue: only the first migration.
+    const v1 = await openCatalogue(path, { migrate: false });
+    const first = (await new CatalogueMigrationProvider().getMigrations())['0001-initial-catalogue'];
+    const migrator = new Migrator({
+      db: v1.db,
+      migrationTableName: 'tessera_migrations',
+      migrationLockTableName: 'tessera_migrations_lock',
+      provider: { getMigrations: async () => ({ '0001-initial-catalogue': first }) },
+    });
+    expect((await migrator.migrateToLatest()).error).toBeUndefined();
+    await new CatalogueRepositories(v1).items.create({ id: 'item_old', kind: 'text', source: 's', externalId: 'old' });
+    await v1.close();
+
+    const v2 = await openCatalogue(path);
+    expect((await new CatalogueRepositories(v2).items.getById('item_old')).externalId).toBe('old');
+    const cols = v2.sqlite?.prepare("select name from pragma_table_info('jobs')").all() as Array<{ name: string }>;
+    expect(cols.map((c) => c.name)).toContain('item_error_count');
+    const applied = v2.sqlite?.prepare('select name from tessera_migrations order by name').all() as Array<{
+      name: string;
+    }>;
+    expect(applied.map((m) => m.name)).toEqual(['0001-initial-catalogue', '0002-job-item-error-count']);
+    await v2.close();
   });
 
   it('refuses a database migrated by a newer build', async () => {

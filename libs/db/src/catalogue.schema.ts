@@ -88,6 +88,8 @@ export interface JobsTable {
   checkpoint: string | null;
   errors: string;
   item_errors: string;
+  /** All per-item errors reported, including those beyond the stored list's cap (migration 0002). */
+  item_error_count: number;
   attempts: number;
   max_attempts: number;
   backoff_ms: number;

@@ -129,6 +129,7 @@ export class BullmqJobQueue extends JobQueue {
       maxAttempts: job.opts.attempts ?? 1,
       errors: run.errors,
       items: run.items,
+      itemErrorCount: run.itemErrorCount,
       result: job.returnvalue ?? null,
       dedupeKey: job.deduplicationId ?? null,
       createdAt: new Date(job.timestamp).toISOString(),

@@ -19,6 +19,8 @@ export interface BullmqJobWorkerOptions {
   /** A job stalled (worker died) more often than this fails (default 5). */
   maxInterruptions?: number;
   shutdownGraceMs?: number;
+  /** Per-item errors kept in a job's report (default 1000); more are only counted. */
+  maxItemErrors?: number;
 }
 
 /** Runs registered processors on BullMQ with the same context as the embedded worker. */
@@ -108,7 +110,11 @@ export class BullmqJobWorker extends JobWorker {
         const entry: JobItemError = { ref: String(ref), error: errorMessage(error), code: errorCode(error), attempt };
         const at = state.items.findIndex((i) => i.ref === entry.ref);
         if (at >= 0) state.items[at] = entry;
-        else state.items.push(entry);
+        else {
+          state.itemErrorCount++;
+          if (state.items.length < (this.options.maxItemErrors ?? 1000)) state.items.push(entry);
+          else if (state.itemErrorCount % 100 !== 0) return;
+        }
         await write();
       },
       saveCheckpoint: async (value) => {

@@ -8,6 +8,7 @@ import type { JobErrorEntry, JobItemError, JobProgress } from './job.types';
 export interface BullmqRunState {
   progress: JobProgress | null;
   items: JobItemError[];
+  itemErrorCount: number;
   errors: JobErrorEntry[];
   checkpoint?: unknown;
 }
@@ -17,6 +18,8 @@ export function readRunState(progress: unknown): BullmqRunState {
   return {
     progress: p.progress ?? null,
     items: Array.isArray(p.items) ? p.items : [],
+    itemErrorCount:
+      typeof p.itemErrorCount === 'number' ? p.itemErrorCount : Array.isArray(p.items) ? p.items.length : 0,
     errors: Array.isArray(p.errors) ? p.errors : [],
     ...(p.checkpoint !== undefined ? { checkpoint: p.checkpoint } : {}),
   };

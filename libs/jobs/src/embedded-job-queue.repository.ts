@@ -14,6 +14,7 @@ import type {
   JobItemError,
   JobListFilter,
   JobProgress,
+  JobRunSnapshot,
   JobView,
 } from './job.types';
 
@@ -119,6 +120,7 @@ export class EmbeddedJobQueue extends JobQueue {
       payload: payloadText ?? 'null',
       errors: '[]',
       item_errors: '[]',
+      item_error_count: 0,
       attempts: 0,
       max_attempts: maxAttempts,
       backoff_ms: Math.floor(backoffMs),
@@ -195,6 +197,7 @@ export class EmbeddedJobQueue extends JobQueue {
       maxAttempts: row.max_attempts,
       errors: parse<JobErrorEntry[]>(row.errors, []),
       items: parse<JobItemError[]>(row.item_errors, []),
+      itemErrorCount: Number(row.item_error_count ?? 0),
       result: parse(row.result, null),
       dedupeKey: row.dedupe_key,
       createdAt: row.created_at,
@@ -335,11 +338,12 @@ export class EmbeddedJobQueue extends JobQueue {
   async saveRunState(
     id: string,
     owner: JobOwner,
-    state: { progress?: JobProgress | null; items?: JobItemError[]; checkpoint?: unknown },
+    state: { progress?: JobProgress | null; items?: JobItemError[]; itemErrorCount?: number; checkpoint?: unknown },
   ): Promise<boolean> {
     const set: Partial<JobsTable> = { updated_at: this.iso() };
     if (state.progress !== undefined) set.progress = state.progress === null ? null : JSON.stringify(state.progress);
     if (state.items !== undefined) set.item_errors = JSON.stringify(state.items);
+    if (state.itemErrorCount !== undefined) set.item_error_count = state.itemErrorCount;
     if (state.checkpoint !== undefined) set.checkpoint = JSON.stringify(state.checkpoint);
     const res = await this.db
       .updateTable('jobs')
@@ -351,12 +355,7 @@ export class EmbeddedJobQueue extends JobQueue {
     return Number(res.numUpdatedRows) > 0;
   }
 
-  async complete(
-    row: JobRow,
-    owner: JobOwner,
-    result: unknown,
-    final: { progress: JobProgress | null; items: JobItemError[] },
-  ): Promise<boolean> {
+  async complete(row: JobRow, owner: JobOwner, result: unknown, final: JobRunSnapshot): Promise<boolean> {
     const now = this.iso();
     let resultText: string;
     try {
@@ -371,6 +370,7 @@ export class EmbeddedJobQueue extends JobQueue {
         result: resultText,
         progress: final.progress === null ? null : JSON.stringify(final.progress),
         item_errors: JSON.stringify(final.items),
+        item_error_count: final.itemErrorCount,
         owner: null,
         lease_until_ms: null,
         finished_at: now,
@@ -391,7 +391,7 @@ export class EmbeddedJobQueue extends JobQueue {
     row: JobRow,
     owner: JobOwner,
     error: unknown,
-    final: { progress: JobProgress | null; items: JobItemError[] },
+    final: JobRunSnapshot,
   ): Promise<{ state: JobState; retryAtMs?: number } | undefined> {
     const nowMs = this.clock();
     const now = this.iso(nowMs);
@@ -407,6 +407,7 @@ export class EmbeddedJobQueue extends JobQueue {
         errors: JSON.stringify(errors),
         progress: final.progress === null ? null : JSON.stringify(final.progress),
         item_errors: JSON.stringify(final.items),
+        item_error_count: final.itemErrorCount,
         owner: null,
         lease_until_ms: null,
         run_at_ms: retryAtMs ?? Number(row.run_at_ms),
@@ -425,12 +426,7 @@ export class EmbeddedJobQueue extends JobQueue {
    * Put a job we hold back in the queue without spending an attempt (shutdown,
    * or recovery of a dead owner). Too many interruptions fail it instead.
    */
-  async release(
-    row: JobRow,
-    ownerId: string,
-    reason: string,
-    final?: { progress: JobProgress | null; items: JobItemError[] },
-  ): Promise<JobState | undefined> {
+  async release(row: JobRow, ownerId: string, reason: string, final?: JobRunSnapshot): Promise<JobState | undefined> {
     const nowMs = this.clock();
     const now = this.iso(nowMs);
     const interruptions = row.interruptions + 1;
@@ -459,6 +455,7 @@ export class EmbeddedJobQueue extends JobQueue {
     if (final) {
       set.progress = final.progress === null ? null : JSON.stringify(final.progress);
       set.item_errors = JSON.stringify(final.items);
+      set.item_error_count = final.itemErrorCount;
     }
     const res = await this.db
       .updateTable('jobs')

@@ -54,11 +54,27 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
       { ref: 'bad-1', error: 'cannot decode bad-1', code: 'invalid_input', attempt: 1 },
       { ref: 'bad-2', error: 'cannot decode bad-2', code: 'invalid_input', attempt: 1 },
     ]);
+    expect(job?.itemErrorCount).toBe(2);
     expect(job?.finishedAt).not.toBeNull();
     expect(await queue.counts()).toMatchObject({ succeeded: 1, queued: 0, running: 0 });
     expect(await queue.purgeFinished(new Date(now - 1))).toBe(0);
     expect(await queue.purgeFinished(new Date(now + 1))).toBe(1);
     expect(await queue.get(id)).toBeUndefined();
+  });
+
+  it('keeps at most maxItemErrors per-item errors in the report but counts them all', async () => {
+    const capped = new EmbeddedJobWorker(queue, registry, { progressWriteMs: 0, maxItemErrors: 3 });
+    handle('many.bad', async (ctx) => {
+      for (let i = 0; i < 250; i++) await ctx.reportItemError(`row-${i}`, new InvalidInputError(`bad row ${i}`));
+      await ctx.reportItemError('row-0', new InvalidInputError('bad row 0 again')); // same ref: replaced, not counted
+      return 'ok';
+    });
+    const { id } = await queue.enqueue('many.bad', {});
+    await capped.runUntilIdle();
+    const job = await queue.get(id);
+    expect(job?.items.map((i) => i.ref)).toEqual(['row-0', 'row-1', 'row-2']);
+    expect(job?.items[0].error).toBe('bad row 0 again');
+    expect(job?.itemErrorCount).toBe(250);
   });
 
   it('refuses job names nobody handles, bad options and unserialisable payloads', async () => {
@@ -300,7 +316,7 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
     expect(await new CatalogueHealthProbe(catalogue).check()).toMatchObject({
       ok: true,
       kind: 'sqlite',
-      detail: { migrations: 1 },
+      detail: { migrations: 2 },
     });
   });
 

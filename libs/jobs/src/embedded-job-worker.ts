@@ -21,6 +21,8 @@ export interface EmbeddedJobWorkerOptions {
   recoverEveryMs?: number;
   /** Default grace for stop(). */
   shutdownGraceMs?: number;
+  /** Per-item errors kept in a job's report (default 1000); more are only counted. */
+  maxItemErrors?: number;
 }
 
 interface ActiveRun {
@@ -73,6 +75,7 @@ export class EmbeddedJobWorker extends JobWorker {
       progressWriteMs: options.progressWriteMs ?? 500,
       recoverEveryMs: options.recoverEveryMs ?? leaseMs,
       shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
+      maxItemErrors: options.maxItemErrors ?? 1000,
     };
     this.owner = queue.newOwner();
   }
@@ -198,6 +201,7 @@ export class EmbeddedJobWorker extends JobWorker {
     const handler = this.registry.get(row.name);
     let progress: JobProgress | null = parse<JobProgress | null>(row.progress, null);
     const items: JobItemError[] = parse<JobItemError[]>(row.item_errors, []);
+    let itemErrorCount = Math.max(Number(row.item_error_count ?? 0), items.length);
     let checkpoint: unknown = parse<unknown>(row.checkpoint, undefined);
     let lastProgressWrite = 0;
     let progressDirty = false;
@@ -228,6 +232,7 @@ export class EmbeddedJobWorker extends JobWorker {
       const ok = await this.queue.saveRunState(row.id, this.owner, {
         progress,
         items,
+        itemErrorCount,
         ...(withCheckpoint ? { checkpoint: checkpoint ?? null } : {}),
       });
       progressDirty = false;
@@ -260,7 +265,12 @@ export class EmbeddedJobWorker extends JobWorker {
         };
         const at = items.findIndex((i) => i.ref === entry.ref);
         if (at >= 0) items[at] = entry;
-        else items.push(entry);
+        else {
+          itemErrorCount++;
+          // Past the cap the report only counts: a job over a million bad rows stays small.
+          if (items.length < this.opts.maxItemErrors) items.push(entry);
+          else if (itemErrorCount % 100 !== 0) return;
+        }
         await persist(false);
       },
       saveCheckpoint: async (value) => {
@@ -274,24 +284,28 @@ export class EmbeddedJobWorker extends JobWorker {
       const result = await handler(ctx as JobContext<never>);
       if (run.lost) return;
       if (progressDirty) await persist(false);
-      if (await this.queue.complete(row, this.owner, result, { progress, items })) {
+      if (await this.queue.complete(row, this.owner, result, { progress, items, itemErrorCount })) {
         this.logger.log({
           msg: 'job succeeded',
           jobId: row.id,
           name: row.name,
           attempt: row.attempts,
           durationMs: Date.now() - started,
-          itemErrors: items.length,
+          itemErrors: itemErrorCount,
         });
       }
     } catch (e) {
       if (run.lost) return;
       if (run.shuttingDown) {
-        await this.queue.release(row, this.owner.id, 'interrupted: worker shut down', { progress, items });
+        await this.queue.release(row, this.owner.id, 'interrupted: worker shut down', {
+          progress,
+          items,
+          itemErrorCount,
+        });
         this.logger.warn({ msg: 'job released on shutdown', jobId: row.id, name: row.name });
         return;
       }
-      const outcome = await this.queue.fail(row, this.owner, e, { progress, items });
+      const outcome = await this.queue.fail(row, this.owner, e, { progress, items, itemErrorCount });
       if (outcome) {
         this.logger.warn({
           msg: outcome.state === 'queued' ? 'job attempt failed; will retry' : 'job failed',

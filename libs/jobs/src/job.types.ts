@@ -37,7 +37,10 @@ export interface JobView<P = unknown, R = unknown> {
   attempts: number;
   maxAttempts: number;
   errors: JobErrorEntry[];
+  /** Per-item errors, latest per ref, at most the worker's `maxItemErrors` (1000) of them. */
   items: JobItemError[];
+  /** Every per-item error reported, also those past the cap. */
+  itemErrorCount: number;
   result: R | null;
   dedupeKey: string | null;
   createdAt: string;
@@ -95,3 +98,10 @@ export interface JobContext<P = unknown> {
 }
 
 export type JobHandler<P = unknown, R = unknown> = (ctx: JobContext<P>) => Promise<R> | R;
+
+/** What a worker persists while a job runs. */
+export interface JobRunSnapshot {
+  progress: JobProgress | null;
+  items: JobItemError[];
+  itemErrorCount: number;
+}

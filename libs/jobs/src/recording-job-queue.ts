@@ -40,6 +40,7 @@ export class RecordingJobQueue extends JobQueue {
       maxAttempts: options.maxAttempts ?? 3,
       errors: [],
       items: [],
+      itemErrorCount: 0,
       result: null,
       dedupeKey: options.dedupeKey ?? null,
       createdAt: now,
