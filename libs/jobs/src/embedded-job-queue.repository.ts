@@ -27,6 +27,8 @@ export interface EmbeddedJobQueueOptions {
   clock?: () => number;
   /** A job interrupted more often than this (crashes, shutdowns) fails instead of looping. */
   maxInterruptions?: number;
+  /** Extra time after lease expiry before taking a job whose owner process (same host) is still alive (default 10 min). */
+  busyOwnerGraceMs?: number;
 }
 
 /** Identity of a worker holding jobs: unique per worker, with host and pid for crash detection. */
@@ -69,6 +71,7 @@ export class EmbeddedJobQueue extends JobQueue {
   readonly events = new EventEmitter().setMaxListeners(0);
   private readonly clock: () => number;
   private readonly maxInterruptions: number;
+  private readonly busyOwnerGraceMs: number;
 
   constructor(
     private readonly catalogue: Catalogue,
@@ -77,6 +80,7 @@ export class EmbeddedJobQueue extends JobQueue {
     super();
     this.clock = options.clock ?? Date.now;
     this.maxInterruptions = options.maxInterruptions ?? 5;
+    this.busyOwnerGraceMs = options.busyOwnerGraceMs ?? 10 * 60_000;
   }
 
   private get db() {
@@ -480,9 +484,13 @@ export class EmbeddedJobQueue extends JobQueue {
     const recovered: string[] = [];
     for (const row of rows) {
       if (!row.owner || row.owner === self?.id) continue;
-      const leaseExpired = row.lease_until_ms === null || Number(row.lease_until_ms) < now;
-      const ownerDead =
-        row.owner_host === here && row.owner_pid !== null && row.owner_pid !== process.pid && !pidAlive(row.owner_pid);
+      const leaseUntil = row.lease_until_ms === null ? 0 : Number(row.lease_until_ms);
+      const sameHost = row.owner_host === here && row.owner_pid !== null && row.owner_pid !== process.pid;
+      const ownerDead = sameHost && !pidAlive(row.owner_pid as number);
+      // A live process on this host that missed heartbeats is most likely busy (a long
+      // synchronous step), not gone: give it `busyOwnerGraceMs` before taking its job.
+      const ownerAlive = sameHost && !ownerDead;
+      const leaseExpired = leaseUntil + (ownerAlive ? this.busyOwnerGraceMs : 0) < now;
       if (!leaseExpired && !ownerDead) continue;
       const why = ownerDead
         ? `worker process ${row.owner_pid} on ${here} died`

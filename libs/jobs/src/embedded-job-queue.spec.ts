@@ -265,6 +265,18 @@ describe('EmbeddedJobQueue + EmbeddedJobWorker', () => {
     expect(job?.errors.at(-1)?.message).toMatch(/interrupted 3 times, giving up/);
   });
 
+  it('gives a live but silent owner process on this host extra time before taking its job', async () => {
+    handle('busy', () => 'ok');
+    const { id } = await queue.enqueue('busy', {});
+    const busy = { id: 'worker_busy', host: (await import('node:os')).hostname(), pid: process.ppid }; // alive
+    await queue.claim(['busy'], busy, 1000);
+    now += 5000; // lease long expired, process still there (say, a long synchronous training step)
+    expect(await queue.recoverInterrupted()).toEqual([]);
+    now += 10 * 60_000;
+    expect(await queue.recoverInterrupted()).toEqual([id]);
+    expect((await queue.get(id))?.errors[0].message).toMatch(/stopped renewing its lease/);
+  });
+
   it('a polling worker picks up jobs, and stop() releases a job that ignores the deadline', async () => {
     handle('quick', (ctx) => `hi ${(ctx.payload as { who: string }).who}`);
     handle(
