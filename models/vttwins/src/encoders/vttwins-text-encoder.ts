@@ -91,6 +91,16 @@ export class VttwinsTextEncoder {
     });
   }
 
+  /** Embeddings as a plain row-major Float32Array (N × jointDim); no tensor escapes. */
+  async embed(tokens: Int32Array, captions: number): Promise<Float32Array> {
+    const t = this.encode(tokens, captions);
+    try {
+      return (await t.data()) as Float32Array;
+    } finally {
+      t.dispose();
+    }
+  }
+
   dispose(): void {
     this.weights.dispose();
   }

@@ -143,6 +143,16 @@ export class VttwinsVideoEncoder {
     });
   }
 
+  /** Embeddings as a plain row-major Float32Array (N × jointDim); no tensor escapes. */
+  async embed(frames: Float32Array | Uint8Array, clips: number): Promise<Float32Array> {
+    const t = this.encode(frames, clips);
+    try {
+      return (await t.data()) as Float32Array;
+    } finally {
+      t.dispose();
+    }
+  }
+
   dispose(): void {
     this.weights.dispose();
   }

@@ -63,7 +63,7 @@ describe('encoders', () => {
     await tf.setBackend('cpu');
   });
 
-  it('produce unit-norm embeddings of the joint dimension, Uint8 frames scaled like floats', () => {
+  it('produce unit-norm embeddings of the joint dimension, Uint8 frames scaled like floats', async () => {
     const world = new SyntheticVideoWorld(worldOptions, 3);
     const { video, text } = tinySetup(world);
     const v = world.video(new Rng(1));
@@ -77,6 +77,11 @@ describe('encoders', () => {
     expect(diff).toBeLessThan(0.05);
     const t = text.encode(v.tokens, 4);
     expect(t.shape).toEqual([4, 8]);
+    const before = tf.memory().numTensors;
+    const plain = await text.embed(v.tokens, 4);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Array.from(plain)).toEqual(Array.from(t.dataSync()));
+    expect((await video.embed(v.frames, 4)).length).toBe(32);
     expect(() => text.encode(new Int32Array([999, 0, 0, 0, 0, 0]), 1)).toThrow(InvalidInputError);
     expect(() => video.encode(new Float32Array(3), 1)).toThrow(/expected 1 clips/);
     tf.dispose([a, b, t]);
