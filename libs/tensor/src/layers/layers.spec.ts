@@ -11,6 +11,7 @@ import { ParamStore } from './param-store';
 import * as ref from './reference.fixture';
 import { TokenPositionEmbedding } from './token-position-embedding';
 import { TransformerDecoderBlock } from './transformer-decoder-block';
+import { TransformerEncoder } from './transformer-encoder';
 import { TransformerEncoderBlock } from './transformer-encoder-block';
 
 /** Overwrites every parameter with seeded noise so biases and norms are exercised too. */
@@ -159,6 +160,43 @@ describe('transformer layers', () => {
     expect(inputCheck.maxRelError).toBeLessThan(2e-2);
     expect(paramCheck.ok, JSON.stringify(paramCheck.worst)).toBe(true);
     expect(paramCheck.checked).toBeGreaterThan(40);
+  });
+
+  it('a whole encoder (gather embeddings, padding + causal masks) passes a parameter gradient check on wasm and on cpu', async () => {
+    const res = await runOnBackends(['wasm', 'cpu'], () => {
+      const s = new ParamStore();
+      const enc = new TransformerEncoder(
+        s,
+        'e',
+        { numLayers: 1, dModel: 4, numHeads: 2, dFF: 8, vocabSize: 6, maxLength: 4 },
+        30,
+      );
+      randomise(s, 31, 0.4);
+      const ids = tf.tensor2d(
+        [
+          [1, 2, 2, 5],
+          [0, 3, 4, 4],
+        ],
+        [2, 4],
+        'int32',
+      );
+      const keyMask = tf.tensor2d([
+        [1, 1, 1, 1],
+        [1, 1, 1, 0],
+      ]);
+      const w = tf.tensor3d(randData([2, 4, 4], 32), [2, 4, 4]);
+      const check = gradientCheckVariables(
+        () => tf.sum(tf.mul(enc.apply(ids, { keyMask, causal: true }), w)) as tf.Scalar,
+        s.trainable(),
+        { eps: 1e-2, rtol: 3e-2, atol: 1e-2, maxPerInput: 8 },
+      );
+      tf.dispose([ids, keyMask, w]);
+      s.dispose();
+      return check;
+    });
+    expect(res.wasm.ok, JSON.stringify(res.wasm.worst)).toBe(true);
+    expect(res.cpu.ok, JSON.stringify(res.cpu.worst)).toBe(true);
+    expect(res.wasm.checked).toBeGreaterThan(60);
   });
 
   it('block forward and gradients agree between wasm and cpu', async () => {
