@@ -117,4 +117,16 @@ describe('divergentThumbs (UDM stress data)', () => {
     expect(down.filter((r) => r.prompt === 'B').length / down.length).toBeCloseTo(0.8, 1);
     expect(() => divergentThumbs(pairs, () => true)).toThrow(InvalidInputError);
   });
+
+  it('balances labels by default even when the groups differ in size', () => {
+    const pairs = Array.from({ length: 2000 }, (_, i) => ({ id: `p${i}`, prompt: i % 4 === 0 ? 'A' : 'B', chosen: 'c', rejected: 'r', source: 't' }));
+    const rows = divergentThumbs(pairs, (p) => p.prompt === 'A', { seed: 2 });
+    const up = rows.filter((r) => r.label);
+    const down = rows.filter((r) => !r.label);
+    expect(up.length).toBe(down.length);
+    expect(up.filter((r) => r.prompt === 'A').length / up.length).toBeCloseTo(0.8, 1);
+    expect(down.filter((r) => r.prompt === 'B').length / down.length).toBeCloseTo(0.8, 1);
+    const raw = divergentThumbs(pairs, (p) => p.prompt === 'A', { seed: 2, balanceLabels: false });
+    expect(raw.filter((r) => !r.label).length).toBeGreaterThan(raw.filter((r) => r.label).length);
+  });
 });
