@@ -24,7 +24,7 @@ function log(text: string): void {
 
 const ml = needsSharedData('movielens');
 describe.skipIf(ml.skip)(`cold-start baselines on MovieLens-small + TMDB${ml.reason}`, () => {
-  it('content beats random and ID-only MF stays at chance on cold items', { timeout: 1_800_000 }, async () => {
+  it('content beats random and ID-only MF stays at chance on cold items', { timeout: 3_600_000 }, async () => {
     const dataset = await loadMovieLensColdStart(ml.path);
     const report = await evaluateColdStart({ dataset, seeds, methods: BASELINES, ks: [10, 20, 50] });
     log(formatColdStartTable(report));
@@ -48,7 +48,7 @@ describe.skipIf(ml.skip)(`cold-start baselines on MovieLens-small + TMDB${ml.rea
 
 const cu = needsSharedData('citeulike-a');
 describe.skipIf(cu.skip)(`cold-start baselines on CiteULike-a${cu.reason}`, () => {
-  it('content beats random on cold articles', { timeout: 1_800_000 }, async () => {
+  it('content beats random on cold articles', { timeout: 3_600_000 }, async () => {
     const dataset = await loadCiteULikeColdStart(cu.path);
     // Default run: cold setting only and no CB2CF, to keep the suite short on 2 shared cores.
     const report = await evaluateColdStart({
