@@ -27,10 +27,17 @@ interface AdapterLike {
  * `webgpu` package (Dawn) and a WebGPUBackend is built on them by hand. Software adapters
  * (SwiftShader, llvmpipe) are refused: they are slower than wasm.
  */
-export async function loadWebGpuBackend(opts: { allowSoftwareAdapter?: boolean } = {}): Promise<WebGpuLoadResult> {
+export async function loadWebGpuBackend(
+  opts: {
+    allowSoftwareAdapter?: boolean;
+    /** Module loader; tests pass fakes for 'webgpu' and '@tensorflow/tfjs-backend-webgpu'. */
+    importModule?: (name: string) => Promise<Record<string, unknown>>;
+  } = {},
+): Promise<WebGpuLoadResult> {
+  const load = opts.importModule ?? importOptional;
   let dawn: Record<string, unknown>;
   try {
-    dawn = await importOptional('webgpu');
+    dawn = await load('webgpu');
   } catch (e) {
     return { ok: false, reason: `package 'webgpu' not installed (${firstLine(e)})` };
   }
@@ -70,7 +77,7 @@ export async function loadWebGpuBackend(opts: { allowSoftwareAdapter?: boolean }
     let wgpuBackendMod: Record<string, unknown>;
     try {
       // The package registers a navigator-based backend on import; we replace it below.
-      wgpuBackendMod = await importOptional('@tensorflow/tfjs-backend-webgpu');
+      wgpuBackendMod = await load('@tensorflow/tfjs-backend-webgpu');
     } catch (e) {
       return { ok: false, reason: `package '@tensorflow/tfjs-backend-webgpu' not installed (${firstLine(e)})` };
     }
