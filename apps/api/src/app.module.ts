@@ -11,6 +11,7 @@ import { PlatformModule } from '../../platform/src';
 import { AssetsController } from './items/assets.controller';
 import { ItemsController } from './items/items.controller';
 import { JobsController } from './jobs/jobs.controller';
+import { RecommendController } from './recommend/recommend.controller';
 import { HealthController } from './health/health.controller';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { ErrorResponseFilter } from './http/error-response.filter';
@@ -56,7 +57,14 @@ export class AppModule implements NestModule {
         }),
         PlatformModule.forRoot(config, { provideConfig: false, runWorker: options.runWorker ?? false }),
       ],
-      controllers: [HealthController, MetricsController, ItemsController, AssetsController, JobsController],
+      controllers: [
+        HealthController,
+        MetricsController,
+        ItemsController,
+        AssetsController,
+        JobsController,
+        RecommendController,
+      ],
       providers: [
         MetricsService,
         { provide: APP_FILTER, useClass: ErrorResponseFilter },

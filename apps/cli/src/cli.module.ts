@@ -7,6 +7,8 @@ import { ImportCommand } from './commands/import.command';
 import { WorkerCommand } from './commands/worker.command';
 import { JobsCommand } from './commands/jobs.command';
 import { DemoCommand } from './commands/demo.command';
+import { TrainCommand } from './commands/train.command';
+import { EmbedCommand } from './commands/embed.command';
 import { BenchCommand } from './commands/bench.command';
 import { VectorsCommand } from './commands/vectors.command';
 import { VectorsMigrateCommand } from './commands/vectors-migrate.command';
@@ -25,6 +27,8 @@ import { VectorsStatsCommand } from './commands/vectors-stats.command';
     WorkerCommand,
     JobsCommand,
     DemoCommand,
+    TrainCommand,
+    EmbedCommand,
     DoctorCommand,
     OpenApiCommand,
   ],

@@ -5,6 +5,15 @@ import { JobsModule } from '@tessera/jobs';
 import { TensorModule } from '@tessera/tensor';
 import { VectorStoreModule } from '@tessera/vector-store';
 import { platformHealthProbes } from './health/platform-health.probes';
+import { CatalogueDatasetLoader } from './coldstart/catalogue-dataset.loader';
+import { ColdStartModels } from './coldstart/coldstart-models.service';
+import { ColdStartProcessors } from './coldstart/coldstart.processors';
+import { EmbedCatalogueUsecase } from './coldstart/embed-catalogue.usecase';
+import { ItemAudienceUsecase } from './coldstart/item-audience.usecase';
+import { ItemEmbeddingUsecase } from './coldstart/item-embedding.usecase';
+import { RecommendItemsUsecase } from './coldstart/recommend-items.usecase';
+import { SimilarItemsUsecase } from './coldstart/similar-items.usecase';
+import { TrainColdStartUsecase } from './coldstart/train-coldstart.usecase';
 import { ImportDatasetUsecase } from './datasets/import-dataset.usecase';
 import { IngestFolderUsecase } from './ingest/ingest-folder.usecase';
 import { IngestProcessors } from './ingest/ingest.processors';
@@ -13,7 +22,21 @@ import { StoreUploadUsecase } from './ingest/store-upload.usecase';
 import { GetItemUsecase } from './items/get-item.usecase';
 import { mediaProviders } from './media/media.providers';
 
-const USECASES = [StoreUploadUsecase, ProcessMediaUsecase, IngestFolderUsecase, ImportDatasetUsecase, GetItemUsecase];
+const USECASES = [
+  StoreUploadUsecase,
+  ProcessMediaUsecase,
+  IngestFolderUsecase,
+  ImportDatasetUsecase,
+  GetItemUsecase,
+  CatalogueDatasetLoader,
+  ColdStartModels,
+  TrainColdStartUsecase,
+  EmbedCatalogueUsecase,
+  RecommendItemsUsecase,
+  SimilarItemsUsecase,
+  ItemAudienceUsecase,
+  ItemEmbeddingUsecase,
+];
 
 export interface PlatformOptions {
   /** Process jobs in this process (the worker; `serve` on the embedded queue). */
@@ -39,7 +62,7 @@ export class PlatformModule {
         VectorStoreModule.forRoot(config),
         TensorModule,
       ],
-      providers: [...mediaProviders, ...USECASES, IngestProcessors, platformHealthProbes],
+      providers: [...mediaProviders, ...USECASES, IngestProcessors, ColdStartProcessors, platformHealthProbes],
       exports: [...mediaProviders, ...USECASES, HEALTH_PROBES],
     };
   }

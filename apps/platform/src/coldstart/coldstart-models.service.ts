@@ -1,0 +1,71 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppConfig, NotFoundError, TesseraConfig } from '@tessera/common';
+import { ModelRepository } from '@tessera/db';
+import {
+  COLDSTART_MODEL_ID,
+  loadColdStartModel,
+  type ColdStartModel,
+  type ColdStartModelCard,
+} from '@tessera/models/coldstart';
+import { CatalogueIdMap } from './catalogue-dataset.loader';
+import { CATALOGUE_IDS_FILE } from './train-coldstart.usecase';
+
+export interface LoadedColdStartModel {
+  version: string;
+  model: ColdStartModel;
+  card: ColdStartModelCard;
+  ids: CatalogueIdMap & { warmItems: number[] };
+  /** Catalogue user id → row in the model's user table (warm users only). */
+  userRow: Map<string, number>;
+  warmItemIds: Set<string>;
+}
+
+/** Loads trained cold-start versions once per process and keeps them for serving. */
+@Injectable()
+export class ColdStartModels implements OnApplicationShutdown {
+  private readonly loaded = new Map<string, Promise<LoadedColdStartModel>>();
+
+  constructor(
+    @Inject(AppConfig.TOKEN) private readonly config: TesseraConfig,
+    private readonly models: ModelRepository,
+  ) {}
+
+  /** The named version, or the newest ready one. NotFoundError when there is none. */
+  async get(version?: string): Promise<LoadedColdStartModel> {
+    const record = version
+      ? await this.models.find(COLDSTART_MODEL_ID, version)
+      : await this.models.latest(COLDSTART_MODEL_ID, 'ready');
+    if (!record)
+      throw new NotFoundError(
+        version
+          ? `cold-start model version "${version}" does not exist`
+          : 'no cold-start model is trained yet (tessera train coldstart)',
+        { version },
+      );
+    let entry = this.loaded.get(record.version);
+    if (!entry) {
+      entry = this.load(record.version, join(this.config.dataDir, record.dir));
+      this.loaded.set(record.version, entry);
+      entry.catch(() => this.loaded.delete(record.version));
+    }
+    return entry;
+  }
+
+  private async load(version: string, dir: string): Promise<LoadedColdStartModel> {
+    const { model, card } = await loadColdStartModel(dir);
+    const ids = JSON.parse(await readFile(join(dir, CATALOGUE_IDS_FILE), 'utf8')) as LoadedColdStartModel['ids'];
+    const userRow = new Map<string, number>();
+    ids.users.forEach((catalogueId, numericId) => {
+      const row = model.rowOf(numericId);
+      if (row !== undefined) userRow.set(catalogueId, row);
+    });
+    return { version, model, card, ids, userRow, warmItemIds: new Set(ids.warmItems.map((i) => ids.items[i])) };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const entry of this.loaded.values()) (await entry.catch(() => undefined))?.model.dispose();
+    this.loaded.clear();
+  }
+}

@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { InvalidInputError } from '@tessera/common';
+import { ItemRepository } from '@tessera/db';
+import { Filter, ScoredPoint, VectorStore } from '@tessera/vector-store';
+import { CatalogueDatasetLoader } from './catalogue-dataset.loader';
+import { pointIdFor } from './catalogue-point-id';
+import { COLDSTART_ALIAS } from './coldstart-jobs';
+import { ColdStartModels } from './coldstart-models.service';
+import { PageQuery, RecommendationHit, RecommendationPage } from './recommendation.types';
+
+export interface RecommendItemsCommand extends PageQuery {
+  /** A known catalogue user. */
+  userId?: string;
+  /** A session user with no stored history: items they liked / disliked. */
+  liked?: string[];
+  disliked?: string[];
+  /** `new`: only items the model never saw interactions for; `all`: the whole catalogue. */
+  candidates?: 'new' | 'all';
+  /** Keep items the user already interacted with (excluded by default). */
+  includeSeen?: boolean;
+  modelVersion?: string;
+}
+
+/** Ratings at or above this count as "liked" when a known user is not in the model's user table. */
+const LIKED_MIN = 4;
+
+/**
+ * Cold-start recommendations from the vector store, so they work unchanged on Qdrant:
+ * a warm user searches with their learned embedding; a user the model never saw (a new account or a
+ * session) is represented by the items they liked and disliked (Qdrant's recommend, average vector,
+ * or best score when there are only dislikes). New items are recommendable as soon as they are embedded.
+ */
+@Injectable()
+export class RecommendItemsUsecase {
+  constructor(
+    private readonly models: ColdStartModels,
+    private readonly vectors: VectorStore,
+    private readonly loader: CatalogueDatasetLoader,
+    private readonly items: ItemRepository,
+  ) {}
+
+  async execute(cmd: RecommendItemsCommand): Promise<RecommendationPage> {
+    const limit = cmd.limit ?? 20;
+    const offset = cmd.offset ?? 0;
+    if (!cmd.userId && !cmd.liked?.length && !cmd.disliked?.length)
+      throw new InvalidInputError('give a userId, or liked/disliked item ids for a new user');
+    const loaded = await this.models.get(cmd.modelVersion);
+    const exclude = new Set(cmd.exclude ?? []);
+    let liked = [...(cmd.liked ?? [])];
+    const disliked = [...(cmd.disliked ?? [])];
+    await this.assertItemsExist([...liked, ...disliked, ...exclude]);
+
+    let userVector: Float32Array | undefined;
+    if (cmd.userId) {
+      const seen = await this.loader.seenBy(cmd.userId);
+      if (!cmd.includeSeen) for (const s of seen) exclude.add(s.itemId);
+      const row = loaded.userRow.get(cmd.userId);
+      if (row !== undefined) userVector = loaded.model.userEmbedding(loaded.ids.users.indexOf(cmd.userId));
+      else liked = [...liked, ...seen.filter((s) => s.value >= LIKED_MIN).map((s) => s.itemId)];
+      if (!userVector && liked.length === 0 && disliked.length === 0)
+        throw new InvalidInputError(`user ${cmd.userId} has no liked items yet; send liked/disliked item ids`, {
+          userId: cmd.userId,
+        });
+    }
+    for (const id of [...liked, ...disliked]) exclude.add(id);
+
+    const filter = withCandidates(cmd.filter ?? null, cmd.candidates ?? 'new');
+    const common = {
+      limit,
+      offset,
+      filter,
+      scoreThreshold: cmd.scoreThreshold,
+      exclude: [...exclude].map(pointIdFor),
+      withPayload: true,
+    };
+    let points: ScoredPoint[];
+    let source: string;
+    if (userVector) {
+      points = await this.vectors.search(COLDSTART_ALIAS, { ...common, vector: userVector });
+      source = 'user-embedding';
+    } else {
+      points = await this.vectors.recommend(COLDSTART_ALIAS, {
+        ...common,
+        positive: liked.map(pointIdFor),
+        negative: disliked.map(pointIdFor),
+        strategy: liked.length ? 'average_vector' : 'best_score',
+      });
+      source = 'session-examples';
+    }
+    return { modelVersion: loaded.version, hits: points.map((p) => toHit(p, source)), limit, offset };
+  }
+
+  private async assertItemsExist(ids: string[]): Promise<void> {
+    for (const id of ids) await this.items.getById(id);
+  }
+}
+
+export function withCandidates(filter: Filter | null, candidates: 'new' | 'all'): Filter | null {
+  if (candidates === 'all') return filter;
+  const onlyNew = { key: 'warm', match: { value: false } };
+  return filter ? { must: [filter, onlyNew] } : { must: [onlyNew] };
+}
+
+export function toHit(p: ScoredPoint, source: string): RecommendationHit {
+  const payload = (p.payload ?? {}) as { itemId: string; title: string | null; kind: string; warm: boolean };
+  return {
+    itemId: payload.itemId,
+    score: p.score,
+    title: payload.title ?? null,
+    kind: payload.kind,
+    source,
+    cold: !payload.warm,
+  };
+}

@@ -1,0 +1,137 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppConfig, InvalidInputError, ProgressReporter, Rng, silentProgress, TesseraConfig } from '@tessera/common';
+import { ModelRepository } from '@tessera/db';
+import {
+  COLDSTART_MODEL_ID,
+  ItemContentTokenizer,
+  isPositive,
+  parseColdStartConfig,
+  runColdStartTraining,
+  type ColdStartConfigInput,
+  type ColdStartModelCard,
+  type Interaction,
+  type ItemTokens,
+  type RankingTask,
+} from '@tessera/models/coldstart';
+import { CATALOGUE_MODALITIES } from './catalogue-content';
+import { CatalogueDatasetLoader } from './catalogue-dataset.loader';
+
+export interface TrainColdStartCommand {
+  /** Catalogue source whose items and interactions train the model, e.g. `movielens`. */
+  source: string;
+  version?: string;
+  config?: ColdStartConfigInput;
+  /** Share of warm items held out for early stopping (default 0.1). */
+  validationFraction?: number;
+  /** Seeded cap on training users for quick runs (0 = all). */
+  maxUsers?: number;
+  progress?: ProgressReporter;
+}
+
+export interface TrainColdStartResult {
+  version: string;
+  dir: string;
+  card: ColdStartModelCard;
+}
+
+/** File beside the weights mapping the model's numeric ids back to catalogue ids. */
+export const CATALOGUE_IDS_FILE = 'catalogue-ids.json';
+
+/**
+ * Trains the cold-start encoder on one catalogue source and registers the version. Checkpoints and
+ * resume come from the model's training run; a version that exists already continues where it stopped.
+ */
+@Injectable()
+export class TrainColdStartUsecase {
+  private readonly logger = new Logger(TrainColdStartUsecase.name);
+
+  constructor(
+    @Inject(AppConfig.TOKEN) private readonly appConfig: TesseraConfig,
+    private readonly loader: CatalogueDatasetLoader,
+    private readonly models: ModelRepository,
+  ) {}
+
+  async execute(cmd: TrainColdStartCommand): Promise<TrainColdStartResult> {
+    const version = cmd.version ?? `v${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+    if (!/^[\w.-]{1,64}$/.test(version)) throw new InvalidInputError(`invalid model version "${version}"`, { version });
+    const config = parseColdStartConfig(cmd.config ?? {});
+    const { dataset, ids } = await this.loader.load(cmd.source);
+    const tokenizer = new ItemContentTokenizer(CATALOGUE_MODALITIES);
+    const itemTokens = new Map<number, ItemTokens>();
+    for (const [id, content] of dataset.contents) itemTokens.set(id, tokenizer.tokenize(content));
+
+    // early stopping on warm items held out whole (all their interactions), as cold items would be
+    const rng = new Rng(config.seed ^ 0x7e55);
+    const itemsWithData = [...new Set(dataset.interactions.map((x) => x.itemId))].sort((a, b) => a - b);
+    const held = new Set(
+      rng.shuffle([...itemsWithData]).slice(0, Math.round(itemsWithData.length * (cmd.validationFraction ?? 0.1))),
+    );
+    let users = [...new Set(dataset.interactions.map((x) => x.userId))].sort((a, b) => a - b);
+    if (cmd.maxUsers && users.length > cmd.maxUsers)
+      users = rng
+        .shuffle(users)
+        .slice(0, cmd.maxUsers)
+        .sort((a, b) => a - b);
+    const keep = new Set(users);
+    const train: Interaction[] = [];
+    const relevant = new Map<number, Set<number>>();
+    for (const x of dataset.interactions) {
+      if (!keep.has(x.userId)) continue;
+      if (!held.has(x.itemId)) train.push(x);
+      else if (isPositive(dataset.positive, x)) {
+        if (!relevant.has(x.userId)) relevant.set(x.userId, new Set());
+        relevant.get(x.userId)!.add(x.itemId);
+      }
+    }
+    const positives = train.filter((x) => isPositive(dataset.positive, x));
+    if (positives.length === 0) throw new InvalidInputError(`no positive interactions in "${cmd.source}" to train on`);
+    const validation: RankingTask | undefined = relevant.size ? { candidates: [...held], relevant } : undefined;
+
+    const rel = join('models', 'coldstart', version);
+    const dir = join(this.appConfig.dataDir, rel);
+    const progress = cmd.progress ?? silentProgress;
+    progress.start(config.epochs);
+    const { model, card } = await runColdStartTraining({
+      outputDir: dir,
+      version,
+      config,
+      tokenizer,
+      userIds: users,
+      data: { interactions: train, positives, itemTokens, validation },
+      dataCard: {
+        source: cmd.source,
+        items: dataset.itemIds.length,
+        users: users.length,
+        trainInteractions: train.length,
+        heldOutItems: held.size,
+        positiveRule: dataset.positive,
+      },
+      onProgress: (p) =>
+        progress.update(p.epoch, {
+          loss: p.loss,
+          ...(p.validationRecall !== undefined ? { valRecall: p.validationRecall } : {}),
+        }),
+    });
+    progress.stop();
+    const warmItems = [...new Set(train.map((x) => x.itemId))].sort((a, b) => a - b);
+    await writeFile(join(dir, CATALOGUE_IDS_FILE), JSON.stringify({ ...ids, warmItems }));
+    model.dispose();
+    const existing = await this.models.find(COLDSTART_MODEL_ID, version);
+    if (existing) await this.models.updateCard(COLDSTART_MODEL_ID, version, card as unknown as Record<string, unknown>);
+    else
+      await this.models.register({
+        modelId: COLDSTART_MODEL_ID,
+        version,
+        kind: 'coldstart',
+        dir: rel,
+        dim: card.dim,
+        card: card as unknown as Record<string, unknown>,
+        status: 'ready',
+      });
+    await this.models.setStatus(COLDSTART_MODEL_ID, version, 'ready');
+    this.logger.log({ msg: 'cold-start model trained', version, dim: card.dim, metrics: card.metrics });
+    return { version, dir, card };
+  }
+}
