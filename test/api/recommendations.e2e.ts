@@ -1,0 +1,185 @@
+import type { INestApplication } from '@nestjs/common';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@tessera/common';
+import { UserRepository } from '@tessera/db';
+import { needsSharedData } from '@tessera/testing';
+import { startApi } from '../../apps/api/src/bootstrap';
+import { ImportDatasetUsecase, TrainColdStartUsecase, EmbedCatalogueUsecase } from '../../apps/platform/src';
+
+const ml = needsSharedData('movielens', 'ml-latest-small');
+
+/** A small real slice: the first 40 users' ratings and the movies they rated. */
+function writeSlice(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const ratings = readFileSync(join(ml.path, 'ratings.csv'), 'utf8').trim().split('\n');
+  const kept = ratings.slice(1).filter((l) => Number(l.split(',')[0]) <= 40);
+  const movieIds = new Set(kept.map((l) => l.split(',')[1]));
+  const movies = readFileSync(join(ml.path, 'movies.csv'), 'utf8').trim().split('\n');
+  writeFileSync(join(dir, 'ratings.csv'), [ratings[0], ...kept].join('\n'));
+  writeFileSync(
+    join(dir, 'movies.csv'),
+    [movies[0], ...movies.slice(1).filter((l) => movieIds.has(l.split(',')[0]))].join('\n'),
+  );
+}
+
+describe.skipIf(ml.skip)(`cold-start endpoints on a MovieLens slice${ml.reason}`, () => {
+  let app: INestApplication;
+  let url: string;
+  let items: { id: string; title: string }[];
+  let users: string[];
+
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-rec-'));
+    writeSlice(join(dataDir, 'ml'));
+    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', TESSERA_DATA_DIR: dataDir });
+    app = await startApi(config, { runWorker: false });
+    url = await app.getUrl();
+    await app.get(ImportDatasetUsecase).execute({ dataset: 'movielens', path: join(dataDir, 'ml') });
+    await app.get(TrainColdStartUsecase).execute({
+      source: 'movielens',
+      version: 'tiny',
+      config: {
+        dModel: 16,
+        numHeads: 2,
+        epochs: 1,
+        maxStepsPerEpoch: 4,
+        batchSize: 64,
+        negativesPerUser: 4,
+        maxSampledItems: 32,
+      },
+    });
+    await app.get(EmbedCatalogueUsecase).execute({ version: 'tiny' });
+    items = (await request(url).get('/items').query({ source: 'movielens', limit: 500 })).body.items;
+    users = (await app.get(UserRepository).list({ source: 'movielens', limit: 5 })).map((u) => u.id);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('serves stored and fresh item embeddings with model id, version and dimension', async () => {
+    const stored = await request(url).get(`/items/${items[0].id}/embedding`).expect(200);
+    expect(stored.body).toMatchObject({
+      modelId: 'tessera-coldstart-encoder',
+      modelVersion: 'tiny',
+      dim: 16,
+      itemId: items[0].id,
+    });
+    expect(stored.body.vector).toHaveLength(16);
+    const fresh = await request(url)
+      .post('/embeddings')
+      .send({ fields: { title: 'A brand new film', overview: 'Never seen before.' } })
+      .expect(200);
+    expect(fresh.body.embeddings[0].vector).toHaveLength(16);
+    const again = await request(url).post('/embeddings').send({ itemId: items[0].id }).expect(200);
+    // the same content through the same model gives the stored vector
+    again.body.embeddings[0].vector.forEach((v: number, i: number) => expect(v).toBeCloseTo(stored.body.vector[i], 4));
+    const batch = await request(url)
+      .post('/embeddings')
+      .send({ items: [{ fields: { title: 'one' } }, { itemId: items[1].id }] })
+      .expect(200);
+    expect(batch.body.embeddings).toHaveLength(2);
+  });
+
+  it('recommends unseen items to a known user with scores, paging and exclusions', async () => {
+    const page1 = await request(url)
+      .post('/recommendations')
+      .send({ userId: users[0], candidates: 'all', limit: 5 })
+      .expect(200);
+    expect(page1.body.hits).toHaveLength(5);
+    for (const h of page1.body.hits)
+      expect(h).toMatchObject({ itemId: expect.any(String), score: expect.any(Number), source: 'user-embedding' });
+    const scores = page1.body.hits.map((h: { score: number }) => h.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    const page2 = await request(url)
+      .post('/recommendations')
+      .send({ userId: users[0], candidates: 'all', limit: 5, offset: 5 })
+      .expect(200);
+    expect(page2.body.hits.map((h: { itemId: string }) => h.itemId)).not.toContain(page1.body.hits[0].itemId);
+    const excluded = await request(url)
+      .post('/recommendations')
+      .send({ userId: users[0], candidates: 'all', limit: 5, exclude: [page1.body.hits[0].itemId] })
+      .expect(200);
+    expect(excluded.body.hits.map((h: { itemId: string }) => h.itemId)).not.toContain(page1.body.hits[0].itemId);
+    const onlyNew = await request(url).post('/recommendations').send({ userId: users[0], limit: 50 }).expect(200);
+    for (const h of onlyNew.body.hits) expect(h.cold).toBe(true);
+  });
+
+  it('recommends for a new user from liked items, and finds similar items and an audience', async () => {
+    const session = await request(url)
+      .post('/recommendations')
+      .send({ liked: [items[0].id], disliked: [items[1].id], candidates: 'all', limit: 5 })
+      .expect(200);
+    expect(session.body.hits.map((h: { source: string }) => h.source)).toEqual(Array(5).fill('session-examples'));
+    expect(session.body.hits.map((h: { itemId: string }) => h.itemId)).not.toContain(items[0].id);
+    const similar = await request(url).get(`/items/${items[0].id}/similar`).query({ limit: 3 }).expect(200);
+    expect(similar.body.hits).toHaveLength(3);
+    const filtered = await request(url)
+      .get(`/items/${items[0].id}/similar`)
+      .query({ limit: 3, filter: JSON.stringify({ must: [{ key: 'title', match: { value: items[2].title } }] }) })
+      .expect(200);
+    expect(filtered.body.hits.map((h: { itemId: string }) => h.itemId)).toEqual([items[2].id]);
+    const audience = await request(url).get(`/items/${items[0].id}/audience`).query({ limit: 3 }).expect(200);
+    expect(audience.body.users).toHaveLength(3);
+    expect(audience.body.users[0].score).toBeGreaterThanOrEqual(audience.body.users[2].score);
+  });
+
+  it('answers bad requests with clear 4xx errors', async () => {
+    const cases: [request.Test, number, RegExp][] = [
+      [request(url).post('/recommendations').send({}), 400, /userId, or liked/],
+      [
+        request(url).post('/recommendations').send({ userId: 'user_00000000000000000000000000000000' }),
+        404,
+        /not found/,
+      ],
+      [
+        request(url)
+          .post('/recommendations')
+          .send({ liked: ['item_nope'] }),
+        404,
+        /item_nope/,
+      ],
+      [
+        request(url)
+          .post('/recommendations')
+          .send({ liked: [items[0].id], modelVersion: 'v404' }),
+        404,
+        /"v404" does not exist/,
+      ],
+      [
+        request(url)
+          .post('/recommendations')
+          .send({ liked: [items[0].id], limit: 'many' }),
+        400,
+        /limit/,
+      ],
+      [
+        request(url)
+          .post('/embeddings')
+          .send({ fields: { image: 'x' } }),
+        400,
+        /not trained on "image"/,
+      ],
+      [
+        request(url)
+          .post('/embeddings')
+          .send({ fields: { title: '   ' } }),
+        400,
+        /empty/,
+      ],
+      [request(url).get('/items/item_nope/similar'), 404, /item_nope/],
+      [request(url).get(`/items/${items[0].id}/similar`).query({ filter: '{not json' }), 400, /filter/],
+    ];
+    for (const [req, status, message] of cases) {
+      const res = await req;
+      expect({ status: res.status, message: res.body.message }).toMatchObject({
+        status,
+        message: expect.stringMatching(message),
+      });
+    }
+  });
+});
