@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { Rng } from '@tessera/common';
 import {
   averageVectorTarget,
   bestScore,
   normaliseInPlace,
   publicScore,
   scaledFastSigmoid,
+  scoreInto,
   similarityAt,
   sumScores,
 } from './vector-math';
@@ -50,5 +52,23 @@ describe('vector math', () => {
       { slot: 0, score: 5 },
     ]);
     expect(top.floor).toBe(5);
+  });
+
+  it('scoreInto with early abandoning keeps exactly the top k of a full scan', () => {
+    const rng = new Rng(11);
+    const n = 2000;
+    const d = 40;
+    const data = Float32Array.from({ length: n * d }, () => rng.normal());
+    for (const distance of ['Euclid', 'Dot'] as const) {
+      const q = Float32Array.from({ length: d }, () => rng.normal());
+      const fast = new TopK(10);
+      const plain = new TopK(10);
+      for (let slot = 0; slot < n; slot++) {
+        scoreInto(fast, distance === 'Euclid', data, slot, q);
+        plain.push(slot, similarityAt(distance, data, slot * d, q));
+      }
+      expect(fast.sorted().map((r) => r.slot)).toEqual(plain.sorted().map((r) => r.slot));
+      expect(fast.sorted()[9].score).toBeCloseTo(plain.sorted()[9].score, 6);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import type { TopK } from './top-k';
 import type { Distance } from './vector-store.types';
 
 /** Scale to unit length in place (zero vectors stay zero, as in Qdrant). */
@@ -86,4 +87,26 @@ export function averageVectorTarget(positives: Float32Array[], negatives: Float3
   const out = new Float32Array(d);
   for (let i = 0; i < d; i++) out[i] = pos[i] + (pos[i] - neg[i]);
   return out;
+}
+
+/**
+ * Scores one stored row into a top-k heap. For Euclid the sum is abandoned as soon as it exceeds
+ * the k-th best distance so far (checked every 16 dimensions), which skips most of the work on a
+ * long exact scan without changing the result.
+ */
+export function scoreInto(top: TopK, euclid: boolean, data: Float32Array, slot: number, q: Float32Array): void {
+  const d = q.length;
+  const off = slot * d;
+  if (!euclid) {
+    top.push(slot, dotAt(data, off, q));
+    return;
+  }
+  const bound = -top.floor;
+  let s = 0;
+  for (let i = 0; i < d; i++) {
+    const t = data[off + i] - q[i];
+    s += t * t;
+    if ((i & 15) === 15 && s > bound) return;
+  }
+  top.push(slot, -s);
 }

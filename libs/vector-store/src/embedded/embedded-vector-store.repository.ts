@@ -34,6 +34,7 @@ import {
   internalThreshold,
   normaliseInPlace,
   publicScore,
+  scoreInto,
   similarityAt,
   sumScores,
 } from '../vector-math';
@@ -555,15 +556,17 @@ export class EmbeddedVectorStore extends VectorStore {
         .sort((a, b) => b.score - a.score || a.slot - b.slot);
     } else {
       const top = new TopK(k);
+      const euclid = space.distance === 'Euclid';
       if (candidates) {
+        const skip = excluded.size > 0;
         for (const slot of candidates) {
-          if (excluded.has(slot)) continue;
-          top.push(slot, similarityAt(space.distance, space.data, slot * space.dim, query));
+          if (skip && excluded.has(slot)) continue;
+          scoreInto(top, euclid, space.data, slot, query);
         }
       } else {
         for (let slot = 0; slot < c.ids.length; slot++) {
           if (c.ids[slot] === undefined || !accept(slot)) continue;
-          top.push(slot, similarityAt(space.distance, space.data, slot * space.dim, query));
+          scoreInto(top, euclid, space.data, slot, query);
         }
       }
       ranked = top.sorted();
