@@ -4,7 +4,7 @@ import { describeError, InvalidInputError } from '@tessera/common';
 import { AssetRepository, BlobStore, ClipRepository, Item, ItemRepository, TextRepository } from '@tessera/db';
 import { SharpImageRepository } from '@tessera/ingest/image';
 import { alignCaptionsToClips, parseSubtitles, type TextCue } from '@tessera/ingest/text';
-import { FfmpegMediaRepository, type Keyframe } from '@tessera/ingest/video';
+import { FfmpegMediaRepository, planClips, type Keyframe } from '@tessera/ingest/video';
 
 /** Clip length when a video has no subtitles to cut along. */
 const FIXED_CLIP_SECONDS = 10;
@@ -78,12 +78,14 @@ export class ProcessMediaUsecase {
       notes.push('no subtitles: cut into fixed clips without captions');
     }
 
-    const plan = planFor(probe.durationS, cues);
-    const segmented = await this.ffmpeg.segment(path, plan);
+    // the picture can end before the container does (Popeye: 60.1 s of video in 64.1 s); clips follow the picture
+    const durationS = probe.videoStreams[0]?.durationS ?? probe.durationS;
+    const plan = planFor(durationS, cues);
+    const segmented = planClips(durationS, plan);
     notes.push(...segmented.notes.map((n) => `cue ${n.cueIndex} ${n.action}: ${n.reason}`));
     const spans = segmented.clips.map((c) => ({ ...c, id: String(c.index) }));
     const alignment = cues.length
-      ? alignCaptionsToClips(spans, cues, { durationS: probe.durationS })
+      ? alignCaptionsToClips(spans, cues, { durationS })
       : {
           pairs: spans.map((clip) => ({ clip, caption: '' })),
           notes: [] as { cueIndex: number; action: string; reason: string }[],
@@ -107,7 +109,7 @@ export class ProcessMediaUsecase {
     }
     const video = probe.videoStreams[0];
     await this.patchMetadata(item.id, {
-      durationS: probe.durationS,
+      durationS,
       width: video?.displayWidth ?? video?.width,
       height: video?.displayHeight ?? video?.height,
       hasAudio: probe.audioStreams.length > 0,
