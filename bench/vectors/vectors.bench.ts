@@ -37,7 +37,9 @@ export interface StoreResult {
   buildSeconds: number;
   queriesPerSecond: number;
   recallAt10: number;
+  /** Process RSS after the build; `rssDeltaMegabytes` is the growth since this store was opened. */
   rssMegabytes: number;
+  rssDeltaMegabytes: number;
   /** queries/s of the index over queries/s of the brute-force scan timed in the same loop. */
   speedupVsBruteForce: number;
   bruteForceQueriesPerSecond: number;
@@ -174,7 +176,10 @@ async function measureStore(
     t0 = performance.now();
     await store.buildIndex('bench');
     const buildSeconds = (performance.now() - t0) / 1000;
-    const rss = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+    const rssNow = process.memoryUsage().rss;
+    const rss = rssNow / 2 ** 20;
+    // sequential stores share one process, so the delta is only indicative (garbage of the previous one)
+    const rssDelta = (rssNow - rssBefore) / 2 ** 20;
     const out: StoreResult[] = [];
     for (const ef of efSweep) {
       store.setEfSearch(ef);
@@ -205,6 +210,7 @@ async function measureStore(
         queriesPerSecond: st.qps,
         recallAt10: hits / (nq * k),
         rssMegabytes: rss,
+        rssDeltaMegabytes: rssDelta,
         speedupVsBruteForce: st.qps / bfBeside,
         bruteForceQueriesPerSecond: bfBeside,
         p50Ms: st.p50,
