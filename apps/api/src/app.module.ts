@@ -12,6 +12,7 @@ import { AssetsController } from './items/assets.controller';
 import { ItemsController } from './items/items.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { RecommendController } from './recommend/recommend.controller';
+import { SearchController } from './search/search.controller';
 import { HealthController } from './health/health.controller';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { ErrorResponseFilter } from './http/error-response.filter';

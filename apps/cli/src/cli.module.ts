@@ -9,6 +9,7 @@ import { JobsCommand } from './commands/jobs.command';
 import { DemoCommand } from './commands/demo.command';
 import { TrainCommand } from './commands/train.command';
 import { EmbedCommand } from './commands/embed.command';
+import { SearchCommand } from './commands/search.command';
 import { BenchCommand } from './commands/bench.command';
 import { VectorsCommand } from './commands/vectors.command';
 import { VectorsMigrateCommand } from './commands/vectors-migrate.command';
@@ -29,6 +30,7 @@ import { VectorsStatsCommand } from './commands/vectors-stats.command';
     DemoCommand,
     TrainCommand,
     EmbedCommand,
+    SearchCommand,
     DoctorCommand,
     OpenApiCommand,
   ],

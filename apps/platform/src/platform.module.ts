@@ -21,6 +21,11 @@ import { ProcessMediaUsecase } from './ingest/process-media.usecase';
 import { StoreUploadUsecase } from './ingest/store-upload.usecase';
 import { GetItemUsecase } from './items/get-item.usecase';
 import { mediaProviders } from './media/media.providers';
+import { EmbedClipsUsecase } from './vttwins/embed-clips.usecase';
+import { SearchVideoUsecase } from './vttwins/search-video.usecase';
+import { TrainVttwinsUsecase } from './vttwins/train-vttwins.usecase';
+import { VttwinsModels } from './vttwins/vttwins-models.service';
+import { VttwinsProcessors } from './vttwins/vttwins.processors';
 
 const USECASES = [
   StoreUploadUsecase,
@@ -36,6 +41,10 @@ const USECASES = [
   SimilarItemsUsecase,
   ItemAudienceUsecase,
   ItemEmbeddingUsecase,
+  VttwinsModels,
+  TrainVttwinsUsecase,
+  EmbedClipsUsecase,
+  SearchVideoUsecase,
 ];
 
 export interface PlatformOptions {
@@ -62,7 +71,14 @@ export class PlatformModule {
         VectorStoreModule.forRoot(config),
         TensorModule,
       ],
-      providers: [...mediaProviders, ...USECASES, IngestProcessors, ColdStartProcessors, platformHealthProbes],
+      providers: [
+        ...mediaProviders,
+        ...USECASES,
+        IngestProcessors,
+        ColdStartProcessors,
+        VttwinsProcessors,
+        platformHealthProbes,
+      ],
       exports: [...mediaProviders, ...USECASES, HEALTH_PROBES],
     };
   }

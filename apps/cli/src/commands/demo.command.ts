@@ -2,14 +2,14 @@ import { join } from 'node:path';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { loadConfig, progressBar, projectRoot } from '@tessera/common';
 import { startApi } from '../../../api/src/bootstrap';
-import { IngestFolderUsecase } from '../../../platform/src';
+import { EmbedClipsUsecase, IngestFolderUsecase, TrainVttwinsUsecase } from '../../../platform/src';
 import { withPlatform } from '../platform/with-platform';
 
 /**
- * The main job on a fresh machine: ingest the bundled public-domain and MIT sample clips,
- * then serve the API on embedded defaults until Ctrl-C.
+ * The main job on a fresh machine: ingest the bundled public-domain and MIT sample clips, train a
+ * small VT-TWINS model on them and embed their clips, then serve the API on embedded defaults.
  */
-@Command({ name: 'demo', description: 'ingest the bundled samples and serve the API' })
+@Command({ name: 'demo', description: 'ingest the bundled samples, train a small VT-TWINS model, serve the API' })
 export class DemoCommand extends CommandRunner {
   async run(_params: string[], options: { port?: number; serve?: boolean }): Promise<void> {
     const samples = ['popeye', 'mediaelement'].map((d) => join(projectRoot(), 'test/fixtures/video', d));
@@ -25,6 +25,17 @@ export class DemoCommand extends CommandRunner {
         for (const u of report.unchanged) process.stdout.write(`  already in the catalogue: ${u.relPath}\n`);
         for (const f of report.failed) process.stdout.write(`  failed ${f.relPath}: ${f.error}\n`);
       }
+      // a small VT-TWINS model over the sample clips and their subtitles, then their clips embedded for search
+      const trained = await ctx
+        .get(TrainVttwinsUsecase)
+        .execute({ version: `demo-${Date.now()}`, steps: 40, progress: progressBar('train vttwins') });
+      const embedded = await ctx.get(EmbedClipsUsecase).execute({ version: trained.version });
+      process.stdout.write(
+        `  trained VT-TWINS ${trained.version} (loss ${trained.card.metrics.firstLoss.toFixed(3)} → ${trained.card.metrics.lastLoss.toFixed(3)}), embedded ${embedded.clips} clips\n`,
+      );
+      process.stdout.write(
+        '  cold-start encoder: import ratings first (tessera import movielens <dir>), then tessera train coldstart --source movielens\n',
+      );
     });
     if (options.serve === false) return;
     const env = { ...process.env };
@@ -38,6 +49,7 @@ export class DemoCommand extends CommandRunner {
         `Tessera demo serving on ${url}`,
         `  OpenAPI UI:   ${url}/docs`,
         `  items:        ${url}/items`,
+        `  search:       ${url}/search/video?q=sailor%20on%20a%20ship`,
         `  readiness:    ${url}/health/ready`,
         'Ctrl-C to stop.',
         '',

@@ -1,24 +1,32 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { InvalidInputError, progressBar } from '@tessera/common';
-import { EmbedCatalogueUsecase, TrainColdStartUsecase } from '../../../platform/src';
+import {
+  EmbedCatalogueUsecase,
+  EmbedClipsUsecase,
+  TrainColdStartUsecase,
+  TrainVttwinsUsecase,
+} from '../../../platform/src';
 import { withPlatform } from '../platform/with-platform';
 
 interface TrainOptions {
   source?: string;
   version?: string;
   epochs?: number;
+  steps?: number;
   maxUsers?: number;
   embed?: boolean;
   json?: boolean;
 }
 
-const MODELS = ['coldstart'] as const;
+const MODELS = ['coldstart', 'vttwins'] as const;
 
 /** Train a model on the catalogue, write it to the data folder with its card, and embed the catalogue. */
 @Command({ name: 'train', arguments: '<model>', description: `train a model: ${MODELS.join(', ')}` })
 export class TrainCommand extends CommandRunner {
   async run([model]: string[], options: TrainOptions): Promise<void> {
-    if (model !== 'coldstart') throw new InvalidInputError(`unknown model "${model}"; known: ${MODELS.join(', ')}`);
+    if (!(MODELS as readonly string[]).includes(model))
+      throw new InvalidInputError(`unknown model "${model}"; known: ${MODELS.join(', ')}`);
+    if (model === 'vttwins') return this.trainVttwins(options);
     if (!options.source) throw new InvalidInputError('--source is required (a catalogue source such as movielens)');
     const out = await withPlatform(async (ctx) => {
       const trained = await ctx.get(TrainColdStartUsecase).execute({
@@ -47,6 +55,42 @@ export class TrainCommand extends CommandRunner {
         ? `${JSON.stringify(out, null, 2)}\n`
         : `trained coldstart ${out.version} → ${out.dir}\n  ${JSON.stringify(out.metrics)}\n${out.embedded ? `  embedded ${out.embedded.points} items into ${out.embedded.collection}\n` : ''}`,
     );
+  }
+
+  private async trainVttwins(options: TrainOptions): Promise<void> {
+    const out = await withPlatform(async (ctx) => {
+      const trained = await ctx.get(TrainVttwinsUsecase).execute({
+        version: options.version,
+        steps: options.steps,
+        progress: progressBar('train vttwins (steps)'),
+      });
+      const embedded =
+        options.embed === false
+          ? undefined
+          : await ctx
+              .get(EmbedClipsUsecase)
+              .execute({ version: trained.version, progress: progressBar('embed clips') });
+      return {
+        version: trained.version,
+        dir: trained.dir,
+        metrics: trained.card.metrics,
+        skipped: trained.skipped,
+        embedded,
+      };
+    });
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return;
+    }
+    const lines = [`trained vttwins ${out.version} → ${out.dir}`, `  ${JSON.stringify(out.metrics)}`];
+    for (const s of out.skipped) lines.push(`  skipped ${s.itemId}: ${s.reason}`);
+    if (out.embedded) lines.push(`  embedded ${out.embedded.clips} clips of ${out.embedded.videos} videos`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  @Option({ flags: '--steps <n>', description: 'vttwins: optimisation steps (default 60)' })
+  parseSteps(v: string): number {
+    return Number(v);
   }
 
   @Option({
