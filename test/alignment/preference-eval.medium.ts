@@ -56,7 +56,9 @@ describe.skipIf(hh.skip || !enabled)(`preference evaluation on HH-RLHF${reason}`
         data: 'hh-rlhf harmless-base test; train 1850 / held-out (validation) 231 pairs; split seed 13',
         tokenizer: { kind: 'subword', vocabSize: tokenizer.vocabSize },
         steps,
-        udmStress: stress ? { rows: trainFeedback!.length, groupA: 'single-turn prompts', majority: 0.8, balancedLabels: true } : false,
+        udmStress: stress
+          ? { rows: trainFeedback!.length, groupA: 'single-turn prompts', majority: 0.8, balancedLabels: true }
+          : false,
         seconds: (Date.now() - started) / 1000,
         rows,
       };
