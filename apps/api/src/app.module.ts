@@ -65,6 +65,7 @@ export class AppModule implements NestModule {
         AssetsController,
         JobsController,
         RecommendController,
+        SearchController,
       ],
       providers: [
         MetricsService,
