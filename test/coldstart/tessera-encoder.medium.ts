@@ -24,7 +24,9 @@ const seeds = (process.env.TESSERA_ENCODER_SEEDS ?? '1').split(',').map(Number);
 const epochs = Number(process.env.TESSERA_ENCODER_EPOCHS ?? 4);
 const datasets = (process.env.TESSERA_ENCODER_DATASETS ?? 'movielens').split(',');
 const outFile = process.env.TESSERA_ENCODER_OUT;
-const BASELINES = ['random', 'bpr-mf', 'content-tfidf', 'content-bm25', 'cb2cf-ridge'];
+/** TESSERA_ENCODER_ONLY=1 runs only random + the encoder (ablations); TESSERA_ENCODER_NO_GENRES=1 drops the genres modality. */
+const BASELINES = process.env.TESSERA_ENCODER_ONLY === '1' ? ['random'] : ['random', 'bpr-mf', 'content-tfidf', 'content-bm25', 'cb2cf-ridge'];
+const noGenres = process.env.TESSERA_ENCODER_NO_GENRES === '1';
 
 /** The quick CPU configuration reported in the evaluation table. */
 export const QUICK_CONFIG: ColdStartConfigInput = {
@@ -61,7 +63,7 @@ describe.skipIf(!enabled || ml.skip || !datasets.includes('movielens'))(`Tessera
     await initTensorBackend('wasm');
     const dataset = await loadMovieLensColdStart(ml.path);
     const registry = registerTesseraEncoder(ColdStartMethodRegistry.withBaselines(), {
-      modalities: [{ ...MOVIELENS_MODALITIES[0], maxLength: 32 }, MOVIELENS_MODALITIES[1]],
+      modalities: noGenres ? [{ ...MOVIELENS_MODALITIES[0], maxLength: 32 }] : [{ ...MOVIELENS_MODALITIES[0], maxLength: 32 }, MOVIELENS_MODALITIES[1]],
       config: QUICK_CONFIG,
       onProgress: (p) => {
         if (p.validationRecall !== undefined) log(`  epoch ${p.epoch}: loss ${p.loss.toFixed(4)} pseudo-cold val recall@20 ${p.validationRecall.toFixed(4)} (${(p.elapsedMs / 1000).toFixed(0)} s)`);
@@ -74,7 +76,7 @@ describe.skipIf(!enabled || ml.skip || !datasets.includes('movielens'))(`Tessera
       registry,
       onRun: (r) => log(`seed ${r.seed} ${r.method}: fit ${(r.fitMs / 1000).toFixed(1)} s, cold recall@20 ${r.metrics.cold?.['recall@20']?.toFixed(4)} ndcg@20 ${r.metrics.cold?.['ndcg@20']?.toFixed(4)}`),
     });
-    log(`config: ${JSON.stringify(QUICK_CONFIG)}`);
+    log(`config: ${JSON.stringify(QUICK_CONFIG)}${noGenres ? ' (ablation: no genres modality)' : ''}`);
     log(formatColdStartTable(report));
     const cold = report.table.cold!;
     expect(cold['tessera-encoder']['ndcg@20'].mean).toBeGreaterThan(cold.random['ndcg@20'].mean);
