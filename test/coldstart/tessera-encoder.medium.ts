@@ -80,6 +80,13 @@ describe.skipIf(!enabled || ml.skip || !datasets.includes('movielens'))(`Tessera
     log(formatColdStartTable(report));
     const cold = report.table.cold!;
     expect(cold['tessera-encoder']['ndcg@20'].mean).toBeGreaterThan(cold.random['ndcg@20'].mean);
+    if (!noGenres && BASELINES.length > 1) {
+      // Spec §9.7: beat baselines 1-3 on cold NDCG@20. Threshold from the first 3-seed run
+      // (0.1178 ± 0.0098, RESULTS.md), set with room for seed and CPU-count variation.
+      const e = cold['tessera-encoder']['ndcg@20'].mean;
+      for (const b of ['random', 'bpr-mf', 'content-tfidf']) expect(e).toBeGreaterThan(cold[b]['ndcg@20'].mean);
+      expect(e).toBeGreaterThan(0.08);
+    }
   });
 });
 
