@@ -1,7 +1,9 @@
 import { InvalidInputError, Rng } from '@tessera/common';
-import { initTensorBackend, maxAbsDiff, runOnBackends } from '@tessera/tensor';
+import { assertNoLeak, initTensorBackend, maxAbsDiff, runOnBackends } from '@tessera/tensor';
 import { describe, expect, it } from 'vitest';
-import { ColdStartItemEncoder } from '../encoder';
+import { ColdStartItemEncoder, ItemContentTokenizer } from '../encoder';
+import { ColdStartModel } from './cold-start-model';
+import { ColdStartTrainer } from './cold-start.trainer';
 import { buildBatch, indexInteractions } from './cold-start-batch';
 import { parseColdStartConfig } from './cold-start.config';
 
@@ -78,10 +80,6 @@ describe('encoder on wasm and cpu', () => {
 
 describe('alignment loss in a training step', () => {
   it('adds λ·InfoNCE on top of the ranking loss for the same weights and batch, without leaking', async () => {
-    const { ColdStartModel } = await import('./cold-start-model');
-    const { ColdStartTrainer } = await import('./cold-start.trainer');
-    const { ItemContentTokenizer } = await import('../encoder');
-    const { assertNoLeak } = await import('@tessera/tensor');
     const tokenizer = new ItemContentTokenizer([
       { name: 'a', fields: ['text'], maxLength: 4, buckets: 32 },
       { name: 'b', fields: ['text'], maxLength: 2, buckets: 16 },
