@@ -10,6 +10,7 @@ import { DemoCommand } from './commands/demo.command';
 import { TrainCommand } from './commands/train.command';
 import { EmbedCommand } from './commands/embed.command';
 import { SearchCommand } from './commands/search.command';
+import { EvalCommand } from './commands/eval.command';
 import { BenchCommand } from './commands/bench.command';
 import { VectorsCommand } from './commands/vectors.command';
 import { VectorsMigrateCommand } from './commands/vectors-migrate.command';
@@ -31,6 +32,7 @@ import { VectorsStatsCommand } from './commands/vectors-stats.command';
     TrainCommand,
     EmbedCommand,
     SearchCommand,
+    EvalCommand,
     DoctorCommand,
     OpenApiCommand,
   ],

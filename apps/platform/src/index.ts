@@ -22,3 +22,5 @@ export * from './vttwins/train-vttwins.usecase';
 export * from './vttwins/embed-clips.usecase';
 export * from './vttwins/search-video.usecase';
 export * from './vttwins/vttwins.processors';
+export * from './evaluation/coldstart-datasets';
+export * from './evaluation/evaluate-coldstart';
