@@ -81,7 +81,8 @@ function matmulGflops(n: number, transposed: boolean, iters: number): number {
       tf.tidy(() => {
         tf.matMul(a, b, transposed, transposed).dataSync();
       }),
-    2,
+    // the first products after a backend switch pay for kernel set-up: warm up well before timing
+    5,
     iters,
   );
   tf.dispose([a, b]);
@@ -185,7 +186,7 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
       const d = await initTensorBackend(name as never);
       const slow = d.backend === 'cpu';
       log(`[tensor] ${d.backend}: matmul 512x512`);
-      matmul[d.backend] = matmulGflops(512, false, slow ? 3 : 10);
+      matmul[d.backend] = matmulGflops(512, false, slow ? 3 : 20);
       if (slow && sizeName === 'large') continue;
       log(
         `[tensor] ${d.backend}: transformer step (${sizeName}), ${slow ? cpuSteps : steps} steps after ${slow ? 1 : warmup} warm-up`,
