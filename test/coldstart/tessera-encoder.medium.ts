@@ -46,6 +46,8 @@ export const QUICK_CONFIG: ColdStartConfigInput = {
   epochs,
   patience: 2,
   validationK: 20,
+  // TESSERA_ENCODER_CONFIG='{"alignmentWeight":0.1}' overrides fields for ablations.
+  ...(JSON.parse(process.env.TESSERA_ENCODER_CONFIG ?? '{}') as ColdStartConfigInput),
 };
 
 function log(text: string): void {
