@@ -98,7 +98,8 @@ describe.skipIf(!enabled || cu.skip || !datasets.includes('citeulike'))(`Tessera
     await initTensorBackend('wasm');
     const dataset = await loadCiteULikeColdStart(cu.path);
     const registry = registerTesseraEncoder(ColdStartMethodRegistry.withBaselines(), {
-      modalities: CITEULIKE_MODALITIES.map((m) => ({ ...m, maxLength: 24 })),
+      // TESSERA_ENCODER_MAXLEN: tokens per modality (default 24 to keep the quick run short; tag sets are often longer).
+      modalities: CITEULIKE_MODALITIES.map((m) => ({ ...m, maxLength: Number(process.env.TESSERA_ENCODER_MAXLEN ?? 24) })),
       config: QUICK_CONFIG,
       onProgress: (p) => {
         if (p.validationRecall !== undefined) log(`  epoch ${p.epoch}: loss ${p.loss.toFixed(4)} pseudo-cold val recall@20 ${p.validationRecall.toFixed(4)} (${(p.elapsedMs / 1000).toFixed(0)} s)`);
