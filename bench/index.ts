@@ -24,6 +24,7 @@ export const BENCHMARKS: Record<string, BenchRunner> = {
   s2dtw: async (a) => (await import('./s2dtw/s2dtw.bench.js')).runS2dtwBench({ log: a.log }),
   vectors: async (a) => (await import('./vectors/vectors.bench.js')).runVectorsBench({ size: a.size, log: a.log }),
   ingest: async (a) => (await import('./ingest/ingest.bench.js')).runIngestBench({ log: a.log }),
+  coldstart: async (a) => (await import('./coldstart/coldstart.bench.js')).runColdStartBench({ log: a.log }),
 };
 
 export function knownBenchAreas(): string[] {
