@@ -13,7 +13,8 @@ beforeAll(async () => {
 });
 
 const rng = new Rng(17);
-const frames = (n: number, dim: number) => Array.from({ length: n }, () => Float32Array.from({ length: dim }, () => rng.normal()));
+const frames = (n: number, dim: number) =>
+  Array.from({ length: n }, () => Float32Array.from({ length: dim }, () => rng.normal()));
 const config = (fusion: FusionStrategy): ItemEncoderConfig => ({
   dModel: 16,
   numHeads: 4,
@@ -29,7 +30,9 @@ const config = (fusion: FusionStrategy): ItemEncoderConfig => ({
 });
 const textOnly: ItemTokens = { modalities: { text: { kind: 'ids', tokens: [3, 9, 11] } } };
 const imageOnly: ItemTokens = { modalities: { image: { kind: 'dense', tokens: frames(2, 6) } } };
-const video: ItemTokens = { modalities: { video: { kind: 'dense', tokens: frames(5, 6) }, text: { kind: 'ids', tokens: [4, 4, 7, 1, 2] } } };
+const video: ItemTokens = {
+  modalities: { video: { kind: 'dense', tokens: frames(5, 6) }, text: { kind: 'ids', tokens: [4, 4, 7, 1, 2] } },
+};
 const close = (a: Float32Array, b: Float32Array, tol = 1e-5) => a.every((x, i) => Math.abs(x - b[i]) < tol);
 
 describe.each(['token', 'mean', 'early'] as FusionStrategy[])('item encoder, %s fusion', (fusion) => {
@@ -69,7 +72,10 @@ describe.each(['token', 'mean', 'early'] as FusionStrategy[])('item encoder, %s 
     enc.encodeItems([textOnly, imageOnly, video], 2);
     expect(tf.memory().numTensors).toBe(before);
     const tok = enc.store.get('enc.text.tok');
-    const { grads, value } = tf.variableGrads(() => tf.sum(tf.square(enc.encode([textOnly, video], { training: true, seed: 3 }).z)) as tf.Scalar, [tok]);
+    const { grads, value } = tf.variableGrads(
+      () => tf.sum(tf.square(enc.encode([textOnly, video], { training: true, seed: 3 }).z)) as tf.Scalar,
+      [tok],
+    );
     const gSum = tf.tidy(() => grads[tok.name].abs().sum());
     const g = gSum.dataSync()[0];
     gSum.dispose();
@@ -85,7 +91,11 @@ describe('item encoder inputs and config', () => {
     tf.tidy(() => {
       const { views, z } = enc.encode([textOnly, imageOnly, video]);
       expect(z.shape).toEqual([3, 16]);
-      expect(views.map((v) => Array.from(v.present))).toEqual([[1, 0, 1], [0, 1, 0], [0, 0, 1]]);
+      expect(views.map((v) => Array.from(v.present))).toEqual([
+        [1, 0, 1],
+        [0, 1, 0],
+        [0, 0, 1],
+      ]);
       // Absent rows are exactly zero.
       expect(Array.from(views[1].h.slice([0, 0], [1, 16]).dataSync()).every((x) => x === 0)).toBe(true);
     });
@@ -93,15 +103,25 @@ describe('item encoder inputs and config', () => {
   });
 
   it('rejects bad configs with every problem listed', () => {
-    expect(() => new ColdStartItemEncoder({ modalities: [], dModel: 10, numHeads: 4 })).toThrow(/not divisible.*at least one modality/);
-    expect(() => new ColdStartItemEncoder({ modalities: [{ name: 'x', kind: 'ids', vocabSize: 1, maxLength: 0 }] })).toThrow(InvalidInputError);
+    expect(() => new ColdStartItemEncoder({ modalities: [], dModel: 10, numHeads: 4 })).toThrow(
+      /not divisible.*at least one modality/,
+    );
+    expect(
+      () => new ColdStartItemEncoder({ modalities: [{ name: 'x', kind: 'ids', vocabSize: 1, maxLength: 0 }] }),
+    ).toThrow(InvalidInputError);
   });
 
   it('bad items get typed errors; encodeItemsReport goes on past them', () => {
     const enc = new ColdStartItemEncoder(config('token'));
-    expect(() => enc.encodeItems([{ modalities: { text: { kind: 'ids', tokens: [50] } } }])).toThrow(/outside \[0, 50\)/);
-    expect(() => enc.encodeItems([{ modalities: { image: { kind: 'dense', tokens: frames(1, 5) } } }])).toThrow(DimensionMismatchError);
-    expect(() => enc.encodeItems([{ modalities: { audio: { kind: 'dense', tokens: frames(1, 6) } } }])).toThrow(/unknown modality 'audio'/);
+    expect(() => enc.encodeItems([{ modalities: { text: { kind: 'ids', tokens: [50] } } }])).toThrow(
+      /outside \[0, 50\)/,
+    );
+    expect(() => enc.encodeItems([{ modalities: { image: { kind: 'dense', tokens: frames(1, 5) } } }])).toThrow(
+      DimensionMismatchError,
+    );
+    expect(() => enc.encodeItems([{ modalities: { audio: { kind: 'dense', tokens: frames(1, 6) } } }])).toThrow(
+      /unknown modality 'audio'/,
+    );
     const r = enc.encodeItemsReport([textOnly, { modalities: { text: { kind: 'ids', tokens: [-1] } } }, imageOnly]);
     expect(r.errors.map((e) => e.index)).toEqual([1]);
     expect(r.embeddings[1]).toBeNull();
@@ -127,12 +147,18 @@ describe('content tokenizer (hashed vocabulary fallback, spec §7)', () => {
       { name: 'genres', fields: ['genres'], maxLength: 4, buckets: 128 },
       { name: 'cites', fields: [], neighbours: true, maxLength: 3 },
     ]);
-    const toks = t.tokenize({ itemId: 1, fields: { title: 'Toy Story', genres: 'Animation | Comedy' }, neighbours: [5, 6, 7, 8] });
+    const toks = t.tokenize({
+      itemId: 1,
+      fields: { title: 'Toy Story', genres: 'Animation | Comedy' },
+      neighbours: [5, 6, 7, 8],
+    });
     expect(Object.keys(toks.modalities).sort()).toEqual(['cites', 'genres', 'text']);
     expect(toks.modalities.cites.tokens).toHaveLength(3);
     expect(t.tokenize({ itemId: 2, fields: { title: 'Heat' } }).modalities.genres).toBeUndefined();
     const back = ItemContentTokenizer.fromState(JSON.parse(JSON.stringify(t.state())));
-    expect(back.tokenize({ itemId: 1, fields: { title: 'Toy Story' } })).toEqual(t.tokenize({ itemId: 1, fields: { title: 'Toy Story' } }));
+    expect(back.tokenize({ itemId: 1, fields: { title: 'Toy Story' } })).toEqual(
+      t.tokenize({ itemId: 1, fields: { title: 'Toy Story' } }),
+    );
     expect(t.modalitySpecs()[1]).toEqual({ name: 'genres', kind: 'ids', vocabSize: 128, maxLength: 4 });
   });
 });

@@ -10,7 +10,12 @@ import {
   TransformerEncoderBlock,
 } from '@tessera/tensor';
 import type { ModalityView } from '../losses';
-import { type ModalitySpec, type ItemEncoderConfig, type ResolvedEncoderConfig, resolveEncoderConfig } from './item-encoder.config';
+import {
+  type ModalitySpec,
+  type ItemEncoderConfig,
+  type ResolvedEncoderConfig,
+  resolveEncoderConfig,
+} from './item-encoder.config';
 import type { ItemTokens } from './item-tokens.types';
 
 /** What one forward pass returns; the caller owns the tensors (call inside tf.tidy). */
@@ -60,7 +65,10 @@ export class ColdStartItemEncoder {
     const rng = new Rng(this.config.seed);
     const blockCfg = { dModel: d, numHeads, dropout };
     const stack = (name: string, n: number) =>
-      Array.from({ length: n }, (_, l) => new TransformerEncoderBlock(store, `${prefix}.${name}.block${l}`, blockCfg, rng));
+      Array.from(
+        { length: n },
+        (_, l) => new TransformerEncoderBlock(store, `${prefix}.${name}.block${l}`, blockCfg, rng),
+      );
     for (const m of this.config.modalities) {
       const p = `${prefix}.${m.name}`;
       if (m.kind === 'ids') this.tokenTables.set(m.name, store.add(`${p}.tok`, normalInit([m.vocabSize, d], rng)));
@@ -98,7 +106,8 @@ export class ColdStartItemEncoder {
     if (items.length === 0) throw new InvalidInputError('cannot encode an empty batch of items');
     items.forEach((it, i) => {
       const problem = this.checkItem(it);
-      if (problem) throw problem instanceof Error ? problem : new InvalidInputError(`item ${i}: ${problem}`, { index: i });
+      if (problem)
+        throw problem instanceof Error ? problem : new InvalidInputError(`item ${i}: ${problem}`, { index: i });
     });
     return this.config.fusion === 'early' ? this.encodeEarly(items, opts) : this.encodeLate(items, opts);
   }
@@ -121,7 +130,10 @@ export class ColdStartItemEncoder {
   }
 
   /** Like encodeItems, but a bad item gets `null` and an error entry while the rest still encode. */
-  encodeItemsReport(items: readonly ItemTokens[], batchSize = 256): { embeddings: (Float32Array | null)[]; errors: { index: number; message: string }[] } {
+  encodeItemsReport(
+    items: readonly ItemTokens[],
+    batchSize = 256,
+  ): { embeddings: (Float32Array | null)[]; errors: { index: number; message: string }[] } {
     const errors: { index: number; message: string }[] = [];
     const good: number[] = [];
     items.forEach((it, i) => {
@@ -130,33 +142,46 @@ export class ColdStartItemEncoder {
       else good.push(i);
     });
     const embeddings: (Float32Array | null)[] = items.map(() => null);
-    const encoded = good.length > 0 ? this.encodeItems(good.map((i) => items[i]), batchSize) : [];
+    const encoded =
+      good.length > 0
+        ? this.encodeItems(
+            good.map((i) => items[i]),
+            batchSize,
+          )
+        : [];
     good.forEach((i, k) => (embeddings[i] = encoded[k]));
     return { embeddings, errors };
   }
 
   /** Why an item cannot be encoded, or null. Unknown modality names are an error (likely a config mismatch). */
   checkItem(item: ItemTokens): string | Error | null {
-    if (!item || typeof item.modalities !== 'object' || item.modalities === null) return 'item has no modalities object';
+    if (!item || typeof item.modalities !== 'object' || item.modalities === null)
+      return 'item has no modalities object';
     for (const [name, mt] of Object.entries(item.modalities)) {
       const spec = this.config.modalities.find((m) => m.name === name);
-      if (!spec) return `unknown modality '${name}' (configured: ${this.config.modalities.map((m) => m.name).join(', ')})`;
+      if (!spec)
+        return `unknown modality '${name}' (configured: ${this.config.modalities.map((m) => m.name).join(', ')})`;
       if (mt.kind !== spec.kind) return `modality '${name}' must be '${spec.kind}', got '${mt.kind}'`;
       if (spec.kind === 'ids') {
         const ids = mt.tokens as ArrayLike<number>;
         for (let t = 0; t < ids.length; t++) {
           const v = ids[t];
-          if (!Number.isInteger(v) || v < 0 || v >= spec.vocabSize) return `modality '${name}' token ${t} = ${v} is outside [0, ${spec.vocabSize})`;
+          if (!Number.isInteger(v) || v < 0 || v >= spec.vocabSize)
+            return `modality '${name}' token ${t} = ${v} is outside [0, ${spec.vocabSize})`;
         }
       } else {
         for (const [t, tok] of (mt.tokens as Float32Array[]).entries()) {
           if (!tok || tok.length !== spec.inputDim) {
-            return new DimensionMismatchError(`modality '${name}' token ${t} has ${tok?.length} values, expected ${spec.inputDim}`, {
-              modality: name,
-              expected: spec.inputDim,
-            });
+            return new DimensionMismatchError(
+              `modality '${name}' token ${t} has ${tok?.length} values, expected ${spec.inputDim}`,
+              {
+                modality: name,
+                expected: spec.inputDim,
+              },
+            );
           }
-          for (let k = 0; k < tok.length; k++) if (!Number.isFinite(tok[k])) return `modality '${name}' token ${t} holds a non-finite value`;
+          for (let k = 0; k < tok.length; k++)
+            if (!Number.isFinite(tok[k])) return `modality '${name}' token ${t} holds a non-finite value`;
         }
       }
     }
@@ -227,7 +252,13 @@ export class ColdStartItemEncoder {
     return tf.tile(tf.reshape(c, [1, 1, this.dim]), [n, 1, 1]) as tf.Tensor3D;
   }
 
-  private runStack(key: string, x: tf.Tensor3D, mask: tf.Tensor2D, opts: ForwardOptions, seedSalt: number): tf.Tensor3D {
+  private runStack(
+    key: string,
+    x: tf.Tensor3D,
+    mask: tf.Tensor2D,
+    opts: ForwardOptions,
+    seedSalt: number,
+  ): tf.Tensor3D {
     const bias = paddingBias(mask);
     let h = x;
     for (const block of this.blocks.get(key)!) {
@@ -258,9 +289,14 @@ export class ColdStartItemEncoder {
       for (const r of p.rows) present[r] = 1;
       const n = p.rows.length;
       const pos0 = tf.slice(this.positions.get(spec.name)!, [0, 0], [1, d]);
-      const x = tf.concat([this.clsRows(spec.name, n, [pos0, this.types.get(spec.name)!]), this.embedTokens(p)], 1) as tf.Tensor3D;
+      const x = tf.concat(
+        [this.clsRows(spec.name, n, [pos0, this.types.get(spec.name)!]), this.embedTokens(p)],
+        1,
+      ) as tf.Tensor3D;
       const out = this.runStack(spec.name, x, tf.tensor2d(p.mask, [n, p.length + 1]), opts, 101 * (mi + 1));
-      const cls = this.norms.get(spec.name)!.apply(tf.reshape(tf.slice(out, [0, 0, 0], [n, 1, d]), [n, d])) as tf.Tensor2D;
+      const cls = this.norms
+        .get(spec.name)!
+        .apply(tf.reshape(tf.slice(out, [0, 0, 0], [n, 1, d]), [n, d])) as tf.Tensor2D;
       const h = tf.matMul(this.scatterRows(p.rows, nI), cls) as tf.Tensor2D;
       views.push({ h, present });
       hs.push({ h, present, name: spec.name });
@@ -298,7 +334,8 @@ export class ColdStartItemEncoder {
       parts.push(this.embedTokens(p));
       // Drop the per-modality CLS column of the mask: early fusion has one CLS for everything.
       const m = new Float32Array(nI * p.length);
-      for (let i = 0; i < nI; i++) m.set(p.mask.subarray(i * (p.length + 1) + 1, (i + 1) * (p.length + 1)), i * p.length);
+      for (let i = 0; i < nI; i++)
+        m.set(p.mask.subarray(i * (p.length + 1) + 1, (i + 1) * (p.length + 1)), i * p.length);
       masks.push(m);
     }
     const total = 1 + masks.reduce((a, m) => a + m.length / nI, 0);

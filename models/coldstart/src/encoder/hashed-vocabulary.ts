@@ -16,7 +16,8 @@ export interface HashedVocabularyState {
  */
 export class HashedVocabulary {
   constructor(readonly buckets = 1 << 15) {
-    if (!Number.isInteger(buckets) || buckets < 2) throw new InvalidInputError(`buckets must be an integer ≥ 2, got ${buckets}`);
+    if (!Number.isInteger(buckets) || buckets < 2)
+      throw new InvalidInputError(`buckets must be an integer ≥ 2, got ${buckets}`);
   }
 
   static fromState(state: HashedVocabularyState): HashedVocabulary {
@@ -27,7 +28,11 @@ export class HashedVocabulary {
   }
 
   words(text: string): string[] {
-    return text.normalize('NFKC').toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
+    return text
+      .normalize('NFKC')
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter((w) => w.length > 0);
   }
 
   idOf(word: string): number {

@@ -31,7 +31,8 @@ export class ItemContentTokenizer {
   constructor(readonly groups: ModalityGroup[]) {
     if (groups.length === 0) throw new InvalidInputError('at least one modality group is needed');
     for (const g of groups) {
-      if (g.fields.length === 0 && !g.neighbours) throw new InvalidInputError(`modality group '${g.name}' reads no field`);
+      if (g.fields.length === 0 && !g.neighbours)
+        throw new InvalidInputError(`modality group '${g.name}' reads no field`);
       this.vocabularies.set(g.name, new HashedVocabulary(g.buckets ?? 1 << 15));
     }
   }
@@ -40,13 +41,19 @@ export class ItemContentTokenizer {
     const t = new ItemContentTokenizer(state.groups);
     for (const g of state.groups) {
       const saved = HashedVocabulary.fromState(state.vocabularies[g.name]);
-      if (saved.buckets !== t.vocabularies.get(g.name)!.buckets) throw new InvalidInputError(`vocabulary of '${g.name}' does not match its group`);
+      if (saved.buckets !== t.vocabularies.get(g.name)!.buckets)
+        throw new InvalidInputError(`vocabulary of '${g.name}' does not match its group`);
     }
     return t;
   }
 
   modalitySpecs(): IdsModalitySpec[] {
-    return this.groups.map((g) => ({ name: g.name, kind: 'ids', vocabSize: this.vocabularies.get(g.name)!.buckets, maxLength: g.maxLength }));
+    return this.groups.map((g) => ({
+      name: g.name,
+      kind: 'ids',
+      vocabSize: this.vocabularies.get(g.name)!.buckets,
+      maxLength: g.maxLength,
+    }));
   }
 
   /** Missing or empty fields simply leave the modality out. */
@@ -54,7 +61,10 @@ export class ItemContentTokenizer {
     const modalities: ItemTokens['modalities'] = {};
     for (const g of this.groups) {
       const vocab = this.vocabularies.get(g.name)!;
-      const text = g.fields.map((f) => content.fields[f] ?? '').filter((s) => s.length > 0).join(' . ');
+      const text = g.fields
+        .map((f) => content.fields[f] ?? '')
+        .filter((s) => s.length > 0)
+        .join(' . ');
       const ids = vocab.encode(text, g.maxLength);
       if (g.neighbours && content.neighbours) {
         for (const nb of content.neighbours) {

@@ -63,9 +63,11 @@ export function resolveEncoderConfig(config: ItemEncoderConfig): ResolvedEncoder
   posInt('dModel', c.dModel);
   posInt('numHeads', c.numHeads);
   posInt('layers', c.layers);
-  if (!Number.isInteger(c.fusionLayers) || c.fusionLayers < 0) problems.push(`fusionLayers must be ≥ 0, got ${c.fusionLayers}`);
+  if (!Number.isInteger(c.fusionLayers) || c.fusionLayers < 0)
+    problems.push(`fusionLayers must be ≥ 0, got ${c.fusionLayers}`);
   if (c.dModel % c.numHeads !== 0) problems.push(`dModel ${c.dModel} is not divisible by numHeads ${c.numHeads}`);
-  if (!['mean', 'token', 'early'].includes(c.fusion)) problems.push(`fusion must be mean, token or early, got ${c.fusion}`);
+  if (!['mean', 'token', 'early'].includes(c.fusion))
+    problems.push(`fusion must be mean, token or early, got ${c.fusion}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) problems.push(`dropout must be in [0, 1), got ${c.dropout}`);
   if (c.modalities.length === 0) problems.push('at least one modality is needed');
   const names = new Set<string>();
@@ -74,10 +76,12 @@ export function resolveEncoderConfig(config: ItemEncoderConfig): ResolvedEncoder
     names.add(m.name);
     posInt(`${m.name}.maxLength`, m.maxLength);
     if (m.kind === 'ids') {
-      if (!Number.isInteger(m.vocabSize) || m.vocabSize < 2) problems.push(`${m.name}.vocabSize must be ≥ 2, got ${m.vocabSize}`);
+      if (!Number.isInteger(m.vocabSize) || m.vocabSize < 2)
+        problems.push(`${m.name}.vocabSize must be ≥ 2, got ${m.vocabSize}`);
     } else if (m.kind === 'dense') posInt(`${m.name}.inputDim`, m.inputDim);
     else problems.push(`${(m as ModalitySpec).name}.kind must be 'ids' or 'dense'`);
   }
-  if (problems.length > 0) throw new InvalidInputError(`invalid item encoder config: ${problems.join('; ')}`, { problems });
+  if (problems.length > 0)
+    throw new InvalidInputError(`invalid item encoder config: ${problems.join('; ')}`, { problems });
   return c;
 }

@@ -26,13 +26,18 @@ export function infoNceAlignmentLoss(ha: tf.Tensor2D, hb: tf.Tensor2D, options: 
   const tau = checkTemperature(options.temperature ?? DEFAULT_ALIGNMENT_TEMPERATURE);
   if (ha.rank !== 2 || hb.rank !== 2) throw new InvalidInputError('InfoNCE inputs must be 2-D [rows, dim]');
   if (ha.shape[0] !== hb.shape[0] || ha.shape[1] !== hb.shape[1]) {
-    throw new DimensionMismatchError(`InfoNCE views differ in shape: [${ha.shape}] vs [${hb.shape}]`, { a: ha.shape, b: hb.shape });
+    throw new DimensionMismatchError(`InfoNCE views differ in shape: [${ha.shape}] vs [${hb.shape}]`, {
+      a: ha.shape,
+      b: hb.shape,
+    });
   }
   if (ha.shape[0] === 0) throw new InvalidInputError('InfoNCE needs at least one row');
   const n = ha.shape[0];
   return tf.tidy(() => {
     const norm = (h: tf.Tensor2D): tf.Tensor2D =>
-      options.normalize === false ? h : (tf.div(h, tf.sqrt(tf.add(tf.sum(tf.square(h), 1, true), 1e-12))) as tf.Tensor2D);
+      options.normalize === false
+        ? h
+        : (tf.div(h, tf.sqrt(tf.add(tf.sum(tf.square(h), 1, true), 1e-12))) as tf.Tensor2D);
     const a = norm(ha);
     const b = norm(hb);
     const logits = tf.div(tf.matMul(a, b, false, true), tau) as tf.Tensor2D;

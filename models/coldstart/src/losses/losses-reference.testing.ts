@@ -53,10 +53,11 @@ export function refPairwise(
 }
 
 export function refInfoNce(ha: number[][], hb: number[][], tau: number): number {
-  const norm = (h: number[][]) => h.map((r) => {
-    const l = Math.sqrt(r.reduce((a, x) => a + x * x, 0));
-    return r.map((x) => x / l);
-  });
+  const norm = (h: number[][]) =>
+    h.map((r) => {
+      const l = Math.sqrt(r.reduce((a, x) => a + x * x, 0));
+      return r.map((x) => x / l);
+    });
   const a = norm(ha);
   const b = norm(hb);
   const n = a.length;

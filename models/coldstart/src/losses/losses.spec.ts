@@ -14,7 +14,13 @@ beforeAll(async () => {
 
 const flat = (m: number[][]) => m.flat();
 
-function batchOf(scores: number[][], posUser: number[], posItem: number[], interacted?: number[][], extra: Partial<RankingBatch> = {}): RankingBatch {
+function batchOf(
+  scores: number[][],
+  posUser: number[],
+  posItem: number[],
+  interacted?: number[][],
+  extra: Partial<RankingBatch> = {},
+): RankingBatch {
   const nU = scores.length;
   const nI = scores[0].length;
   const inter = interacted ?? Array.from({ length: nU }, () => new Array(nI).fill(0));
@@ -71,9 +77,15 @@ describe('sampled-softmax rating ranking loss (spec §2, §8)', () => {
     const out = sampledSoftmaxRankingLoss(batch);
     const ref = refSampledSoftmax(b.scores, b.posUser, b.posItem, b.interacted, 0.5);
     Array.from(out.losses.dataSync()).forEach((x, k) => expect(x).toBeCloseTo(ref[k], 4));
-    const g = tf.grad((s: tf.Tensor) => sampledSoftmaxRankingLoss({ ...batch, scores: s as tf.Tensor2D }).loss)(batch.scores).dataSync();
+    const g = tf
+      .grad((s: tf.Tensor) => sampledSoftmaxRankingLoss({ ...batch, scores: s as tf.Tensor2D }).loss)(batch.scores)
+      .dataSync();
     const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
-    const num = centralDiff((x) => mean(refSampledSoftmax(reshape(x, b.nU, b.nI), b.posUser, b.posItem, b.interacted, 0.5)), flat(b.scores), 1e-5);
+    const num = centralDiff(
+      (x) => mean(refSampledSoftmax(reshape(x, b.nU, b.nI), b.posUser, b.posItem, b.interacted, 0.5)),
+      flat(b.scores),
+      1e-5,
+    );
     g.forEach((x, i) => expect(Math.abs(x - num[i])).toBeLessThan(1e-4 + 1e-3 * Math.abs(num[i])));
     // Interacted non-positive entries get exactly zero gradient: they are out of every denominator.
     const posKeys = new Set(b.posUser.map((u, k) => u * b.nI + b.posItem[k]));
@@ -85,17 +97,24 @@ describe('sampled-softmax rating ranking loss (spec §2, §8)', () => {
   it('float32 central differences (h = 1e-2) through the TF.js loss agree with tf.grad', () => {
     const b = randomBatch(5, 2, 5, 3);
     const batch = batchOf(b.scores, b.posUser, b.posItem, b.interacted);
-    const f = (x: number[]) => sampledSoftmaxRankingLoss({ ...batch, scores: tf.tensor2d(x, [b.nU, b.nI]) }).loss.dataSync()[0];
+    const f = (x: number[]) =>
+      sampledSoftmaxRankingLoss({ ...batch, scores: tf.tensor2d(x, [b.nU, b.nI]) }).loss.dataSync()[0];
     const num = centralDiff(f, flat(b.scores), 1e-2);
-    const g = tf.grad((s: tf.Tensor) => sampledSoftmaxRankingLoss({ ...batch, scores: s as tf.Tensor2D }).loss)(batch.scores).dataSync();
+    const g = tf
+      .grad((s: tf.Tensor) => sampledSoftmaxRankingLoss({ ...batch, scores: s as tf.Tensor2D }).loss)(batch.scores)
+      .dataSync();
     g.forEach((x, i) => expect(Math.abs(x - num[i])).toBeLessThan(1e-2 * Math.max(Math.abs(num[i]), 1e-2)));
   });
 
   it('rejects empty batches, bad indices, mismatched masks and a bad τ', () => {
     const ok = batchOf([[1, 0]], [0], [0]);
-    expect(() => sampledSoftmaxRankingLoss({ ...ok, posUser: new Int32Array(0), posItem: new Int32Array(0) })).toThrow(InvalidInputError);
+    expect(() => sampledSoftmaxRankingLoss({ ...ok, posUser: new Int32Array(0), posItem: new Int32Array(0) })).toThrow(
+      InvalidInputError,
+    );
     expect(() => sampledSoftmaxRankingLoss({ ...ok, posItem: Int32Array.from([2]) })).toThrow(/outside/);
-    expect(() => sampledSoftmaxRankingLoss({ ...ok, posItem: Int32Array.from([0, 1]) })).toThrow(DimensionMismatchError);
+    expect(() => sampledSoftmaxRankingLoss({ ...ok, posItem: Int32Array.from([0, 1]) })).toThrow(
+      DimensionMismatchError,
+    );
     expect(() => sampledSoftmaxRankingLoss({ ...ok, interacted: new Uint8Array(3) })).toThrow(DimensionMismatchError);
     expect(() => sampledSoftmaxRankingLoss(ok, { temperature: 0 })).toThrow(/temperature/);
   });
@@ -129,7 +148,9 @@ describe('pairwise rating-order loss (spec §3.2, §8)', () => {
       const ref = refPairwise(b.scores, b.posUser, b.posItem, b.posRating, b.ratings, b.interacted, 0.7, unratedBelow);
       expect(got).toBeCloseTo(ref, 5);
     }
-    const g = tf.grad((s: tf.Tensor) => pairwiseRatingOrderLoss({ ...batch, scores: s as tf.Tensor2D }).loss)(batch.scores).dataSync();
+    const g = tf
+      .grad((s: tf.Tensor) => pairwiseRatingOrderLoss({ ...batch, scores: s as tf.Tensor2D }).loss)(batch.scores)
+      .dataSync();
     const num = centralDiff(
       (x) => refPairwise(reshape(x, b.nU, b.nI), b.posUser, b.posItem, b.posRating, b.ratings, b.interacted, 0.5),
       flat(b.scores),
@@ -176,7 +197,11 @@ describe('symmetric InfoNCE alignment (spec §3.2, §8)', () => {
     const rng = new Rng(9);
     const ha = Array.from({ length: 4 }, () => Array.from({ length: 3 }, () => rng.normal()));
     const hb = Array.from({ length: 4 }, () => Array.from({ length: 3 }, () => rng.normal()));
-    const g = tf.grad((x: tf.Tensor) => infoNceAlignmentLoss(x as tf.Tensor2D, tf.tensor2d(hb), { temperature: 0.5 }).loss)(tf.tensor2d(ha)).dataSync();
+    const g = tf
+      .grad((x: tf.Tensor) => infoNceAlignmentLoss(x as tf.Tensor2D, tf.tensor2d(hb), { temperature: 0.5 }).loss)(
+        tf.tensor2d(ha),
+      )
+      .dataSync();
     const num = centralDiff((x) => refInfoNce(reshape(x, 4, 3), hb, 0.5), flat(ha), 1e-5);
     g.forEach((x, i) => expect(Math.abs(x - num[i])).toBeLessThan(1e-4 + 1e-3 * Math.abs(num[i])));
   });
@@ -197,6 +222,8 @@ describe('symmetric InfoNCE alignment (spec §3.2, §8)', () => {
   });
 
   it('rejects mismatched views', () => {
-    expect(() => infoNceAlignmentLoss(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([3, 3]) as tf.Tensor2D)).toThrow(DimensionMismatchError);
+    expect(() => infoNceAlignmentLoss(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([3, 3]) as tf.Tensor2D)).toThrow(
+      DimensionMismatchError,
+    );
   });
 });

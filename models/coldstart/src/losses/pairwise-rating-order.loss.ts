@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '@tessera/common';
 import { checkRankingBatch, checkTemperature, rowsOfPairs, selectionMatrix } from './ranking-batch-checks';
-import { DEFAULT_RANKING_TEMPERATURE, type RankingBatch, type RankingLossOutput, type TemperatureOptions } from './ranking-loss.types';
+import {
+  DEFAULT_RANKING_TEMPERATURE,
+  type RankingBatch,
+  type RankingLossOutput,
+  type TemperatureOptions,
+} from './ranking-loss.types';
 
 export interface PairwiseRatingOrderOptions extends TemperatureOptions {
   /**
@@ -41,7 +46,10 @@ export function ratingOrderPairMask(batch: RankingBatch, unratedBelow: boolean):
  * −log σ((s(u,i) − s(u,j))/τ). `losses` holds one entry per pair row k (the mean over its js; 0 where
  * k has no lower item). A score gap of 1 at τ = 0.5 gives −log σ(2) = 0.126928.
  */
-export function pairwiseRatingOrderLoss(batch: RankingBatch, options: PairwiseRatingOrderOptions = {}): RankingLossOutput {
+export function pairwiseRatingOrderLoss(
+  batch: RankingBatch,
+  options: PairwiseRatingOrderOptions = {},
+): RankingLossOutput {
   const tau = checkTemperature(options.temperature ?? DEFAULT_RANKING_TEMPERATURE);
   const mask = ratingOrderPairMask(batch, options.unratedBelow ?? true);
   const [, nI, p] = checkRankingBatch(batch);

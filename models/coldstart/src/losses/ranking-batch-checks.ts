@@ -12,12 +12,16 @@ export function checkTemperature(temperature: number): number {
 
 /** Checks shapes and index ranges; returns [nU, I, P]. */
 export function checkRankingBatch(batch: RankingBatch): [number, number, number] {
-  if (batch.scores.rank !== 2) throw new InvalidInputError(`scores must be 2-D [users, items], got rank ${batch.scores.rank}`);
+  if (batch.scores.rank !== 2)
+    throw new InvalidInputError(`scores must be 2-D [users, items], got rank ${batch.scores.rank}`);
   const [nU, nI] = batch.scores.shape;
   const p = batch.posUser.length;
   if (p === 0) throw new InvalidInputError('ranking batch has no positive pairs');
   if (batch.posItem.length !== p) {
-    throw new DimensionMismatchError(`posItem has ${batch.posItem.length} entries, posUser ${p}`, { posItem: batch.posItem.length, posUser: p });
+    throw new DimensionMismatchError(`posItem has ${batch.posItem.length} entries, posUser ${p}`, {
+      posItem: batch.posItem.length,
+      posUser: p,
+    });
   }
   if (batch.posRating && batch.posRating.length !== p) {
     throw new DimensionMismatchError(`posRating has ${batch.posRating.length} entries, expected ${p}`);
@@ -32,7 +36,9 @@ export function checkRankingBatch(batch: RankingBatch): [number, number, number]
     const u = batch.posUser[k];
     const i = batch.posItem[k];
     if (u < 0 || u >= nU || i < 0 || i >= nI) {
-      throw new InvalidInputError(`positive pair ${k} (${u}, ${i}) is outside the ${nU}×${nI} score matrix`, { pair: k });
+      throw new InvalidInputError(`positive pair ${k} (${u}, ${i}) is outside the ${nU}×${nI} score matrix`, {
+        pair: k,
+      });
     }
   }
   return [nU, nI, p];

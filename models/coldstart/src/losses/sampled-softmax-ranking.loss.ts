@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkRankingBatch, checkTemperature, rowsOfPairs, selectionMatrix } from './ranking-batch-checks';
-import { DEFAULT_RANKING_TEMPERATURE, type RankingBatch, type RankingLossOutput, type TemperatureOptions } from './ranking-loss.types';
+import {
+  DEFAULT_RANKING_TEMPERATURE,
+  type RankingBatch,
+  type RankingLossOutput,
+  type TemperatureOptions,
+} from './ranking-loss.types';
 
 /** Added to excluded logits; vanishes after exp, safe in float32. */
 const EXCLUDED = -1e9;

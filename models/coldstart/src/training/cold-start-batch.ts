@@ -73,7 +73,11 @@ export function buildBatch(
     posRating.push(x.rating ?? Number.NaN);
   }
   if (posUser.length === 0) return null;
-  const want = Math.min(opts.negativesPerUser * userIds.length, opts.maxSampledItems, Math.max(0, index.sampleable.length - itemIds.length));
+  const want = Math.min(
+    opts.negativesPerUser * userIds.length,
+    opts.maxSampledItems,
+    Math.max(0, index.sampleable.length - itemIds.length),
+  );
   // Bounded tries so a tiny catalogue cannot loop forever.
   const base = itemIds.length;
   for (let tries = 0; tries < want * 4 && itemIds.length - base < want; tries++) {

@@ -30,16 +30,38 @@ const data = ColdStartData.build(dataset, { seed: 3, warmHoldout: 0 });
 const train = trainingSetOf(data, dataset);
 const tokenizer = new ItemContentTokenizer([{ name: 'text', fields: ['text'], maxLength: 6, buckets: 64 }]);
 const itemTokens = new Map(train.allItems.map((id) => [id, tokenizer.tokenize(dataset.contents.get(id)!)]));
-const config = parseColdStartConfig({ dModel: 8, numHeads: 2, batchSize: 64, maxSampledItems: 16, encoderLr: 3e-3, userLr: 1e-2, epochs: 3, patience: 3, dropout: 0.1, seed: 4 });
+const config = parseColdStartConfig({
+  dModel: 8,
+  numHeads: 2,
+  batchSize: 64,
+  maxSampledItems: 16,
+  encoderLr: 3e-3,
+  userLr: 1e-2,
+  epochs: 3,
+  patience: 3,
+  dropout: 0.1,
+  seed: 4,
+});
 const newModel = () => new ColdStartModel({ ...config, modalities: tokenizer.modalitySpecs() }, train.users, tokenizer);
 const allTokens = train.allItems.map((id) => itemTokens.get(id)!);
-const trainingData = { interactions: train.interactions, positives: train.positives, itemTokens, validation: data.task('cold', 'val') };
+const trainingData = {
+  interactions: train.interactions,
+  positives: train.positives,
+  itemTokens,
+  validation: data.task('cold', 'val'),
+};
 
 describe('cold-start training step and model folder', () => {
   it('a training step leaks no tensors and changes the weights', async () => {
     const model = newModel();
     const trainer = new ColdStartTrainer(config, model);
-    const batch = buildBatch(train.positives.slice(0, 64), indexInteractions(train.interactions), (u) => model.rowOf(u), new Rng(1), config)!;
+    const batch = buildBatch(
+      train.positives.slice(0, 64),
+      indexInteractions(train.interactions),
+      (u) => model.rowOf(u),
+      new Rng(1),
+      config,
+    )!;
     const before = model.encodeItems(allTokens.slice(0, 3));
     const leak = await assertNoLeak(() => trainer.step(batch, (id) => itemTokens.get(id), 7));
     expect(leak).toBe(0);
@@ -53,7 +75,14 @@ describe('cold-start training step and model folder', () => {
     const trainer = new ColdStartTrainer({ ...config, epochs: 1 }, model);
     await trainer.fit(trainingData);
     const dir = join(root, 'models', 'coldstart', 'v-test');
-    const card = await saveColdStartModel(dir, model, { version: 'v-test', status: 'complete', data: { name: dataset.name }, config, metrics: { x: 1 }, seed: 4 });
+    const card = await saveColdStartModel(dir, model, {
+      version: 'v-test',
+      status: 'complete',
+      data: { name: dataset.name },
+      config,
+      metrics: { x: 1 },
+      seed: 4,
+    });
     expect(card.dim).toBe(8);
     const { model: back, card: readCard } = await loadColdStartModel(dir);
     expect(readCard.backend.name).toBe('wasm');
@@ -62,7 +91,9 @@ describe('cold-start training step and model folder', () => {
     const b = back.encodeItems(allTokens);
     b.forEach((z, i) => expect(Array.from(z)).toEqual(Array.from(a[i])));
     expect(back.userEmbedding(train.users[0])).toEqual(model.userEmbedding(train.users[0]));
-    expect(Array.from(back.scoreUsers(train.users.slice(0, 3), b))).toEqual(Array.from(model.scoreUsers(train.users.slice(0, 3), a)));
+    expect(Array.from(back.scoreUsers(train.users.slice(0, 3), b))).toEqual(
+      Array.from(model.scoreUsers(train.users.slice(0, 3), a)),
+    );
     // The tokenizer travels with the model.
     expect(back.tokenize(dataset.contents.get(train.allItems[0])!)).toEqual(itemTokens.get(train.allItems[0]));
     // Flip a byte: loading refuses, the folder stays as it was.
@@ -77,7 +108,14 @@ describe('cold-start training step and model folder', () => {
   });
 
   it('a crashed run resumes from its last epoch and ends where an uninterrupted run ends', async () => {
-    const base = { version: 'v1', config, tokenizer, userIds: train.users, data: trainingData, dataCard: { name: dataset.name } };
+    const base = {
+      version: 'v1',
+      config,
+      tokenizer,
+      userIds: train.users,
+      data: trainingData,
+      dataCard: { name: dataset.name },
+    };
     const straight = await runColdStartTraining({ ...base, outputDir: join(root, 'straight') });
     const crashDir = join(root, 'crashed');
     await expect(

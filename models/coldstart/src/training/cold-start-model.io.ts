@@ -32,7 +32,10 @@ export interface ColdStartModelCard {
 }
 
 /** The card fields a caller supplies; the rest is filled from the model. */
-export type ModelCardInput = Omit<ColdStartModelCard, 'modelId' | 'createdAt' | 'dim' | 'encoder' | 'backend' | 'vocabularySha256' | 'users'>;
+export type ModelCardInput = Omit<
+  ColdStartModelCard,
+  'modelId' | 'createdAt' | 'dim' | 'encoder' | 'backend' | 'vocabularySha256' | 'users'
+>;
 
 export interface ColdStartOptimizers {
   encoder?: tf.Optimizer;
@@ -87,8 +90,14 @@ export async function saveColdStartModel(
     users: model.userIds.length,
   };
   try {
-    await saveCheckpoint(join(staging, 'encoder'), model.store, { optimizer: optimizers.encoder, meta: { modelId: COLDSTART_MODEL_ID, part: 'encoder' } });
-    await saveCheckpoint(join(staging, 'users'), model.userStore, { optimizer: optimizers.users, meta: { modelId: COLDSTART_MODEL_ID, part: 'users' } });
+    await saveCheckpoint(join(staging, 'encoder'), model.store, {
+      optimizer: optimizers.encoder,
+      meta: { modelId: COLDSTART_MODEL_ID, part: 'encoder' },
+    });
+    await saveCheckpoint(join(staging, 'users'), model.userStore, {
+      optimizer: optimizers.users,
+      meta: { modelId: COLDSTART_MODEL_ID, part: 'users' },
+    });
     if (tokenizerState) await writeSynced(join(staging, 'tokenizer.json'), JSON.stringify(tokenizerState, null, 1));
     await writeSynced(join(staging, 'users.json'), JSON.stringify(model.userIds));
     for (const [name, text] of Object.entries(extraFiles)) await writeSynced(join(staging, basename(name)), text);
@@ -124,14 +133,19 @@ export async function readJson<T>(path: string): Promise<T> {
  * full encoder config). Checksums are verified by the tensor checkpoints before anything is assigned.
  * Pass fresh optimisers to restore their state for resuming.
  */
-export async function loadColdStartModel(dir: string, optimizers: ColdStartOptimizers = {}): Promise<{ model: ColdStartModel; card: ColdStartModelCard }> {
+export async function loadColdStartModel(
+  dir: string,
+  optimizers: ColdStartOptimizers = {},
+): Promise<{ model: ColdStartModel; card: ColdStartModelCard }> {
   const card = await readJson<ColdStartModelCard>(join(dir, 'card.json'));
-  if (card.modelId !== COLDSTART_MODEL_ID) throw new CorruptDataError(`${dir} holds '${card.modelId}', not a cold-start encoder`, { dir });
+  if (card.modelId !== COLDSTART_MODEL_ID)
+    throw new CorruptDataError(`${dir} holds '${card.modelId}', not a cold-start encoder`, { dir });
   const userIds = await readJson<number[]>(join(dir, 'users.json'));
   let tokenizer: ItemContentTokenizer | undefined;
   if (card.vocabularySha256) {
     const state = await readJson<ItemContentTokenizerState>(join(dir, 'tokenizer.json'));
-    if (sha256(JSON.stringify(state)) !== card.vocabularySha256) throw new CorruptDataError(`${dir}/tokenizer.json does not match its card`, { dir });
+    if (sha256(JSON.stringify(state)) !== card.vocabularySha256)
+      throw new CorruptDataError(`${dir}/tokenizer.json does not match its card`, { dir });
     tokenizer = ItemContentTokenizer.fromState(state);
   }
   const model = new ColdStartModel(card.encoder, userIds, tokenizer);

@@ -88,7 +88,9 @@ export class ColdStartModel {
     if (rows.length === 0) return out;
     const z = new Float32Array(nI * d);
     itemEmbeddings.forEach((e, i) => z.set(e, i * d));
-    const s = tf.tidy(() => tf.matMul(tf.gather(this.userTable, tf.tensor1d(rows, 'int32')), tf.tensor2d(z, [nI, d]), false, true));
+    const s = tf.tidy(() =>
+      tf.matMul(tf.gather(this.userTable, tf.tensor1d(rows, 'int32')), tf.tensor2d(z, [nI, d]), false, true),
+    );
     const values = s.dataSync() as Float32Array;
     s.dispose();
     known.forEach((k, r) => out.set(values.subarray(r * nI, (r + 1) * nI), k * nI));

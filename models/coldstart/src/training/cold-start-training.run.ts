@@ -3,8 +3,20 @@ import { join } from 'node:path';
 import type { ItemContentTokenizer } from '../encoder';
 import type { ColdStartConfig } from './cold-start.config';
 import { ColdStartModel } from './cold-start-model';
-import { type ColdStartModelCard, loadColdStartModel, type ModelCardInput, readJson, saveColdStartModel } from './cold-start-model.io';
-import { ColdStartTrainer, type ColdStartTrainingData, type TrainerState, type TrainingProgress, type TrainingReport } from './cold-start.trainer';
+import {
+  type ColdStartModelCard,
+  loadColdStartModel,
+  type ModelCardInput,
+  readJson,
+  saveColdStartModel,
+} from './cold-start-model.io';
+import {
+  ColdStartTrainer,
+  type ColdStartTrainingData,
+  type TrainerState,
+  type TrainingProgress,
+  type TrainingReport,
+} from './cold-start.trainer';
 import * as tf from '@tensorflow/tfjs';
 
 export interface ColdStartRunOptions {
@@ -35,15 +47,26 @@ const exists = (p: string) =>
  * servable model goes to `outputDir`. A crashed run started again continues from the last finished
  * epoch. At the end `outputDir` holds the best model with a 'complete' card and the resume folder is removed.
  */
-export async function runColdStartTraining(opts: ColdStartRunOptions): Promise<{ model: ColdStartModel; card: ColdStartModelCard; report: TrainingReport }> {
+export async function runColdStartTraining(
+  opts: ColdStartRunOptions,
+): Promise<{ model: ColdStartModel; card: ColdStartModelCard; report: TrainingReport }> {
   const { config, outputDir } = opts;
   const resumeDir = `${outputDir}.resume`;
-  const cardOf = (state: TrainerState, status: ModelCardInput['status'], extra: Record<string, number> = {}): ModelCardInput => ({
+  const cardOf = (
+    state: TrainerState,
+    status: ModelCardInput['status'],
+    extra: Record<string, number> = {},
+  ): ModelCardInput => ({
     version: opts.version,
     status,
     data: opts.dataCard,
     config,
-    metrics: { ...(Number.isFinite(state.bestValidation) ? { [`coldVal.recall@${config.validationK}`]: state.bestValidation } : {}), ...extra },
+    metrics: {
+      ...(Number.isFinite(state.bestValidation)
+        ? { [`coldVal.recall@${config.validationK}`]: state.bestValidation }
+        : {}),
+      ...extra,
+    },
     training: {
       epochsRun: state.epoch,
       bestEpoch: state.bestEpoch,
@@ -72,9 +95,15 @@ export async function runColdStartTraining(opts: ColdStartRunOptions): Promise<{
     resumeFrom,
     onEpochEnd: async (state, improved) => {
       if (improved) await saveColdStartModel(outputDir, model, cardOf(state, 'training'));
-      await saveColdStartModel(resumeDir, model, cardOf(state, 'training'), { encoder: trainer.encoderOptimizer, users: trainer.userOptimizer }, {
-        'trainer-state.json': JSON.stringify(state),
-      });
+      await saveColdStartModel(
+        resumeDir,
+        model,
+        cardOf(state, 'training'),
+        { encoder: trainer.encoderOptimizer, users: trainer.userOptimizer },
+        {
+          'trainer-state.json': JSON.stringify(state),
+        },
+      );
     },
   });
   trainer.dispose();

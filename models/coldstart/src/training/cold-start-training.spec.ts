@@ -10,7 +10,16 @@ import { parseColdStartConfig } from './cold-start.config';
 describe('ColdStartConfig', () => {
   it('fills documented defaults (spec §3.3 where it fits a CPU)', () => {
     const c = parseColdStartConfig();
-    expect(c).toMatchObject({ temperature: 0.5, alignmentTemperature: 0.07, encoderLr: 1e-4, userLr: 1e-3, batchSize: 512, negativesPerUser: 32, fusion: 'token', loss: 'sampled-softmax' });
+    expect(c).toMatchObject({
+      temperature: 0.5,
+      alignmentTemperature: 0.07,
+      encoderLr: 1e-4,
+      userLr: 1e-3,
+      batchSize: 512,
+      negativesPerUser: 32,
+      fusion: 'token',
+      loss: 'sampled-softmax',
+    });
   });
 
   it('lists every bad key in one typed error', () => {
@@ -35,7 +44,11 @@ describe('buildBatch', () => {
     { userId: 3, itemId: 13, rating: 5 },
   ];
   const index = indexInteractions([...interactions, { userId: 9, itemId: 14 }, { userId: 9, itemId: 15 }]);
-  const rows = new Map([[1, 0], [2, 1], [3, 2]]);
+  const rows = new Map([
+    [1, 0],
+    [2, 1],
+    [3, 2],
+  ]);
 
   it('encodes each distinct item once, adds sampled items and marks every known interaction', () => {
     const pos = interactions.filter((x) => x.rating >= 4);
@@ -59,16 +72,28 @@ describe('buildBatch', () => {
   });
 
   it('skips users without an embedding row and returns null when nothing is left', () => {
-    expect(buildBatch([{ userId: 42, itemId: 10 }], index, (u) => rows.get(u), new Rng(1), { negativesPerUser: 1, maxSampledItems: 4 })).toBeNull();
+    expect(
+      buildBatch([{ userId: 42, itemId: 10 }], index, (u) => rows.get(u), new Rng(1), {
+        negativesPerUser: 1,
+        maxSampledItems: 4,
+      }),
+    ).toBeNull();
   });
 });
 
 describe('encoder on wasm and cpu', () => {
   it('gives the same embeddings on both backends', async () => {
     const rng = new Rng(2);
-    const items = Array.from({ length: 4 }, () => ({ modalities: { text: { kind: 'ids' as const, tokens: Array.from({ length: 5 }, () => 1 + rng.int(30)) } } }));
+    const items = Array.from({ length: 4 }, () => ({
+      modalities: { text: { kind: 'ids' as const, tokens: Array.from({ length: 5 }, () => 1 + rng.int(30)) } },
+    }));
     const out = await runOnBackends(['cpu', 'wasm'], () => {
-      const enc = new ColdStartItemEncoder({ dModel: 16, numHeads: 4, seed: 3, modalities: [{ name: 'text', kind: 'ids', vocabSize: 32, maxLength: 8 }] });
+      const enc = new ColdStartItemEncoder({
+        dModel: 16,
+        numHeads: 4,
+        seed: 3,
+        modalities: [{ name: 'text', kind: 'ids', vocabSize: 32, maxLength: 8 }],
+      });
       const z = enc.encodeItems(items).flatMap((v) => Array.from(v));
       enc.dispose();
       return z;

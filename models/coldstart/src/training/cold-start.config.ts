@@ -67,6 +67,9 @@ export function parseColdStartConfig(input: ColdStartConfigInput = {}): ColdStar
     throw new InvalidInputError(`invalid cold-start config: ${problems.join('; ')}`, { problems });
   }
   const c = r.data;
-  if (c.dModel % c.numHeads !== 0) throw new InvalidInputError(`invalid cold-start config: dModel ${c.dModel} is not divisible by numHeads ${c.numHeads}`);
+  if (c.dModel % c.numHeads !== 0)
+    throw new InvalidInputError(
+      `invalid cold-start config: dModel ${c.dModel} is not divisible by numHeads ${c.numHeads}`,
+    );
   return c;
 }

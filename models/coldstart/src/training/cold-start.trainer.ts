@@ -97,7 +97,10 @@ export class ColdStartTrainer {
         const scores = tf.matMul(users, z, false, true) as tf.Tensor2D;
         let total = lossFn({ ...batch, scores }, { temperature: c.temperature }).loss;
         if (c.alignmentWeight > 0 && views.length > 1) {
-          total = tf.add(total, tf.mul(c.alignmentWeight, multimodalAlignmentLoss(views, { temperature: c.alignmentTemperature }))) as tf.Scalar;
+          total = tf.add(
+            total,
+            tf.mul(c.alignmentWeight, multimodalAlignmentLoss(views, { temperature: c.alignmentTemperature })),
+          ) as tf.Scalar;
         }
         if (c.userL2 > 0) total = tf.add(total, tf.mul(c.userL2, tf.mean(tf.sum(tf.square(users), 1)))) as tf.Scalar;
         return total;
@@ -145,7 +148,8 @@ export class ColdStartTrainer {
       }
     }
     const itemKeys = [...byItem.keys()].sort((a, b) => a - b);
-    const full = c.batchBy === 'items' ? Math.ceil(itemKeys.length / c.itemsPerBatch) : Math.ceil(examples.length / c.batchSize);
+    const full =
+      c.batchBy === 'items' ? Math.ceil(itemKeys.length / c.itemsPerBatch) : Math.ceil(examples.length / c.batchSize);
     const stepsPerEpoch = c.maxStepsPerEpoch > 0 ? Math.min(full, c.maxStepsPerEpoch) : full;
     const state: TrainerState = opts.resumeFrom
       ? structuredClone(opts.resumeFrom)
@@ -244,7 +248,8 @@ export class ColdStartTrainer {
 
   private snapshotBest(): void {
     this.dropSnapshot();
-    const copy = (store: ColdStartModel['store']) => new Map(store.entries().map(([n, v]) => [n, tf.clone(v) as tf.Tensor]));
+    const copy = (store: ColdStartModel['store']) =>
+      new Map(store.entries().map(([n, v]) => [n, tf.clone(v) as tf.Tensor]));
     this.bestSnapshot = { encoder: copy(this.model.store), users: copy(this.model.userStore) };
   }
 

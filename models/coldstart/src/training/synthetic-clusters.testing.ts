@@ -15,7 +15,15 @@ export function syntheticClusterDataset(opts: {
   interactRate?: number;
   noiseWords?: number;
 }): { dataset: ColdStartDataset; likedBy: Map<number, Set<number>>; clusterOf: Map<number, number> } {
-  const { seed, clusters = 8, itemsPerCluster = 40, users = 64, likedPerUser = 2, interactRate = 0.8, noiseWords = 2 } = opts;
+  const {
+    seed,
+    clusters = 8,
+    itemsPerCluster = 40,
+    users = 64,
+    likedPerUser = 2,
+    interactRate = 0.8,
+    noiseWords = 2,
+  } = opts;
   const rng = new Rng(seed);
   const contents = new Map<number, ItemContent>();
   const clusterOf = new Map<number, number>();
@@ -36,7 +44,12 @@ export function syntheticClusterDataset(opts: {
     const liked = new Set<number>();
     while (liked.size < likedPerUser) liked.add(rng.int(clusters));
     likedBy.set(u, liked);
-    for (const id of itemIds) if (liked.has(clusterOf.get(id)!) && rng.next() < interactRate) interactions.push({ userId: u, itemId: id });
+    for (const id of itemIds)
+      if (liked.has(clusterOf.get(id)!) && rng.next() < interactRate) interactions.push({ userId: u, itemId: id });
   }
-  return { dataset: { name: 'synthetic-clusters', interactions, itemIds, contents, positive: { kind: 'implicit' } }, likedBy, clusterOf };
+  return {
+    dataset: { name: 'synthetic-clusters', interactions, itemIds, contents, positive: { kind: 'implicit' } },
+    likedBy,
+    clusterOf,
+  };
 }

@@ -38,7 +38,12 @@ describe('synthetic recoverability (spec §9.5): content determines taste', () =
     const itemTokens = new Map(train.allItems.map((id) => [id, tokenizer.tokenize(dataset.contents.get(id)!)]));
     const trainer = new ColdStartTrainer(config, model);
     const valTask = data.task('cold', 'val');
-    const report = await trainer.fit({ interactions: train.interactions, positives: train.positives, itemTokens, validation: valTask });
+    const report = await trainer.fit({
+      interactions: train.interactions,
+      positives: train.positives,
+      itemTokens,
+      validation: valTask,
+    });
     const test = data.task('cold', 'test');
     const encoder = evaluateRankingTask(model, test, (id) => itemTokens.get(id), [10]);
     // The optimum is 1 by construction (every liked-cluster cold item fits in the top 10).
@@ -51,7 +56,7 @@ describe('synthetic recoverability (spec §9.5): content determines taste', () =
     const idOnly = await evaluateTask(mf, test, [10]);
     // Chance: a random top 10 of 32 cold items holds about 10/32 of a user's relevant ones.
     const chance = 10 / test.candidates.length;
-    expect(idOnly["recall@10"]).toBeLessThan(chance + 0.2);
+    expect(idOnly['recall@10']).toBeLessThan(chance + 0.2);
     expect(encoder['recall@10'] - idOnly['recall@10']).toBeGreaterThan(0.5);
     trainer.dispose();
     model.dispose();

@@ -59,7 +59,11 @@ export class TesseraEncoderRecommender implements ColdStartRecommender {
     }
     const rng = new Rng(config.seed ^ 0xc01d);
     let users = [...train.users];
-    if (this.options.maxTrainUsers && users.length > this.options.maxTrainUsers) users = rng.shuffle(users).slice(0, this.options.maxTrainUsers).sort((a, b) => a - b);
+    if (this.options.maxTrainUsers && users.length > this.options.maxTrainUsers)
+      users = rng
+        .shuffle(users)
+        .slice(0, this.options.maxTrainUsers)
+        .sort((a, b) => a - b);
     const keepUser = new Set(users);
     const frac = this.options.validationFraction ?? 0.1;
     const held = new Set(rng.shuffle([...train.warmItems]).slice(0, Math.round(train.warmItems.length * frac)));
@@ -72,16 +76,21 @@ export class TesseraEncoderRecommender implements ColdStartRecommender {
       if (!s) relevant.set(x.userId, (s = new Set()));
       s.add(x.itemId);
     }
-    const validation: RankingTask | undefined = held.size > 0 && relevant.size > 0 ? { candidates: [...held], relevant } : undefined;
+    const validation: RankingTask | undefined =
+      held.size > 0 && relevant.size > 0 ? { candidates: [...held], relevant } : undefined;
     const interactions = train.interactions.filter(inTrain);
     const positives = train.positives.filter(inTrain);
-    if (positives.length === 0) throw new InvalidInputError('tessera-encoder: no training positives left after the validation holdout');
+    if (positives.length === 0)
+      throw new InvalidInputError('tessera-encoder: no training positives left after the validation holdout');
     this.model?.dispose();
     this.embeddings.clear();
     this.model = new ColdStartModel({ ...config, modalities: tokenizer.modalitySpecs() }, users, tokenizer);
     const trainer = new ColdStartTrainer(config, this.model);
     try {
-      this.report = await trainer.fit({ interactions, positives, itemTokens: this.tokens, validation }, { onProgress: this.options.onProgress });
+      this.report = await trainer.fit(
+        { interactions, positives, itemTokens: this.tokens, validation },
+        { onProgress: this.options.onProgress },
+      );
     } finally {
       trainer.dispose();
     }
@@ -95,7 +104,10 @@ export class TesseraEncoderRecommender implements ColdStartRecommender {
       const z = model.encodeItems(missing.map((id) => this.tokens.get(id) ?? { modalities: {} }));
       missing.forEach((id, i) => this.embeddings.set(id, z[i]));
     }
-    return model.scoreUsers(userIds, candidateItemIds.map((id) => this.embeddings.get(id)!));
+    return model.scoreUsers(
+      userIds,
+      candidateItemIds.map((id) => this.embeddings.get(id)!),
+    );
   }
 
   dispose(): void {
@@ -105,6 +117,10 @@ export class TesseraEncoderRecommender implements ColdStartRecommender {
 }
 
 /** Adds the encoder to the runner's registry under `name` (default 'tessera-encoder'). */
-export function registerTesseraEncoder(registry: ColdStartMethodRegistry, options: TesseraEncoderOptions, name = 'tessera-encoder'): ColdStartMethodRegistry {
+export function registerTesseraEncoder(
+  registry: ColdStartMethodRegistry,
+  options: TesseraEncoderOptions,
+  name = 'tessera-encoder',
+): ColdStartMethodRegistry {
   return registry.register(name, ({ seed }) => new TesseraEncoderRecommender(options, seed));
 }
