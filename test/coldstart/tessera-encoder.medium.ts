@@ -12,7 +12,7 @@ import {
   registerTesseraEncoder,
 } from '@tessera/models/coldstart';
 import { describe, expect, it } from 'vitest';
-import { loadCiteULikeColdStart, loadMovieLensColdStart } from '../datasets/coldstart-datasets';
+import { loadCiteULikeColdStart, loadMovieLensColdStart, QUICK_ENCODER_CONFIG } from '../../apps/platform/src';
 
 /**
  * The "Tessera encoder" row of the cold-start evaluation (issue #5). Minutes of CPU per seed, so it
@@ -31,24 +31,10 @@ const BASELINES =
     : ['random', 'bpr-mf', 'content-tfidf', 'content-bm25', 'cb2cf-ridge'];
 const noGenres = process.env.TESSERA_ENCODER_NO_GENRES === '1';
 
-/** The quick CPU configuration reported in the evaluation table. */
+/** The quick CPU configuration of `tessera eval coldstart`, with this run's epochs and ablation overrides. */
 export const QUICK_CONFIG: ColdStartConfigInput = {
-  dModel: 64,
-  numHeads: 4,
-  layers: 1,
-  fusionLayers: 1,
-  fusion: 'token',
-  dropout: 0.1,
-  loss: 'sampled-softmax',
-  temperature: 0.5,
-  batchBy: 'items',
-  itemsPerBatch: 128,
-  maxSampledItems: 64,
-  encoderLr: 1e-3,
-  userLr: 1e-2,
+  ...QUICK_ENCODER_CONFIG,
   epochs,
-  patience: 2,
-  validationK: 20,
   // TESSERA_ENCODER_CONFIG='{"alignmentWeight":0.1}' overrides fields for ablations.
   ...(JSON.parse(process.env.TESSERA_ENCODER_CONFIG ?? '{}') as ColdStartConfigInput),
 };
