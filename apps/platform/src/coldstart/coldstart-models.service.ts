@@ -17,8 +17,8 @@ export interface LoadedColdStartModel {
   model: ColdStartModel;
   card: ColdStartModelCard;
   ids: CatalogueIdMap & { warmItems: number[] };
-  /** Catalogue user id → row in the model's user table (warm users only). */
-  userRow: Map<string, number>;
+  /** Catalogue user id → the model's numeric user id, for users it learned an embedding for. */
+  warmUsers: Map<string, number>;
   warmItemIds: Set<string>;
 }
 
@@ -56,12 +56,12 @@ export class ColdStartModels implements OnApplicationShutdown {
   private async load(version: string, dir: string): Promise<LoadedColdStartModel> {
     const { model, card } = await loadColdStartModel(dir);
     const ids = JSON.parse(await readFile(join(dir, CATALOGUE_IDS_FILE), 'utf8')) as LoadedColdStartModel['ids'];
-    const userRow = new Map<string, number>();
+    const warmUsers = new Map<string, number>();
     ids.users.forEach((catalogueId, numericId) => {
       const row = model.rowOf(numericId);
-      if (row !== undefined) userRow.set(catalogueId, row);
+      if (row !== undefined) warmUsers.set(catalogueId, numericId);
     });
-    return { version, model, card, ids, userRow, warmItemIds: new Set(ids.warmItems.map((i) => ids.items[i])) };
+    return { version, model, card, ids, warmUsers, warmItemIds: new Set(ids.warmItems.map((i) => ids.items[i])) };
   }
 
   async onApplicationShutdown(): Promise<void> {

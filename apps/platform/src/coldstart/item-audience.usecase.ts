@@ -29,7 +29,7 @@ export class ItemAudienceUsecase {
     });
     if (!point?.vector || !Array.isArray(point.vector))
       throw new NotFoundError(`item ${itemId} is not embedded yet (tessera embed coldstart)`, { itemId });
-    const numericUsers = loaded.ids.users.map((_, i) => i).filter((i) => loaded.model.rowOf(i) !== undefined);
+    const numericUsers = [...loaded.warmUsers.values()];
     const scores = loaded.model.scoreUsers(numericUsers, [Float32Array.from(point.vector)]);
     const ranked: AudienceHit[] = numericUsers.map((u, j) => ({ userId: loaded.ids.users[u], score: scores[j] }));
     ranked.sort((a, b) => b.score - a.score);

@@ -54,8 +54,8 @@ export class RecommendItemsUsecase {
     if (cmd.userId) {
       const seen = await this.loader.seenBy(cmd.userId);
       if (!cmd.includeSeen) for (const s of seen) exclude.add(s.itemId);
-      const row = loaded.userRow.get(cmd.userId);
-      if (row !== undefined) userVector = loaded.model.userEmbedding(loaded.ids.users.indexOf(cmd.userId));
+      const numericId = loaded.warmUsers.get(cmd.userId);
+      if (numericId !== undefined) userVector = loaded.model.userEmbedding(numericId);
       else liked = [...liked, ...seen.filter((s) => s.value >= LIKED_MIN).map((s) => s.itemId)];
       if (!userVector && liked.length === 0 && disliked.length === 0)
         throw new InvalidInputError(`user ${cmd.userId} has no liked items yet; send liked/disliked item ids`, {
