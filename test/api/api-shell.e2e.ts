@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -124,5 +124,27 @@ describe('API rate limit', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('API start-up with damaged storage', () => {
+  it('refuses a corrupt catalogue file and leaves it untouched', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-corrupt-'));
+    const dbFile = join(dataDir, 'tessera.db');
+    writeFileSync(dbFile, 'this is not a database, but it is somebody’s data');
+    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', TESSERA_DATA_DIR: dataDir });
+    await expect(startApi(config)).rejects.toMatchObject({ code: 'corrupt_data' });
+    expect(readFileSync(dbFile, 'utf8')).toBe('this is not a database, but it is somebody’s data');
+  });
+
+  it('refuses to start an empty catalogue beside stored files whose database is missing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-orphan-'));
+    mkdirSync(join(dataDir, 'blobs', 'ab'), { recursive: true });
+    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', TESSERA_DATA_DIR: dataDir });
+    await expect(startApi(config)).rejects.toMatchObject({
+      code: 'corrupt_data',
+      message: expect.stringMatching(/missing/),
+    });
+    expect(existsSync(join(dataDir, 'tessera.db'))).toBe(false);
   });
 });

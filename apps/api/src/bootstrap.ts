@@ -12,6 +12,8 @@ import { buildOpenApiDocument } from './openapi';
 export async function createApiApp(config: TesseraConfig, options: ApiModuleOptions = {}): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
     bufferLogs: true,
+    // start-up errors (corrupt catalogue, bad config) reach the caller as typed errors instead of exiting
+    abortOnError: false,
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));

@@ -1,5 +1,7 @@
 import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
-import { AppConfig, type TesseraConfig } from '@tessera/common';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppConfig, CorruptDataError, type TesseraConfig } from '@tessera/common';
 import { BlobStore } from './blob-store.port';
 import { Catalogue } from './catalogue';
 import { FileBlobStore } from './file-blob-store.repository';
@@ -30,6 +32,21 @@ class CatalogueShutdown implements OnApplicationShutdown {
 }
 
 const DATA_DIR = 'TESSERA_DATA_DIR_FOR_BLOBS';
+
+/**
+ * A data folder that already holds stored blobs but no catalogue file lost its database (moved,
+ * deleted, or DATABASE_URL points elsewhere): refuse to start rather than begin an empty catalogue
+ * beside data it no longer describes.
+ */
+export function assertNotOrphaned(cfg: TesseraConfig): void {
+  if (cfg.database.kind !== 'sqlite' || existsSync(cfg.database.path)) return;
+  const blobs = join(cfg.dataDir, 'blobs');
+  if (existsSync(blobs) && readdirSync(blobs).length > 0)
+    throw new CorruptDataError(
+      `catalogue database ${cfg.database.path} is missing but ${blobs} holds stored files; restore the database or point DATABASE_URL at it`,
+      { path: cfg.database.path, dataDir: cfg.dataDir },
+    );
+}
 
 function repositoryProviders(): Provider[] {
   const repo = <T>(token: abstract new (...a: never[]) => T, make: (c: Catalogue) => T): Provider => ({
@@ -82,6 +99,7 @@ export class DatabaseModule {
         {
           provide: Catalogue,
           useFactory: async (cfg: TesseraConfig) => {
+            assertNotOrphaned(cfg);
             const catalogue = await openCatalogueFromConfig(cfg.database, options);
             logger.log({ msg: 'catalogue open', path: catalogue.path, dialect: catalogue.dialect });
             return catalogue;

@@ -11,6 +11,7 @@ export async function withPlatform<T>(
   const config = loadConfig();
   const ctx = await NestFactory.createApplicationContext(PlatformModule.forRoot(config, options), {
     logger: ['error', 'warn'],
+    abortOnError: false,
   });
   try {
     return await work(ctx, config);
