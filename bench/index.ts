@@ -21,7 +21,10 @@ export const BENCHMARKS: Record<string, BenchRunner> = {
       size: a.size === 'large' ? 'large' : 'small',
       log: a.log,
     }),
-  s2dtw: async (a) => (await import('./s2dtw/s2dtw.bench.js')).runS2dtwBench({ log: a.log }),
+  s2dtw: async (a) => ({
+    ...(await (await import('./s2dtw/s2dtw.bench.js')).runS2dtwBench({ log: a.log })),
+    searchAt10kClips: await (await import('./s2dtw/clip-search.bench.js')).runClipSearchBench(),
+  }),
   vectors: async (a) => (await import('./vectors/vectors.bench.js')).runVectorsBench({ size: a.size, log: a.log }),
   ingest: async (a) => (await import('./ingest/ingest.bench.js')).runIngestBench({ log: a.log }),
   coldstart: async (a) => (await import('./coldstart/coldstart.bench.js')).runColdStartBench({ log: a.log }),
