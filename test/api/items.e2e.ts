@@ -1,11 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, projectRoot } from '@tessera/common';
+import { writeTruncatedMp4 } from '@tessera/testing';
 import { startApi } from '../../apps/api/src/bootstrap';
 
 const fixtures = join(projectRoot(), 'test/fixtures/video');
@@ -125,19 +125,7 @@ describe('items and ingest jobs over HTTP', () => {
     mkdirSync(folder);
     cpSync(join(fixtures, 'mediaelement'), folder, { recursive: true });
     writeFileSync(join(folder, 'broken.srt'), 'not a subtitle file at all');
-    const mp4 = join(dataDir, 'whole.mp4');
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=duration=2:size=64x64:rate=10',
-      '-pix_fmt',
-      'yuv420p',
-      mp4,
-    ]);
-    writeFileSync(join(folder, 'truncated.mp4'), readFileSync(mp4).subarray(0, 2000));
+    writeTruncatedMp4(join(folder, 'truncated.mp4'));
 
     const res = await request(url).post('/ingest/jobs').send({ path: 'incoming' }).expect(202);
     const job = (await waitForJob(url, res.body.id)) as {

@@ -1,11 +1,11 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, projectRoot } from '@tessera/common';
+import { writeTruncatedMp4 } from '@tessera/testing';
 import { AssetRepository, ClipRepository, ItemRepository } from '@tessera/db';
 import { GetItemUsecase, IngestFolderUsecase, PlatformModule } from '../../apps/platform/src';
 
@@ -29,20 +29,7 @@ describe('folder ingestion through the platform use cases', () => {
     writeFileSync(join(folder, 'not-a-video.mp4'), 'this is plain text pretending to be a video\n');
     writeFileSync(join(folder, 'note.txt'), 'A short note about sailors and spinach.\n');
     // a real MP4 cut in half: the container signature is right, the index (moov) is missing
-    const mp4 = join(dataDir, 'whole.mp4');
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=duration=2:size=64x64:rate=10',
-      '-pix_fmt',
-      'yuv420p',
-      mp4,
-    ]);
-    const bytes = readFileSync(mp4);
-    writeFileSync(join(folder, 'truncated.mp4'), bytes.subarray(0, Math.floor(bytes.length / 2)));
+    writeTruncatedMp4(join(folder, 'truncated.mp4'));
     const config = loadConfig({ TESSERA_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
     app = await NestFactory.createApplicationContext(PlatformModule.forRoot(config), { logger: false });
   });

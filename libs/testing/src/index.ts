@@ -1,1 +1,2 @@
 export * from './shared-data';
+export * from './media-fixtures';
