@@ -12,3 +12,4 @@ export * from './training/vttwins-config';
 export * from './training/vttwins-trainer';
 export * from './synthetic/synthetic-videos';
 export * from './synthetic/synthetic-alignment.eval';
+export * from './training/vttwins-training.run';

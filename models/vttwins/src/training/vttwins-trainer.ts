@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { DimensionMismatchError, Rng } from '@tessera/common';
+import { DimensionMismatchError, InvalidInputError, Rng } from '@tessera/common';
 import type { ParamStore } from '@tessera/tensor';
 import type { VttwinsTextEncoder } from '../encoders/vttwins-text-encoder';
 import type { VttwinsVideoEncoder } from '../encoders/vttwins-video-encoder';
@@ -46,8 +46,8 @@ export interface VttwinsTrainerHooks {
 
 /** Trains a video and a text encoder with the configured sequence loss and Adam. */
 export class VttwinsTrainer {
-  private readonly optimizer: tf.Optimizer;
-  private readonly rng: Rng;
+  /** Adam; `loadCheckpoint(dir, store, { optimizer })` of @tessera/tensor restores its slots on resume. */
+  readonly optimizer: tf.Optimizer;
   private readonly permutations: number[][];
   private stepCount = 0;
 
@@ -63,7 +63,6 @@ export class VttwinsTrainer {
       );
     }
     this.optimizer = tf.train.adam(config.learningRate);
-    this.rng = new Rng(config.seed);
     this.permutations = config.temporalAugmentation
       ? enumerateLocalPermutations(config.clipsPerVideo, config.augmentationMaxShift)
       : [];
@@ -71,6 +70,15 @@ export class VttwinsTrainer {
 
   get steps(): number {
     return this.stepCount;
+  }
+
+  /**
+   * Continue counting from `step` (a resumed run: the caller restored weights and optimiser slots).
+   * Everything random in a step derives from (seed, step), so the continuation matches an unbroken run.
+   */
+  resumeAt(step: number): void {
+    if (!(Number.isInteger(step) && step >= 0)) throw new InvalidInputError(`cannot resume at step ${step}`);
+    this.stepCount = step;
   }
 
   /** The batch loss without updating (for evaluation and tests). */
@@ -91,20 +99,26 @@ export class VttwinsTrainer {
     return value;
   }
 
-  /** Runs `config.steps` steps on batches from `nextBatch(step)`, reporting progress and checkpoints. */
-  async train(nextBatch: (step: number) => VttwinsBatch): Promise<number[]> {
+  /**
+   * Runs the steps from the current one up to `config.steps` (or `until`, for a deliberate stop) on
+   * batches from `nextBatch(step)`, reporting progress and checkpoints; returns the losses of these steps.
+   * For an exact resume, `nextBatch` must depend on the step number only, not on earlier calls.
+   */
+  async train(nextBatch: (step: number) => VttwinsBatch, opts: { until?: number } = {}): Promise<number[]> {
     const total = this.config.steps;
+    const end = Math.min(total, opts.until ?? total);
+    const first = this.stepCount;
     const losses: number[] = [];
     const started = performance.now();
-    for (let s = 0; s < total; s++) {
+    for (let s = first; s < end; s++) {
       losses.push(this.step(nextBatch(s)));
       const done = s + 1;
       const elapsed = performance.now() - started;
       this.hooks.onProgress?.({
         step: done,
         totalSteps: total,
-        loss: losses[s],
-        etaMs: (elapsed / done) * (total - done),
+        loss: losses[losses.length - 1],
+        etaMs: (elapsed / (done - first)) * (total - done),
       });
       const every = this.config.checkpointEvery;
       if (this.hooks.onCheckpoint && ((every > 0 && done % every === 0) || done === total)) {
@@ -141,8 +155,10 @@ export class VttwinsTrainer {
     let v: tf.Tensor = tf.reshape(this.video.encode(batch.frames, count), [b, n, d]);
     let t: tf.Tensor = tf.reshape(this.text.encode(batch.tokens, count), [b, n, d]);
     if (this.config.temporalAugmentation) {
-      v = this.permute(v);
-      t = this.permute(t);
+      // seeded by (seed, step) rather than one running generator, so a resumed run draws the same permutations
+      const rng = new Rng((Math.imul(this.config.seed + 1, 0x9e3779b1) ^ this.stepCount) >>> 0);
+      v = this.permute(v, rng);
+      t = this.permute(t, rng);
     }
     const c = this.config;
     switch (c.loss) {
@@ -156,18 +172,12 @@ export class VttwinsTrainer {
   }
 
   /** TDA: reorder each sequence by a permutation sampled from its detached self-similarity. */
-  private permute(x: tf.Tensor): tf.Tensor {
+  private permute(x: tf.Tensor, rng: Rng): tf.Tensor {
     const [b, n, d] = x.shape as [number, number, number];
     const values = x.dataSync();
     const mats = new Float32Array(b * n * n);
     for (let s = 0; s < b; s++) {
-      const p = sampleTemporalPermutation(
-        values.subarray(s * n * d, (s + 1) * n * d),
-        n,
-        d,
-        this.rng,
-        this.permutations,
-      );
+      const p = sampleTemporalPermutation(values.subarray(s * n * d, (s + 1) * n * d), n, d, rng, this.permutations);
       for (let i = 0; i < n; i++) mats[s * n * n + i * n + p[i]] = 1;
     }
     return tf.matMul(tf.tensor3d(mats, [b, n, n]), x);
