@@ -3,3 +3,4 @@ export * from './item-tokens.types';
 export * from './cold-start-item-encoder';
 export * from './hashed-vocabulary';
 export * from './item-content.tokenizer';
+export * from './media-patch.tokenizer';

@@ -4,7 +4,13 @@ import { describeBackend, loadCheckpoint, saveCheckpoint } from '@tessera/tensor
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ItemContentTokenizer, type ItemContentTokenizerState, type ItemEncoderConfig } from '../encoder';
+import {
+  ItemContentTokenizer,
+  type ItemContentTokenizerState,
+  type ItemEncoderConfig,
+  MediaPatchTokenizer,
+  type MediaPatchTokenizerState,
+} from '../encoder';
 import type { ColdStartConfig } from './cold-start.config';
 import { ColdStartModel } from './cold-start-model';
 
@@ -27,6 +33,8 @@ export interface ColdStartModelCard {
   training?: { epochsRun: number; bestEpoch: number; msPerEpoch: number; stoppedEarly?: boolean };
   backend: { name: string; simd: boolean; threads: boolean };
   vocabularySha256?: string;
+  /** How images and video frames become tokens; absent for a model without media modalities. */
+  media?: MediaPatchTokenizerState;
   seed: number;
   users: number;
 }
@@ -34,7 +42,7 @@ export interface ColdStartModelCard {
 /** The card fields a caller supplies; the rest is filled from the model. */
 export type ModelCardInput = Omit<
   ColdStartModelCard,
-  'modelId' | 'createdAt' | 'dim' | 'encoder' | 'backend' | 'vocabularySha256' | 'users'
+  'modelId' | 'createdAt' | 'dim' | 'encoder' | 'backend' | 'vocabularySha256' | 'users' | 'media'
 >;
 
 export interface ColdStartOptimizers {
@@ -87,6 +95,7 @@ export async function saveColdStartModel(
     encoder: model.encoder.config,
     backend: { name: backend.backend, simd: backend.simd, threads: backend.threads },
     ...(tokenizerState ? { vocabularySha256: sha256(JSON.stringify(tokenizerState)) } : {}),
+    ...(model.media ? { media: model.media.state() } : {}),
     users: model.userIds.length,
   };
   try {
@@ -148,7 +157,8 @@ export async function loadColdStartModel(
       throw new CorruptDataError(`${dir}/tokenizer.json does not match its card`, { dir });
     tokenizer = ItemContentTokenizer.fromState(state);
   }
-  const model = new ColdStartModel(card.encoder, userIds, tokenizer);
+  const media = card.media ? MediaPatchTokenizer.fromState(card.media) : undefined;
+  const model = new ColdStartModel(card.encoder, userIds, tokenizer, media);
   try {
     await loadCheckpoint(join(dir, 'encoder'), model.store, { optimizer: optimizers.encoder });
     await loadCheckpoint(join(dir, 'users'), model.userStore, { optimizer: optimizers.users });

@@ -2,13 +2,20 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
 import { normalInit, ParamStore } from '@tessera/tensor';
 import type { ItemContent } from '../data';
-import { ColdStartItemEncoder, type ItemEncoderConfig, type ItemTokens, ItemContentTokenizer } from '../encoder';
+import {
+  ColdStartItemEncoder,
+  type ItemEncoderConfig,
+  type ItemTokens,
+  ItemContentTokenizer,
+  type MediaPatchTokenizer,
+} from '../encoder';
 
 export const USER_TABLE = 'users.emb';
 
 /**
  * A trained (or training) cold-start model: the item encoder, the free embeddings of the warm users
- * it was trained with, and the content tokenizer that turns dataset content into encoder tokens.
+ * it was trained with, and the content tokenizer that turns dataset content into encoder tokens
+ * (plus, optionally, the media tokenizer for image patches and video frames).
  * Encoder variables (`enc.*`) and the user table (`users.emb`) live in two ParamStores, because they
  * have separate optimisers and each checkpoint carries one optimiser's state.
  */
@@ -23,6 +30,8 @@ export class ColdStartModel {
     encoderConfig: ItemEncoderConfig,
     readonly userIds: readonly number[],
     readonly tokenizer?: ItemContentTokenizer,
+    /** Cuts images and video frames into the encoder's dense tokens, when the model has those modalities. */
+    readonly media?: MediaPatchTokenizer,
   ) {
     if (userIds.length === 0) throw new InvalidInputError('a cold-start model needs at least one warm user');
     this.store = new ParamStore();

@@ -1,6 +1,6 @@
 import { stat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ItemContentTokenizer } from '../encoder';
+import type { ItemContentTokenizer, MediaPatchTokenizer } from '../encoder';
 import type { ColdStartConfig } from './cold-start.config';
 import { ColdStartModel } from './cold-start-model';
 import {
@@ -25,6 +25,8 @@ export interface ColdStartRunOptions {
   version: string;
   config: ColdStartConfig;
   tokenizer: ItemContentTokenizer;
+  /** Adds the `image` / `video` dense modalities (tokens for them come in `data.itemTokens`). */
+  media?: MediaPatchTokenizer;
   /** The warm users the model gets embeddings for. */
   userIds: readonly number[];
   data: ColdStartTrainingData;
@@ -87,7 +89,8 @@ export async function runColdStartTraining(
     // JSON has no -Infinity.
     if (resumeFrom.bestValidation === null) resumeFrom.bestValidation = Number.NEGATIVE_INFINITY;
   } else {
-    model = new ColdStartModel({ ...config, modalities: opts.tokenizer.modalitySpecs() }, opts.userIds, opts.tokenizer);
+    const modalities = [...opts.tokenizer.modalitySpecs(), ...(opts.media?.modalitySpecs() ?? [])];
+    model = new ColdStartModel({ ...config, modalities }, opts.userIds, opts.tokenizer, opts.media);
     trainer = new ColdStartTrainer(config, model);
   }
   const report = await trainer.fit(opts.data, {
