@@ -9,6 +9,8 @@ describe('loadConfig', () => {
     expect(c.database).toEqual({ kind: 'sqlite', path: expect.stringMatching(/data\/tessera\.db$/) });
     expect(c.qdrant).toBeUndefined();
     expect(c.tfBackend).toBe('auto');
+    expect(c.webgpuAllowSoftware).toBe(false);
+    expect(loadConfig({ TESSERA_WEBGPU_ALLOW_SOFTWARE: '1' }).webgpuAllowSoftware).toBe(true);
     expect(c.apiKeys).toEqual([]);
   });
 

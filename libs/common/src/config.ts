@@ -30,6 +30,8 @@ const envSchema = z.object({
   QDRANT_WRITE_CONSISTENCY: int(1, 1),
   REDIS_URL: optionalUrl,
   TESSERA_TF_BACKEND: z.preprocess(emptyToUndefined, z.enum(TF_BACKENDS).default('auto')),
+  // A software WebGPU adapter (lavapipe, SwiftShader) is slower than wasm: only for testing the GPU path.
+  TESSERA_WEBGPU_ALLOW_SOFTWARE: z.preprocess(emptyToUndefined, z.enum(['0', '1', 'false', 'true']).default('0')),
   TESSERA_API_KEYS: z.preprocess(emptyToUndefined, z.string().optional()),
   TESSERA_MAX_UPLOAD_BYTES: int(200 * 1024 * 1024, 1),
   TESSERA_MAX_JSON_BYTES: int(1024 * 1024, 1),
@@ -50,6 +52,8 @@ export interface TesseraConfig {
   qdrant?: { url: string; apiKey?: string; shards: number; replicationFactor: number; writeConsistency: number };
   redisUrl?: string;
   tfBackend: TfBackendChoice;
+  /** Accept a software WebGPU adapter (TESSERA_WEBGPU_ALLOW_SOFTWARE=1); tests of the GPU path only. */
+  webgpuAllowSoftware?: boolean;
   apiKeys: string[];
   limits: {
     uploadBytes: number;
@@ -98,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TesseraConfig 
       : undefined,
     redisUrl: e.REDIS_URL,
     tfBackend: e.TESSERA_TF_BACKEND,
+    webgpuAllowSoftware: e.TESSERA_WEBGPU_ALLOW_SOFTWARE === '1' || e.TESSERA_WEBGPU_ALLOW_SOFTWARE === 'true',
     apiKeys: (e.TESSERA_API_KEYS ?? '')
       .split(',')
       .map((k) => k.trim())

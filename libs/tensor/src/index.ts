@@ -2,6 +2,7 @@ export * from './backend/backend-description';
 export * from './backend/tensor-backend';
 export * from './backend/tensor-runtime.service';
 export * from './backend/wasm-paths';
+export * from './backend/webgpu-loader';
 export * from './tensor.module';
 export * from './kernels/kernel-fix';
 export * from './kernels/kernel-fix.registry';

@@ -3,7 +3,7 @@ import { InvalidInputError, type TfBackendChoice } from '@tessera/common';
 import { installKernelFixes } from '../kernels/kernel-fix.registry';
 import type { BackendAttempt, BackendDescription } from './backend-description';
 import { resolveWasmDir } from './wasm-paths';
-import { firstLine, loadWebGpuBackend } from './webgpu-loader';
+import { firstLine, loadWebGpuBackend, webGpuDeviceErrors } from './webgpu-loader';
 
 type ConcreteBackend = Exclude<TfBackendChoice, 'auto'>;
 
@@ -12,8 +12,10 @@ export const AUTO_BACKEND_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu',
 const KNOWN: readonly string[] = ['auto', ...AUTO_BACKEND_ORDER];
 
 export interface InitTensorBackendOptions {
-  /** Accept a software WebGPU adapter (SwiftShader); only for tests of the WebGPU path. */
+  /** Accept a software WebGPU adapter (lavapipe, SwiftShader): TESSERA_WEBGPU_ALLOW_SOFTWARE, tests of the GPU path. */
   allowSoftwareWebGpu?: boolean;
+  /** WebGPU only: false runs every kernel on the device (TF.js flag WEBGPU_CPU_FORWARD); tests. */
+  webGpuCpuForward?: boolean;
 }
 
 // The TF.js engine is process-wide, so what we chose is process-wide too.
@@ -43,7 +45,10 @@ async function tryBackend(
         return { name, ok, reason: ok ? pkg : 'setBackend(tensorflow) failed' };
       }
       case 'webgpu': {
-        const r = await loadWebGpuBackend({ allowSoftwareAdapter: opts.allowSoftwareWebGpu });
+        const r = await loadWebGpuBackend({
+          allowSoftwareAdapter: opts.allowSoftwareWebGpu,
+          cpuForward: opts.webGpuCpuForward,
+        });
         return { name, ok: r.ok, reason: r.reason, adapter: r.adapter };
       }
       case 'wasm': {
@@ -116,6 +121,9 @@ export async function initTensorBackend(
 export function describeBackend(): BackendDescription {
   // engine().backendName does not initialise a backend, unlike tf.getBackend().
   const backend = (tf.engine() as unknown as { backendName: string | null }).backendName ?? 'none';
-  if (current && current.backend === backend) return current;
+  if (current && current.backend === backend) {
+    const errors = backend === 'webgpu' ? webGpuDeviceErrors() : [];
+    return errors.length ? { ...current, deviceErrors: [...errors] } : current;
+  }
   return { backend, simd: false, threads: false, fixes: [], tried: current?.tried ?? [] };
 }

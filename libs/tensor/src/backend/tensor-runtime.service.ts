@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/comm
 import * as tf from '@tensorflow/tfjs';
 import { AppConfig, type TesseraConfig, type TfBackendChoice } from '@tessera/common';
 import { assertNoLeak } from '../testing/leak-check';
-import type { BackendDescription } from './backend-description';
+import { type BackendDescription, summarizeBackend } from './backend-description';
 import { describeBackend, initTensorBackend } from './tensor-backend';
 
 /**
@@ -27,11 +27,11 @@ export class TensorRuntime implements OnModuleInit {
     if (!this.ready || choice !== this.choice) {
       this.choice = choice;
       const started = Date.now();
-      this.ready = initTensorBackend(choice).then((d) => {
+      this.ready = initTensorBackend(choice, { allowSoftwareWebGpu: this.config?.webgpuAllowSoftware }).then((d) => {
         this.logger.log({
           msg: 'tensor backend ready',
           backend: d.backend,
-          simd: d.simd,
+          summary: summarizeBackend(d),
           fixes: d.fixes,
           durationMs: Date.now() - started,
         });

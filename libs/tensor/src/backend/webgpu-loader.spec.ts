@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initTensorBackend } from './tensor-backend';
-import { loadWebGpuBackend } from './webgpu-loader';
+import { CorruptDataError } from '@tessera/common';
+import { isSoftwareAdapter, loadWebGpuBackend, webGpuDeviceErrors } from './webgpu-loader';
 
 /** A stand-in for the `webgpu` (Dawn) package with one adapter. */
 function fakeDawn(adapter: Record<string, unknown> | null) {
-  const calls: { deviceLimits?: unknown } = {};
+  const calls: { deviceLimits?: unknown; onError?: (ev: { error?: { message?: string } }) => void } = {};
   const mod = {
     globals: { GPUBufferUsageFake: 1 },
     create: () => ({
@@ -14,7 +15,12 @@ function fakeDawn(adapter: Record<string, unknown> | null) {
           ...adapter,
           requestDevice: async (desc: { requiredLimits?: unknown }) => {
             calls.deviceLimits = desc.requiredLimits;
-            return { label: 'fake-device' };
+            return {
+              label: 'fake-device',
+              addEventListener: (type: string, cb: (ev: { error?: { message?: string } }) => void) => {
+                if (type === 'uncapturederror') calls.onError = cb;
+              },
+            };
           },
         },
     }),
@@ -31,6 +37,9 @@ function fakeTfjsWebgpu() {
       seen.push(device, info);
     }
     override dispose(): void {}
+    override async read(): Promise<Float32Array> {
+      return new Float32Array([1, 2]);
+    }
   }
   return { mod: { WebGPUBackend: FakeWebGPUBackend }, seen };
 }
@@ -58,8 +67,49 @@ describe('loadWebGpuBackend', () => {
     expect(none.reason).toMatch(/no WebGPU adapter/);
     const swiftshader = fakeDawn({ info: { vendor: 'google', architecture: 'swiftshader' }, limits });
     const soft = await loadWebGpuBackend({ importModule: async () => swiftshader.mod });
-    expect(soft).toEqual({ ok: false, reason: 'only a software adapter (google swiftshader)' });
+    expect(soft).toEqual({
+      ok: false,
+      reason: 'only a software adapter: google swiftshader; set TESSERA_WEBGPU_ALLOW_SOFTWARE=1 to use it',
+    });
     expect(swiftshader.calls.deviceLimits).toBeUndefined();
+  });
+
+  it('recognises lavapipe, SwiftShader and fallback adapters as software, a GPU as not', () => {
+    expect(isSoftwareAdapter({ vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7' })).toBe(
+      true,
+    );
+    expect(isSoftwareAdapter({ vendor: 'google', architecture: '', description: 'SwiftShader Device' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'x', isFallbackAdapter: true })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'ada', description: 'NVIDIA L4' })).toBe(false);
+  });
+
+  it('uses a software adapter when asked, and reports it as software', async () => {
+    const dawn = fakeDawn({
+      info: { vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7' },
+      limits,
+    });
+    const r = await loadWebGpuBackend({
+      allowSoftwareAdapter: true,
+      importModule: async (name) => (name === 'webgpu' ? dawn.mod : fakeTfjsWebgpu().mod),
+    });
+    expect(r.ok).toBe(true);
+    expect(r.adapter?.software).toBe(true);
+    expect(r.adapter?.description).toBe('llvmpipe: Mesa 25.0.7');
+  });
+
+  it('after an uncaptured device error, every tensor read throws CorruptDataError', async () => {
+    const dawn = fakeDawn({ info: { vendor: 'nvidia', architecture: 'hopper' }, limits });
+    const r = await loadWebGpuBackend({
+      importModule: async (name) => (name === 'webgpu' ? dawn.mod : fakeTfjsWebgpu().mod),
+    });
+    expect(r.ok).toBe(true);
+    const backend = tf.backend() as unknown as { read(id: object): Promise<Float32Array> };
+    expect(await backend.read({})).toEqual(new Float32Array([1, 2]));
+    expect(webGpuDeviceErrors()).toEqual([]);
+    dawn.calls.onError?.({ error: { message: 'Binding size is larger than maxStorageBufferBindingSize' } });
+    expect(webGpuDeviceErrors()).toEqual(['Binding size is larger than maxStorageBufferBindingSize']);
+    await expect(backend.read({})).rejects.toBeInstanceOf(CorruptDataError);
+    await expect(backend.read({})).rejects.toThrow(/maxStorageBufferBindingSize/);
   });
 
   it('builds the backend on a hardware adapter with its limits, and selects it', async () => {
@@ -72,10 +122,12 @@ describe('loadWebGpuBackend', () => {
     expect(r.adapter).toEqual({
       vendor: 'nvidia',
       architecture: 'hopper',
+      description: '',
+      software: false,
       limits: { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 1 << 28 },
     });
     expect(dawn.calls.deviceLimits).toEqual({ maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 1 << 28 });
-    expect(tfjsWebgpu.seen[0]).toEqual({ label: 'fake-device' });
+    expect(tfjsWebgpu.seen[0]).toMatchObject({ label: 'fake-device' });
     expect(tf.getBackend()).toBe('webgpu');
     expect((globalThis as Record<string, unknown>).GPUBufferUsageFake).toBe(1);
   });

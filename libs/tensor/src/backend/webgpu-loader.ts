@@ -1,10 +1,23 @@
+import { Logger } from '@nestjs/common';
 import * as tf from '@tensorflow/tfjs';
+import { CorruptDataError } from '@tessera/common';
+import type { WebGpuAdapterDescription } from './backend-description';
 
 export interface WebGpuLoadResult {
   ok: boolean;
   reason: string;
-  adapter?: { vendor: string; architecture: string; limits: Record<string, number> };
+  adapter?: WebGpuAdapterDescription;
 }
+
+/** Adapter limits we request for the device and report; the set TF.js's own WebGPU init asks for. */
+export const WEBGPU_REPORTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupsPerDimension',
+  'maxComputeWorkgroupSizeX',
+] as const;
 
 // Optional packages are looked up at run time so their absence is a report, not a crash.
 // A variable specifier keeps TypeScript from demanding their type declarations.
@@ -21,20 +34,84 @@ interface AdapterLike {
   limits: Record<string, number>;
   requestDevice(desc?: Record<string, unknown>): Promise<unknown>;
 }
+interface DeviceLike {
+  addEventListener?(type: string, cb: (ev: { error?: { message?: string } }) => void): void;
+  onuncapturederror?: ((ev: { error?: { message?: string } }) => void) | null;
+  lost?: Promise<{ reason?: string; message?: string }>;
+}
+
+/** Errors the active WebGPU device reported outside any error scope (validation, out-of-memory, loss). */
+const deviceErrors: string[] = [];
+
+/** Messages of the device errors seen since the WebGPU backend was loaded (empty when healthy). */
+export function webGpuDeviceErrors(): readonly string[] {
+  return deviceErrors;
+}
+
+/** True for SwiftShader, lavapipe/llvmpipe and Dawn's fallback adapters: slower than wasm. */
+export function isSoftwareAdapter(info: {
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}): boolean {
+  if (info.isFallbackAdapter === true) return true;
+  const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`;
+  return /swiftshader|llvmpipe|lavapipe|\bsoftware\b/i.test(text);
+}
+
+/**
+ * A device error (e.g. a tensor bigger than maxStorageBufferBindingSize) only logs a validation
+ * message while the kernel returns wrong numbers. Record it, log it once, and make every later
+ * read of tensor data throw, so a training step fails instead of learning from garbage.
+ */
+function watchDeviceErrors(device: DeviceLike, backend: tf.KernelBackend, logger: Logger): void {
+  deviceErrors.length = 0;
+  const record = (message: string) => {
+    if (deviceErrors.length === 0) logger.error({ msg: 'WebGPU device error; tensor reads now fail', error: message });
+    deviceErrors.push(message);
+  };
+  const onError = (ev: { error?: { message?: string } }) => record(ev.error?.message ?? 'unknown device error');
+  if (typeof device.addEventListener === 'function') device.addEventListener('uncapturederror', onError);
+  else device.onuncapturederror = onError;
+  void device.lost?.then((info) => {
+    // 'destroyed' is our own dispose, not a failure.
+    if (info?.reason !== 'destroyed') record(`device lost: ${info?.message ?? info?.reason ?? 'unknown'}`);
+  });
+  const guarded = backend as unknown as { read(dataId: object): Promise<unknown> };
+  const read = guarded.read.bind(backend);
+  guarded.read = async (dataId: object) => {
+    const values = await read(dataId);
+    if (deviceErrors.length > 0) {
+      throw new CorruptDataError(`WebGPU device reported an error, results are not trustworthy: ${deviceErrors[0]}`, {
+        deviceErrors: [...deviceErrors],
+      });
+    }
+    return values;
+  };
+}
 
 /**
  * WebGPU in Node: there is no `navigator.gpu`, so the adapter and device come from the
- * `webgpu` package (Dawn) and a WebGPUBackend is built on them by hand. Software adapters
- * (SwiftShader, llvmpipe) are refused: they are slower than wasm.
+ * `webgpu` package (Dawn, over the machine's Vulkan driver) and a WebGPUBackend is built on
+ * them by hand. Software adapters (SwiftShader, lavapipe) are refused unless
+ * `allowSoftwareAdapter` (TESSERA_WEBGPU_ALLOW_SOFTWARE=1): they exist to test this path, and
+ * are slower than wasm.
  */
 export async function loadWebGpuBackend(
   opts: {
     allowSoftwareAdapter?: boolean;
+    /**
+     * TF.js runs small ops whose inputs are already on the CPU with CPU kernels (WEBGPU_CPU_FORWARD,
+     * default true). Correctness tests pass false so every kernel really runs on the device.
+     */
+    cpuForward?: boolean;
     /** Module loader; tests pass fakes for 'webgpu' and '@tensorflow/tfjs-backend-webgpu'. */
     importModule?: (name: string) => Promise<Record<string, unknown>>;
   } = {},
 ): Promise<WebGpuLoadResult> {
   const load = opts.importModule ?? importOptional;
+  const logger = new Logger('WebGpuLoader');
   let dawn: Record<string, unknown>;
   try {
     dawn = await load('webgpu');
@@ -51,48 +128,63 @@ export async function loadWebGpuBackend(
     if (typeof create !== 'function') return { ok: false, reason: "package 'webgpu' has no create()" };
     const gpu = create([]);
     let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    // Tests can ask for Dawn's software adapter to exercise this path on GPU-less machines.
     if (!adapter && opts.allowSoftwareAdapter) adapter = await gpu.requestAdapter({ forceFallbackAdapter: true });
-    if (!adapter) return { ok: false, reason: 'no WebGPU adapter found (no GPU driver for Dawn)' };
+    if (!adapter) return { ok: false, reason: 'no WebGPU adapter found (no Vulkan driver for Dawn)' };
     const info = adapter.info ?? {};
-    const vendor = info.vendor ?? 'unknown';
-    const architecture = info.architecture ?? info.description ?? 'unknown';
-    const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true;
-    const software =
-      fallback || /swiftshader|llvmpipe|lavapipe/i.test(`${vendor} ${architecture} ${info.description ?? ''}`);
+    const vendor = info.vendor || 'unknown';
+    const architecture = info.architecture || 'unknown';
+    const description = info.description ?? '';
+    const software = isSoftwareAdapter({
+      ...info,
+      isFallbackAdapter: adapter.isFallbackAdapter || info.isFallbackAdapter,
+    });
+    const label = `${vendor} ${architecture}${description ? ` (${description})` : ''}`;
     if (software && !opts.allowSoftwareAdapter) {
-      return { ok: false, reason: `only a software adapter (${vendor} ${architecture})` };
+      return { ok: false, reason: `only a software adapter: ${label}; set TESSERA_WEBGPU_ALLOW_SOFTWARE=1 to use it` };
     }
     const limits: Record<string, number> = {};
-    for (const key of [
-      'maxBufferSize',
-      'maxStorageBufferBindingSize',
-      'maxComputeWorkgroupStorageSize',
-      'maxComputeInvocationsPerWorkgroup',
-    ]) {
+    for (const key of WEBGPU_REPORTED_LIMITS) {
       const v = (adapter.limits as Record<string, unknown>)[key];
       if (typeof v === 'number') limits[key] = v;
     }
-    const device = await adapter.requestDevice({ requiredLimits: limits });
+    // The adapter's limits, not WebGPU's small defaults: TF.js sizes its buffers and workgroups by them.
+    const device = (await adapter.requestDevice({ requiredLimits: limits })) as DeviceLike;
     let wgpuBackendMod: Record<string, unknown>;
     try {
-      // The package registers a navigator-based backend on import; we replace it below.
+      // Imported before navigator.gpu exists, so the package's own navigator-based factory is not registered.
       wgpuBackendMod = await load('@tensorflow/tfjs-backend-webgpu');
     } catch (e) {
       return { ok: false, reason: `package '@tensorflow/tfjs-backend-webgpu' not installed (${firstLine(e)})` };
     }
+    // The package registers its flags on import.
+    if (opts.cpuForward !== undefined) tf.env().set('WEBGPU_CPU_FORWARD', opts.cpuForward);
     const WebGPUBackend = wgpuBackendMod.WebGPUBackend as new (device: unknown, info?: unknown) => tf.KernelBackend;
     if (typeof WebGPUBackend !== 'function')
       return { ok: false, reason: 'tfjs-backend-webgpu exports no WebGPUBackend' };
+    // WebGPUBackend's constructor checks navigator.gpu; Node 20 has no navigator, Node 22 one without gpu.
+    const nav = ((globalThis as { navigator?: Record<string, unknown> }).navigator ??= {});
+    if (!('gpu' in nav)) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
     if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
-    tf.registerBackend('webgpu', () => new WebGPUBackend(device, info), 3);
-    // A failed setBackend leaves the factory registered; drop it so nothing picks it later.
+    tf.registerBackend(
+      'webgpu',
+      () => {
+        const backend = new WebGPUBackend(device, info);
+        watchDeviceErrors(device, backend, logger);
+        return backend;
+      },
+      3,
+    );
+    // A failed setBackend leaves getBackend() reporting webgpu and the factory registered: drop it.
     const ok = await tf.setBackend('webgpu');
     if (!ok) {
       tf.removeBackend('webgpu');
       return { ok: false, reason: 'setBackend(webgpu) failed' };
     }
-    return { ok: true, reason: `adapter ${vendor} ${architecture}`, adapter: { vendor, architecture, limits } };
+    return {
+      ok: true,
+      reason: `adapter ${label}`,
+      adapter: { vendor, architecture, description, software, limits },
+    };
   } catch (e) {
     return { ok: false, reason: firstLine(e) };
   }
