@@ -8,3 +8,6 @@ export * from './sft.config';
 export * from './sft-trainer';
 export * from './subword-lm-tokenizer';
 export * from './preference-evaluation';
+export * from './sample-completions';
+export * from './judge-samples';
+export * from './alignment-evaluation';

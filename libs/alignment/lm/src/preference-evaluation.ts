@@ -10,7 +10,11 @@ import {
   type BinaryFeedback,
   type PreferencePair,
   type PromptEmbedder,
+  type BradleyTerryRewardModel,
+  evaluateLogProbDrift,
+  winRate,
 } from '@tessera/alignment/preference';
+import { sampleAndJudge, type JudgedSamples } from './judge-samples';
 import type { LmTokenizer } from './lm-tokenizer';
 import { SftTrainer } from './sft-trainer';
 import type { SftConfigInput } from './sft.config';
@@ -35,6 +39,36 @@ export interface PreferenceEvaluationOptions {
   onLog?: (line: string) => void;
   /** Called with each result row as soon as it exists (long runs keep partial results). */
   onRow?: (row: PreferenceEvaluationRow) => void;
+  /**
+   * Generation metrics: each model samples one completion per prompt (seeded by the training seed, so the SFT
+   * model and the aligned policy share random numbers) and the reward model judges them against the SFT
+   * model's samples.
+   */
+  judge?: {
+    rewardModel: BradleyTerryRewardModel;
+    prompts: readonly string[];
+    maxTokens: number;
+    temperature?: number;
+  };
+  /** Measure log-prob drift from the reference on the held-out chosen completions (default true). */
+  drift?: boolean;
+}
+
+/** Generation metrics of one row, against the same seed's SFT samples. */
+export interface JudgedGeneration {
+  /** Reward-model win rate against the SFT model's samples (ties count half). */
+  winRate: number;
+  wins: number;
+  ties: number;
+  losses: number;
+  prompts: number;
+  /** Mean judge reward of this model's samples and of the SFT model's. */
+  meanReward: number;
+  sftMeanReward: number;
+  /** Mean over the model's own samples of log π_θ − log π_ref: a Monte-Carlo estimate of KL(π_θ ‖ π_ref) per completion. */
+  sampledKl: number;
+  /** Mean sampled tokens per completion (EOS included). */
+  meanSampleTokens: number;
 }
 
 export interface PreferenceEvaluationRow extends PairEvaluation {
@@ -43,6 +77,11 @@ export interface PreferenceEvaluationRow extends PairEvaluation {
   algorithm: EvalAlgorithm | 'sft';
   steps: number;
   seconds: number;
+  /** Mean over held-out chosen completions of Σ_t (log π_θ − log π_ref) / n_tokens. */
+  driftPerToken?: number;
+  /** The same sum per completion, not divided by its length. */
+  driftPerSequence?: number;
+  generation?: JudgedGeneration;
 }
 
 /**
@@ -73,6 +112,7 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
   const rows: PreferenceEvaluationRow[] = [];
   const log = o.onLog ?? (() => undefined);
   const beta = o.preference.beta ?? 0.1;
+  const chosenRows = o.heldOut.map((p) => ({ prompt: p.prompt, completion: p.chosen }));
   for (const seed of o.seeds) {
     const sftModel = new TransformerLm({ ...o.model, vocabSize: o.tokenizer.vocabSize, seed }, o.tokenizer);
     const t0 = Date.now();
@@ -87,7 +127,44 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
     sft.dispose();
     const reference = sftModel.frozenCopy();
     const base = await evaluatePreferencePairs(sftModel, reference, o.heldOut, { beta });
-    rows.push({ ...base, seed, algorithm: 'sft', steps: sftRes.steps, seconds: (Date.now() - t0) / 1000 });
+    const judgeOptions = o.judge && { maxTokens: o.judge.maxTokens, temperature: o.judge.temperature, seed };
+    const sftSamples =
+      o.judge && (await sampleAndJudge(sftModel, reference, o.judge.rewardModel, o.judge.prompts, judgeOptions!));
+    const extra = async (model: TransformerLm): Promise<Partial<PreferenceEvaluationRow>> => {
+      const out: Partial<PreferenceEvaluationRow> = {};
+      if (o.drift ?? true) {
+        const d = await evaluateLogProbDrift(model, reference, chosenRows);
+        out.driftPerToken = d.perToken;
+        out.driftPerSequence = d.perSequence;
+      }
+      if (o.judge && sftSamples) {
+        const mine: JudgedSamples =
+          model === sftModel
+            ? sftSamples
+            : await sampleAndJudge(model, reference, o.judge.rewardModel, o.judge.prompts, judgeOptions!);
+        const wr = winRate(mine.rewards, sftSamples.rewards);
+        out.generation = {
+          winRate: wr.winRate,
+          wins: wr.wins,
+          ties: wr.ties,
+          losses: wr.losses,
+          prompts: wr.count,
+          meanReward: meanOf(mine.rewards),
+          sftMeanReward: meanOf(sftSamples.rewards),
+          sampledKl: meanOf(mine.logRatios),
+          meanSampleTokens: meanOf(mine.samples.map((x) => x.tokens.length)),
+        };
+      }
+      return out;
+    };
+    rows.push({
+      ...base,
+      seed,
+      algorithm: 'sft',
+      steps: sftRes.steps,
+      seconds: (Date.now() - t0) / 1000,
+      ...(await extra(sftModel)),
+    });
     o.onRow?.(rows[rows.length - 1]);
     log(`seed ${seed} sft: policy log-prob accuracy ${base.policyLogProbAccuracy.toFixed(3)}`);
     for (const algorithm of o.algorithms) {
@@ -122,10 +199,23 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
       });
       trainer.dispose();
       const ev = await evaluatePreferencePairs(trainable, reference, o.heldOut, { beta });
-      rows.push({ ...ev, seed, algorithm, steps: res.steps, seconds: (Date.now() - t1) / 1000 });
-      o.onRow?.(rows[rows.length - 1]);
+      const seconds = (Date.now() - t1) / 1000;
+      const row: PreferenceEvaluationRow = {
+        ...ev,
+        seed,
+        algorithm,
+        steps: res.steps,
+        seconds,
+        ...(await extra(trainable)),
+      };
+      rows.push(row);
+      o.onRow?.(row);
       log(
-        `seed ${seed} ${algorithm}: accuracy ${ev.accuracy.toFixed(3)} margin ${ev.margin.toFixed(4)} (${res.steps} steps)`,
+        `seed ${seed} ${algorithm}: accuracy ${ev.accuracy.toFixed(3)} margin ${ev.margin.toFixed(4)} (${res.steps} steps)` +
+          (row.generation
+            ? ` win rate ${row.generation.winRate.toFixed(3)} sampled KL ${row.generation.sampledKl.toFixed(3)}`
+            : '') +
+          (row.driftPerToken !== undefined ? ` drift/token ${row.driftPerToken.toFixed(4)}` : ''),
       );
       trainable.dispose();
     }
@@ -134,4 +224,10 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
     log(`seed ${seed} done; tensors alive ${tf.memory().numTensors}`);
   }
   return rows;
+}
+
+function meanOf(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return xs.length ? s / xs.length : NaN;
 }

@@ -94,18 +94,53 @@ export class TransformerLm implements CausalLmPolicy {
     return tf.slice(this.causalMask, [0, 0, 0, 0], [1, 1, t, t]);
   }
 
-  /** Logits [B, T, V] for int32 token ids [B, T], T ≤ contextLength. */
-  logits(inputIds: tf.Tensor2D): tf.Tensor3D {
-    const [b, t] = inputIds.shape;
-    const { vocabSize: v, dModel: d, contextLength } = this.config;
+  /** Width of the hidden states (the reward model's head reads it). */
+  get hiddenSize(): number {
+    return this.config.dModel;
+  }
+
+  /** Final-layer-norm hidden states [B, T, d] for int32 token ids [B, T], T ≤ contextLength. */
+  hiddenStates(inputIds: tf.Tensor2D): tf.Tensor3D {
+    const t = inputIds.shape[1];
+    const { contextLength } = this.config;
     if (t > contextLength)
       throw new InvalidInputError(`sequence length ${t} exceeds the context length ${contextLength}`);
     return tf.tidy(() => {
       let x = this.embedding.apply(inputIds);
       const bias = this.bias(t);
       for (const block of this.blocks) x = block.apply(x, { bias });
-      const out = tf.reshape(this.finalNorm.apply(x), [b * t, d]) as tf.Tensor2D;
+      return this.finalNorm.apply(x) as tf.Tensor3D;
+    });
+  }
+
+  /** Logits [B, T, V] for int32 token ids [B, T], T ≤ contextLength. */
+  logits(inputIds: tf.Tensor2D): tf.Tensor3D {
+    const [b, t] = inputIds.shape;
+    const { vocabSize: v, dModel: d } = this.config;
+    return tf.tidy(() => {
+      const out = tf.reshape(this.hiddenStates(inputIds), [b * t, d]) as tf.Tensor2D;
       return tf.reshape(tf.matMul(out, this.embedding.tokens as tf.Tensor2D, false, true), [b, t, v]) as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * Next-token logits [B, V] read at one position per row (`positions[i]` < T): batched generation over
+   * right-padded rows of different lengths projects only those rows onto the vocabulary.
+   */
+  logitsAt(inputIds: tf.Tensor2D, positions: readonly number[]): tf.Tensor2D {
+    const [b, t] = inputIds.shape;
+    const d = this.config.dModel;
+    if (positions.length !== b) throw new DimensionMismatchError(`${positions.length} positions for ${b} rows`);
+    return tf.tidy(() => {
+      const flat = tf.reshape(this.hiddenStates(inputIds), [b * t, d]) as tf.Tensor2D;
+      const rows = tf.gather(
+        flat,
+        tf.tensor1d(
+          positions.map((p, i) => i * t + p),
+          'int32',
+        ),
+      );
+      return tf.matMul(rows, this.embedding.tokens as tf.Tensor2D, false, true) as tf.Tensor2D;
     });
   }
 
