@@ -42,3 +42,20 @@ export function trainStepWithGrads(
   tf.dispose([value, norm]);
   return out;
 }
+
+/**
+ * trainStep for any backend: the loss is read with `await data()`, as WebGPU (and any GPU
+ * backend without a synchronous download) requires. Same update, same tidy as trainStep.
+ */
+export async function trainStepAsync(
+  optimizer: tf.Optimizer,
+  store: ParamStore,
+  loss: () => tf.Scalar,
+): Promise<number> {
+  const value = tf.tidy(() => optimizer.minimize(loss, true, store.trainable()) as tf.Scalar);
+  try {
+    return (await value.data())[0];
+  } finally {
+    value.dispose();
+  }
+}

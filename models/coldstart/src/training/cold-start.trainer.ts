@@ -85,12 +85,38 @@ export class ColdStartTrainer {
 
   /** One optimisation step on a prepared batch; returns the loss. Leaves no tensors behind. */
   step(batch: PreparedBatch, tokensOf: (itemId: number) => ItemTokens | undefined, seed: number): number {
+    const value = this.applyStep(batch, tokensOf, seed);
+    const v = value.dataSync()[0];
+    value.dispose();
+    return v;
+  }
+
+  /** step() for any backend: reads the loss with `await data()` (WebGPU has no synchronous download). */
+  async stepAsync(
+    batch: PreparedBatch,
+    tokensOf: (itemId: number) => ItemTokens | undefined,
+    seed: number,
+  ): Promise<number> {
+    const value = this.applyStep(batch, tokensOf, seed);
+    try {
+      return (await value.data())[0];
+    } finally {
+      value.dispose();
+    }
+  }
+
+  /** Computes the loss, applies the update, and returns the loss tensor (the caller reads and disposes it). */
+  private applyStep(
+    batch: PreparedBatch,
+    tokensOf: (itemId: number) => ItemTokens | undefined,
+    seed: number,
+  ): tf.Scalar {
     const c = this.config;
     const items = batch.itemIds.map((id) => tokensOf(id) ?? { modalities: {} });
     const lossFn = rankingLosses[c.loss];
     const encoderVars = this.model.store.trainable();
     const userVar = this.model.userTable;
-    const value = tf.tidy(() => {
+    return tf.tidy(() => {
       const { value: loss, grads } = tf.variableGrads(() => {
         const { z, views } = this.model.encoder.encode(items, { training: true, seed });
         const users = tf.gather(userVar, tf.tensor1d(batch.userRows, 'int32')) as tf.Tensor2D;
@@ -117,9 +143,6 @@ export class ColdStartTrainer {
       if (userGrad) this.userOptimizer.applyGradients([{ name: userVar.name, tensor: userGrad }]);
       return loss;
     });
-    const v = value.dataSync()[0];
-    value.dispose();
-    return v;
   }
 
   /** Cold-validation Recall@K (K = config.validationK) on a fixed, seeded subset of users. */
@@ -175,7 +198,7 @@ export class ColdStartTrainer {
         const batch = buildBatch(slice(s), index, rowOf, sampler, c);
         if (!batch) continue;
         try {
-          lossSum += this.step(batch, tokensOf, (c.seed * 65537 + epoch * 4099 + s) >>> 0);
+          lossSum += await this.stepAsync(batch, tokensOf, (c.seed * 65537 + epoch * 4099 + s) >>> 0);
           steps++;
         } catch (e) {
           // A pairwise batch without any ordered pair has nothing to learn; every other error is real.
