@@ -13,6 +13,7 @@ import { ItemsController } from './items/items.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { RecommendController } from './recommend/recommend.controller';
 import { SearchController } from './search/search.controller';
+import { LmController } from './lm/lm.controller';
 import { HealthController } from './health/health.controller';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { ErrorResponseFilter } from './http/error-response.filter';
@@ -66,6 +67,7 @@ export class AppModule implements NestModule {
         JobsController,
         RecommendController,
         SearchController,
+        LmController,
       ],
       providers: [
         MetricsService,

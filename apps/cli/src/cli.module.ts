@@ -11,6 +11,7 @@ import { TrainCommand } from './commands/train.command';
 import { EmbedCommand } from './commands/embed.command';
 import { SearchCommand } from './commands/search.command';
 import { EvalCommand } from './commands/eval.command';
+import { AlignCommand } from './commands/align.command';
 import { BenchCommand } from './commands/bench.command';
 import { VectorsCommand } from './commands/vectors.command';
 import { VectorsMigrateCommand } from './commands/vectors-migrate.command';
@@ -33,6 +34,7 @@ import { VectorsStatsCommand } from './commands/vectors-stats.command';
     EmbedCommand,
     SearchCommand,
     EvalCommand,
+    AlignCommand,
     DoctorCommand,
     OpenApiCommand,
   ],

@@ -6,6 +6,7 @@ import { TensorModule } from '@tessera/tensor';
 import { VectorStoreModule } from '@tessera/vector-store';
 import { platformHealthProbes } from './health/platform-health.probes';
 import { CatalogueDatasetLoader } from './coldstart/catalogue-dataset.loader';
+import { CatalogueMediaReader } from './coldstart/catalogue-media.reader';
 import { ColdStartModels } from './coldstart/coldstart-models.service';
 import { ColdStartProcessors } from './coldstart/coldstart.processors';
 import { EmbedCatalogueUsecase } from './coldstart/embed-catalogue.usecase';
@@ -26,6 +27,12 @@ import { SearchVideoUsecase } from './vttwins/search-video.usecase';
 import { TrainVttwinsUsecase } from './vttwins/train-vttwins.usecase';
 import { VttwinsModels } from './vttwins/vttwins-models.service';
 import { VttwinsProcessors } from './vttwins/vttwins.processors';
+import { AlignLmUsecase } from './lm/align-lm.usecase';
+import { GenerateLmTextUsecase } from './lm/generate-lm-text.usecase';
+import { LmModels } from './lm/lm-models.service';
+import { LmProcessors } from './lm/lm.processors';
+import { ScoreLmTextUsecase } from './lm/score-lm-text.usecase';
+import { TrainLmUsecase } from './lm/train-lm.usecase';
 
 const USECASES = [
   StoreUploadUsecase,
@@ -34,6 +41,7 @@ const USECASES = [
   ImportDatasetUsecase,
   GetItemUsecase,
   CatalogueDatasetLoader,
+  CatalogueMediaReader,
   ColdStartModels,
   TrainColdStartUsecase,
   EmbedCatalogueUsecase,
@@ -45,6 +53,11 @@ const USECASES = [
   TrainVttwinsUsecase,
   EmbedClipsUsecase,
   SearchVideoUsecase,
+  LmModels,
+  TrainLmUsecase,
+  AlignLmUsecase,
+  GenerateLmTextUsecase,
+  ScoreLmTextUsecase,
 ];
 
 export interface PlatformOptions {
@@ -77,6 +90,7 @@ export class PlatformModule {
         IngestProcessors,
         ColdStartProcessors,
         VttwinsProcessors,
+        LmProcessors,
         platformHealthProbes,
       ],
       exports: [...mediaProviders, ...USECASES, HEALTH_PROBES],

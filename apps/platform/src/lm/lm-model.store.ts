@@ -1,0 +1,80 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidInputError } from '@tessera/common';
+import { saveLmCheckpoint, type LmModelCard, type TransformerLm } from '@tessera/alignment/lm';
+
+/** Registry id of every language-model version (SFT and aligned alike). */
+export const LM_MODEL_ID = 'tessera-lm';
+export const LM_KIND = 'lm';
+
+/** What produced a version: supervised fine-tuning or one of the preference algorithms. */
+export type LmTrainingKind = 'sft' | 'dpo' | 'kto' | 'bco';
+
+/**
+ * The card stored with each version (in the registry and in the checkpoint's meta.json):
+ * data, config, metrics and backend, and for aligned versions the frozen reference.
+ */
+export interface LmVersionCard {
+  modelId: typeof LM_MODEL_ID;
+  version: string;
+  kind: LmTrainingKind;
+  createdAt: string;
+  /** One line saying what the weights were trained on. */
+  data: string;
+  dataset: Record<string, unknown>;
+  model: Record<string, unknown>;
+  tokenizer: Record<string, unknown>;
+  training: Record<string, unknown>;
+  metrics: Record<string, number>;
+  backend: string;
+  /** Aligned versions: the SFT version used as the frozen reference and starting policy. */
+  reference?: string;
+  warnings?: string[];
+  [key: string]: unknown;
+}
+
+/** Version names become folder names: letters, digits, `_`, `.`, `-`. */
+export function assertLmVersionName(version: string): string {
+  if (!/^[\w.-]{1,64}$/.test(version) || version === '.' || version === '..')
+    throw new InvalidInputError(`invalid model version "${version}" (letters, digits, _ . - ; at most 64)`, {
+      version,
+    });
+  return version;
+}
+
+/** A fresh version name from the clock, e.g. `sft-20261125T170301`. */
+export function newLmVersionName(prefix: string): string {
+  return `${prefix}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+}
+
+/** The version's folder relative to the data folder; weights never live in git. */
+export function lmVersionDir(version: string): string {
+  return join('models', 'lm', assertLmVersionName(version));
+}
+
+/** Where resume state is kept inside a checkpoint's state.json. */
+export interface LmRunState {
+  phase: LmTrainingKind;
+  /** Optimiser steps completed when the checkpoint was written. */
+  step: number;
+  [key: string]: unknown;
+}
+
+/**
+ * Writes the version folder atomically (weights, tokenizer, meta.json with the card, state.json), then a
+ * readable copy of the card as card.json.
+ */
+export async function writeLmVersion(
+  dir: string,
+  model: TransformerLm,
+  card: LmVersionCard,
+  state: LmRunState,
+): Promise<void> {
+  await saveLmCheckpoint(dir, model, card as LmModelCard & LmVersionCard, { step: state.step, state });
+  await writeFile(join(dir, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
+}
+
+/** Card metrics keep finite numbers only (JSON has no NaN). */
+export function finiteMetrics(metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v)));
+}
