@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
 import {
   TrainingDivergedError,
-  clipByGlobalNorm,
+  clipByGlobalNormAsync,
   tokenLogProbs,
   type EncodedCompletions,
   type PromptCompletion,
@@ -81,9 +81,9 @@ export class SftTrainer {
     const vars = this.model.trainableVariables();
     const { value, grads } = this.optimizer.computeGradients(() => this.encodedLoss(enc).loss, vars);
     tf.dispose([enc.inputIds, enc.labels]);
-    const loss = value.dataSync()[0];
+    const loss = (await value.data())[0];
     value.dispose();
-    const clipped = clipByGlobalNorm(grads, this.config.clipNorm);
+    const clipped = await clipByGlobalNormAsync(grads, this.config.clipNorm);
     if (!Number.isFinite(loss) || !Number.isFinite(clipped.norm)) {
       tf.dispose(Object.values(clipped.grads));
       throw new TrainingDivergedError(
