@@ -36,6 +36,14 @@ export const QUICK_ENCODER_CONFIG: ColdStartConfigInput = {
   validationK: 20,
 };
 
+/** The encoder's input modalities per dataset in the reported tables. */
+export function coldStartModalities(dataset: string): ModalityGroup[] {
+  if (dataset === 'movielens') return [{ ...MOVIELENS_MODALITIES[0], maxLength: 32 }, MOVIELENS_MODALITIES[1]];
+  if (dataset === 'citeulike') return CITEULIKE_MODALITIES.map((m) => ({ ...m, maxLength: 24 }));
+  if (dataset === 'jester') return [{ name: 'text', fields: ['text', 'body', 'title'], maxLength: 64 }];
+  throw new InvalidInputError(`unknown dataset "${dataset}"; known: ${EVAL_DATASETS.join(', ')}`);
+}
+
 export interface EvaluateColdStartCommand {
   dataset: string;
   /** Dataset folder; default: the staged copy in ../shared/data beside the project. */
@@ -55,18 +63,12 @@ export async function evaluateColdStartDataset(
 ): Promise<{ report: ColdStartReport; table: string }> {
   {
     const shared = join(projectRoot(), '..', 'shared', 'data');
+    const modalities = coldStartModalities(cmd.dataset);
     let dataset;
-    let modalities: ModalityGroup[];
-    if (cmd.dataset === 'movielens') {
-      dataset = await loadMovieLensColdStart(cmd.path ?? join(shared, 'movielens'));
-      modalities = [{ ...MOVIELENS_MODALITIES[0], maxLength: 32 }, MOVIELENS_MODALITIES[1]];
-    } else if (cmd.dataset === 'citeulike') {
+    if (cmd.dataset === 'movielens') dataset = await loadMovieLensColdStart(cmd.path ?? join(shared, 'movielens'));
+    else if (cmd.dataset === 'citeulike')
       dataset = await loadCiteULikeColdStart(cmd.path ?? join(shared, 'citeulike-a'));
-      modalities = CITEULIKE_MODALITIES.map((m) => ({ ...m, maxLength: 24 }));
-    } else if (cmd.dataset === 'jester') {
-      dataset = await loadJesterColdStart(cmd.path ?? join(shared, 'jester'));
-      modalities = [{ name: 'text', fields: ['text', 'body', 'title'], maxLength: 64 }];
-    } else throw new InvalidInputError(`unknown dataset "${cmd.dataset}"; known: ${EVAL_DATASETS.join(', ')}`);
+    else dataset = await loadJesterColdStart(cmd.path ?? join(shared, 'jester'));
     const registry = ColdStartMethodRegistry.withBaselines();
     registerTesseraEncoder(registry, {
       modalities,

@@ -92,6 +92,7 @@ export class ColdStartItemEncoder {
       }
       this.norms.set('fuse', new LayerNorm(store, `${prefix}.fuse.ln`, d));
     }
+    if (this.config.pooling === 'cls+bag') this.norms.set('bag', new LayerNorm(store, `${prefix}.bag.ln`, d));
   }
 
   get dim(): number {
@@ -231,18 +232,53 @@ export class ColdStartItemEncoder {
     return { spec, rows, length, ids, dense, mask };
   }
 
-  /** Token + position + modality-type embeddings of one modality: [n, length, d] (no CLS). */
-  private embedTokens(p: PreparedModality): tf.Tensor3D {
+  /** Raw token embeddings of one modality (table rows or projected dense tokens): [n, length, d]. */
+  private rawTokens(p: PreparedModality): tf.Tensor3D {
     const d = this.dim;
     const n = p.rows.length;
-    let tok: tf.Tensor;
     if (p.spec.kind === 'ids') {
-      tok = tf.reshape(tf.gather(this.tokenTables.get(p.spec.name)!, tf.tensor1d(p.ids!, 'int32')), [n, p.length, d]);
-    } else {
-      tok = this.projections.get(p.spec.name)!.apply(tf.tensor3d(p.dense!, [n, p.length, p.spec.inputDim]));
+      return tf.reshape(tf.gather(this.tokenTables.get(p.spec.name)!, tf.tensor1d(p.ids!, 'int32')), [n, p.length, d]);
     }
-    const pos = tf.slice(this.positions.get(p.spec.name)!, [1, 0], [p.length, d]);
-    return tf.add(tf.add(tok, pos), this.types.get(p.spec.name)!) as tf.Tensor3D;
+    return this.projections
+      .get(p.spec.name)!
+      .apply(tf.tensor3d(p.dense!, [n, p.length, p.spec.inputDim])) as tf.Tensor3D;
+  }
+
+  /** Token + position + modality-type embeddings of one modality: [n, length, d] (no CLS). */
+  private embedTokens(p: PreparedModality, raw = this.rawTokens(p)): tf.Tensor3D {
+    const pos = tf.slice(this.positions.get(p.spec.name)!, [1, 0], [p.length, this.dim]);
+    return tf.add(tf.add(raw, pos), this.types.get(p.spec.name)!) as tf.Tensor3D;
+  }
+
+  /**
+   * The bag-of-tokens residual of `cls+bag` pooling: per batch item, the masked sum of raw token
+   * embeddings over its present modalities (as [nI, d] sums plus token counts), accumulated per modality.
+   */
+  private addToBag(bag: { sum?: tf.Tensor2D; count: Float32Array }, p: PreparedModality, raw: tf.Tensor3D): void {
+    const n = p.rows.length;
+    const nI = bag.count.length;
+    // The token part of the mask, without the CLS column.
+    const m = new Float32Array(n * p.length);
+    for (let r = 0; r < n; r++) {
+      for (let t = 0; t < p.length; t++) {
+        const v = p.mask[r * (p.length + 1) + 1 + t];
+        m[r * p.length + t] = v;
+        bag.count[p.rows[r]] += v;
+      }
+    }
+    const summed = tf.sum(tf.mul(raw, tf.tensor3d(m, [n, p.length, 1])), 1) as tf.Tensor2D;
+    const placed = tf.matMul(this.scatterRows(p.rows, nI), summed) as tf.Tensor2D;
+    bag.sum = bag.sum ? (tf.add(bag.sum, placed) as tf.Tensor2D) : placed;
+  }
+
+  /** z plus LN(mean token embedding) when pooling is `cls+bag`; items without tokens keep z. */
+  private poolWithBag(z: tf.Tensor2D, bag: { sum?: tf.Tensor2D; count: Float32Array }): tf.Tensor2D {
+    if (this.config.pooling !== 'cls+bag' || !bag.sum) return z;
+    const nI = bag.count.length;
+    const has = Float32Array.from(bag.count, (c) => (c > 0 ? 1 : 0));
+    const mean = tf.div(bag.sum, tf.reshape(tf.maximum(tf.tensor1d(bag.count), 1), [nI, 1]));
+    const normed = this.norms.get('bag')!.apply(mean) as tf.Tensor2D;
+    return tf.add(z, tf.mul(normed, tf.reshape(tf.tensor1d(has), [nI, 1]))) as tf.Tensor2D;
   }
 
   /** [n, 1, d]: a learned CLS vector repeated, plus extras (position 0, modality type). */
@@ -279,6 +315,7 @@ export class ColdStartItemEncoder {
     const nI = items.length;
     const views: ModalityView[] = [];
     const hs: { h: tf.Tensor2D; present: Uint8Array; name: string }[] = [];
+    const bag: { sum?: tf.Tensor2D; count: Float32Array } = { count: new Float32Array(nI) };
     this.config.modalities.forEach((spec, mi) => {
       const p = this.prepare(items, spec, false);
       const present = new Uint8Array(nI);
@@ -289,8 +326,10 @@ export class ColdStartItemEncoder {
       for (const r of p.rows) present[r] = 1;
       const n = p.rows.length;
       const pos0 = tf.slice(this.positions.get(spec.name)!, [0, 0], [1, d]);
+      const raw = this.rawTokens(p);
+      if (this.config.pooling === 'cls+bag') this.addToBag(bag, p, raw);
       const x = tf.concat(
-        [this.clsRows(spec.name, n, [pos0, this.types.get(spec.name)!]), this.embedTokens(p)],
+        [this.clsRows(spec.name, n, [pos0, this.types.get(spec.name)!]), this.embedTokens(p, raw)],
         1,
       ) as tf.Tensor3D;
       const out = this.runStack(spec.name, x, tf.tensor2d(p.mask, [n, p.length + 1]), opts, 101 * (mi + 1));
@@ -307,7 +346,7 @@ export class ColdStartItemEncoder {
       for (const v of hs) v.present.forEach((x, i) => (count[i] += x));
       const sum = hs.length > 0 ? tf.addN(hs.map((v) => v.h)) : tf.zeros([nI, d]);
       const mean = tf.div(sum, tf.reshape(tf.maximum(tf.tensor1d(count), 1), [nI, 1]));
-      return { z: fuseNorm.apply(mean) as tf.Tensor2D, views };
+      return { z: this.poolWithBag(fuseNorm.apply(mean) as tf.Tensor2D, bag), views };
     }
     // Token fusion over [CLS_fuse, h_m + type_m, …]; absent modalities are masked keys.
     const M = this.config.modalities.length;
@@ -320,7 +359,7 @@ export class ColdStartItemEncoder {
     for (let i = 0; i < nI; i++) mask[i * (M + 1)] = 1;
     const out = this.runStack('fuse', tf.concat(seq, 1) as tf.Tensor3D, tf.tensor2d(mask, [nI, M + 1]), opts, 7);
     const z = fuseNorm.apply(tf.reshape(tf.slice(out, [0, 0, 0], [nI, 1, d]), [nI, d])) as tf.Tensor2D;
-    return { z, views };
+    return { z: this.poolWithBag(z, bag), views };
   }
 
   private encodeEarly(items: readonly ItemTokens[], opts: ForwardOptions): EncodeOutput {
@@ -328,10 +367,13 @@ export class ColdStartItemEncoder {
     const nI = items.length;
     const parts: tf.Tensor3D[] = [this.clsRows('early', nI)];
     const masks: Float32Array[] = [];
+    const bag: { sum?: tf.Tensor2D; count: Float32Array } = { count: new Float32Array(nI) };
     for (const spec of this.config.modalities) {
       const p = this.prepare(items, spec, true);
       if (!p) continue;
-      parts.push(this.embedTokens(p));
+      const raw = this.rawTokens(p);
+      if (this.config.pooling === 'cls+bag') this.addToBag(bag, p, raw);
+      parts.push(this.embedTokens(p, raw));
       // Drop the per-modality CLS column of the mask: early fusion has one CLS for everything.
       const m = new Float32Array(nI * p.length);
       for (let i = 0; i < nI; i++)
@@ -351,6 +393,6 @@ export class ColdStartItemEncoder {
     }
     const out = this.runStack('early', tf.concat(parts, 1) as tf.Tensor3D, tf.tensor2d(mask, [nI, total]), opts, 3);
     const z = this.norms.get('early')!.apply(tf.reshape(tf.slice(out, [0, 0, 0], [nI, 1, d]), [nI, d])) as tf.Tensor2D;
-    return { z, views: [] };
+    return { z: this.poolWithBag(z, bag), views: [] };
   }
 }

@@ -51,6 +51,25 @@ export class HashedVocabulary {
     return out;
   }
 
+  /**
+   * Ids of the first `maxLength` distinct labels of " | "-separated label lists; a label's words are
+   * normalised like `words()` and joined with '_', so "Gene Expression" and "gene-expression" agree.
+   */
+  encodeLabels(texts: readonly string[], maxLength = Number.POSITIVE_INFINITY): number[] {
+    const out: number[] = [];
+    const seen = new Set<string>();
+    for (const text of texts) {
+      for (const raw of text.split('|')) {
+        if (out.length >= maxLength) return out;
+        const label = this.words(raw).join('_');
+        if (label.length === 0 || seen.has(label)) continue;
+        seen.add(label);
+        out.push(this.idOf(`#${label}`));
+      }
+    }
+    return out;
+  }
+
   state(): HashedVocabularyState {
     return { kind: 'hashed-words', buckets: this.buckets, hash: 'fnv1a32', normalise: 'nfkc-lower-unicode-words' };
   }

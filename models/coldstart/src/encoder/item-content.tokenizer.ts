@@ -14,6 +14,11 @@ export interface ModalityGroup {
   maxLength: number;
   /** Hash buckets of this modality's vocabulary (default 2^15). */
   buckets?: number;
+  /**
+   * Treat the fields as " | "-separated labels (tags, genres): each whole label is one token, as the
+   * TF-IDF baseline reads them, instead of its words. Default false (word tokens).
+   */
+  labels?: boolean;
 }
 
 export interface ItemContentTokenizerState {
@@ -61,11 +66,8 @@ export class ItemContentTokenizer {
     const modalities: ItemTokens['modalities'] = {};
     for (const g of this.groups) {
       const vocab = this.vocabularies.get(g.name)!;
-      const text = g.fields
-        .map((f) => content.fields[f] ?? '')
-        .filter((s) => s.length > 0)
-        .join(' . ');
-      const ids = vocab.encode(text, g.maxLength);
+      const texts = g.fields.map((f) => content.fields[f] ?? '').filter((s) => s.length > 0);
+      const ids = g.labels ? vocab.encodeLabels(texts, g.maxLength) : vocab.encode(texts.join(' . '), g.maxLength);
       if (g.neighbours && content.neighbours) {
         for (const nb of content.neighbours) {
           if (ids.length >= g.maxLength) break;

@@ -22,6 +22,13 @@ export type ModalitySpec = IdsModalitySpec | DenseModalitySpec;
 
 export type FusionStrategy = 'mean' | 'token' | 'early';
 
+/**
+ * How the output is pooled: `cls` = the fused CLS vector only; `cls+bag` adds LN(masked mean of the raw
+ * token embeddings of every present modality) to it, a bag-of-tokens residual beside the transformer
+ * (an early-fusion pooling choice that lets exact token identity reach the score directly).
+ */
+export type PoolingStrategy = 'cls' | 'cls+bag';
+
 /** Architecture of the item encoder (spec §3.1; CPU sizes §7). */
 export interface ItemEncoderConfig {
   modalities: ModalitySpec[];
@@ -37,6 +44,8 @@ export interface ItemEncoderConfig {
   fusion?: FusionStrategy;
   /** Dropout inside the blocks while training. Default 0.1. */
   dropout?: number;
+  /** Output pooling, `cls` (default) or `cls+bag`. */
+  pooling?: PoolingStrategy;
   /** Seed of every initialiser. Default 1. */
   seed?: number;
 }
@@ -50,6 +59,7 @@ export const ENCODER_DEFAULTS = {
   fusionLayers: 1,
   fusion: 'token' as FusionStrategy,
   dropout: 0.1,
+  pooling: 'cls' as PoolingStrategy,
   seed: 1,
 };
 
@@ -68,6 +78,7 @@ export function resolveEncoderConfig(config: ItemEncoderConfig): ResolvedEncoder
   if (c.dModel % c.numHeads !== 0) problems.push(`dModel ${c.dModel} is not divisible by numHeads ${c.numHeads}`);
   if (!['mean', 'token', 'early'].includes(c.fusion))
     problems.push(`fusion must be mean, token or early, got ${c.fusion}`);
+  if (!['cls', 'cls+bag'].includes(c.pooling)) problems.push(`pooling must be cls or cls+bag, got ${c.pooling}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) problems.push(`dropout must be in [0, 1), got ${c.dropout}`);
   if (c.modalities.length === 0) problems.push('at least one modality is needed');
   const names = new Set<string>();

@@ -15,6 +15,8 @@ export const coldStartConfigSchema = z.object({
   fusionLayers: z.number().int().min(0).max(4).default(1),
   fusion: z.enum(['mean', 'token', 'early']).default('token'),
   dropout: z.number().min(0).max(0.9).default(0.1),
+  /** Output pooling: the fused CLS (`cls`) or CLS + LN(mean of raw token embeddings) (`cls+bag`). */
+  pooling: z.enum(['cls', 'cls+bag']).default('cls'),
   /** Ranking loss: batch sampled softmax (default) or the pairwise rating-order variant. */
   loss: z.enum(['sampled-softmax', 'pairwise-rating-order']).default('sampled-softmax'),
   /** τ of the ranking loss. */

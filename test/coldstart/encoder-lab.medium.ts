@@ -1,0 +1,84 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { initTensorBackend } from '@tessera/tensor';
+import { needsSharedData } from '@tessera/testing';
+import {
+  type ColdStartConfigInput,
+  ColdStartMethodRegistry,
+  evaluateColdStart,
+  type EvalSetting,
+  formatColdStartTable,
+  type ModalityGroup,
+  registerTesseraEncoder,
+} from '@tessera/models/coldstart';
+import { describe, expect, it } from 'vitest';
+import {
+  coldStartModalities,
+  loadCiteULikeColdStart,
+  loadMovieLensColdStart,
+  QUICK_ENCODER_CONFIG,
+} from '../../apps/platform/src';
+
+/**
+ * Lab harness for encoder experiments (issue #5): one dataset, the platform's eval modalities and quick
+ * configuration, with overrides from the environment. Runs only with LAB=1:
+ *   LAB_DATASET=citeulike|movielens  LAB_SEEDS=1  LAB_METHODS=random,tessera-encoder
+ *   LAB_CONFIG='{"pooling":"cls+bag"}'  LAB_MODALITIES='[...ModalityGroup]'  LAB_SETTINGS=cold
+ *   LAB_OUT=file (appends the log and table)
+ */
+const enabled = process.env.LAB === '1';
+const datasetName = process.env.LAB_DATASET ?? 'citeulike';
+const seeds = (process.env.LAB_SEEDS ?? '1').split(',').map(Number);
+const methods = (process.env.LAB_METHODS ?? 'random,tessera-encoder').split(',');
+const settings = (process.env.LAB_SETTINGS ?? 'cold').split(',') as EvalSetting[];
+const overrides = JSON.parse(process.env.LAB_CONFIG ?? '{}') as ColdStartConfigInput;
+const outFile = process.env.LAB_OUT;
+
+function log(text: string): void {
+  process.stdout.write(`${text}\n`);
+  if (outFile) {
+    mkdirSync(dirname(outFile), { recursive: true });
+    appendFileSync(outFile, `${text}\n`);
+  }
+}
+
+const data = needsSharedData(datasetName === 'movielens' ? 'movielens' : 'citeulike-a');
+describe.skipIf(!enabled || data.skip)(`encoder lab${enabled ? '' : ' (skipped: set LAB=1)'}${data.reason}`, () => {
+  it('runs one experiment', { timeout: 4 * 3600_000 }, async () => {
+    await initTensorBackend('wasm');
+    const dataset =
+      datasetName === 'movielens' ? await loadMovieLensColdStart(data.path) : await loadCiteULikeColdStart(data.path);
+    const modalities: ModalityGroup[] = process.env.LAB_MODALITIES
+      ? (JSON.parse(process.env.LAB_MODALITIES) as ModalityGroup[])
+      : coldStartModalities(datasetName);
+    const config = { ...QUICK_ENCODER_CONFIG, ...overrides };
+    log(`lab ${new Date().toISOString()} ${datasetName} seeds ${seeds.join(',')}`);
+    log(`config: ${JSON.stringify(config)}`);
+    log(`modalities: ${JSON.stringify(modalities)}`);
+    const t0 = Date.now();
+    const registry = registerTesseraEncoder(ColdStartMethodRegistry.withBaselines(), {
+      modalities,
+      config,
+      validationFraction: 0.1,
+      onProgress: (p) => {
+        if (p.validationRecall !== undefined)
+          log(
+            `  epoch ${p.epoch}: loss ${p.loss.toFixed(4)} pseudo-cold val recall@20 ${p.validationRecall.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+          );
+      },
+    });
+    const report = await evaluateColdStart({
+      dataset,
+      seeds,
+      methods,
+      registry,
+      settings,
+      onRun: (r) =>
+        log(
+          `seed ${r.seed} ${r.method}: fit ${(r.fitMs / 1000).toFixed(1)} s, cold recall@20 ${r.metrics.cold?.['recall@20']?.toFixed(4)} ndcg@20 ${r.metrics.cold?.['ndcg@20']?.toFixed(4)}`,
+        ),
+    });
+    log(formatColdStartTable(report));
+    expect(report.runs.length).toBe(seeds.length * methods.length);
+  });
+});
