@@ -1,9 +1,18 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { InvalidInputError, loadConfig } from '@tessera/common';
+import {
+  ALIGNMENT_EVAL_PRESETS,
+  EVAL_ALGORITHMS,
+  formatAlignmentTable,
+  prepareHhEvaluationData,
+  runAlignmentEvaluation,
+  type EvalAlgorithm,
+} from '@tessera/alignment/lm';
+import { InvalidInputError, loadConfig, projectRoot } from '@tessera/common';
 import { QUICK_SYNTHETIC_EVAL, runSyntheticAlignmentEval } from '@tessera/models/vttwins';
-import { initTensorBackend } from '@tessera/tensor';
+import { describeBackend, initTensorBackend } from '@tessera/tensor';
 import { evaluateColdStartDataset } from '../../../platform/src';
 
 interface EvalOptions {
@@ -13,17 +22,25 @@ interface EvalOptions {
   methods?: string[];
   epochs?: number;
   json?: boolean;
+  quick?: boolean;
+  algorithms?: string[];
+  steps?: number;
+  sftSteps?: number;
+  rmSteps?: number;
+  prompts?: number;
+  out?: string;
 }
 
 /**
  * `eval coldstart`: the item cold-start protocol with every baseline beside the encoder.
  * `eval vttwins`: the synthetic alignment benchmark (S2DTW against soft-DTW, MIL-NCE, InfoNCE, random).
+ * `eval alignment`: SFT vs DPO/KTO/BCO/BCE/BCO+UDM on held-out HH-RLHF pairs, judged by a Bradley–Terry reward model.
  * Reports are also written to `<data>/eval/`.
  */
 @Command({
   name: 'eval',
   arguments: '<model>',
-  description: 'evaluate: coldstart --dataset <movielens|citeulike|jester>, or vttwins',
+  description: 'evaluate: coldstart --dataset <movielens|citeulike|jester>, vttwins, or alignment [--quick]',
 })
 export class EvalCommand extends CommandRunner {
   async run([model]: string[], options: EvalOptions): Promise<void> {
@@ -32,6 +49,7 @@ export class EvalCommand extends CommandRunner {
     const log = (line: string) => process.stderr.write(`${line}\n`);
     let result: unknown;
     let text: string;
+    if (model === 'alignment') return this.runAlignment(options, config.dataDir, log);
     if (model === 'coldstart') {
       if (!options.dataset) throw new InvalidInputError('--dataset is required: movielens, citeulike or jester');
       const { report, table } = await evaluateColdStartDataset({ ...options, dataset: options.dataset, onLog: log });
@@ -44,7 +62,7 @@ export class EvalCommand extends CommandRunner {
       });
       result = report;
       text = JSON.stringify(report, null, 2);
-    } else throw new InvalidInputError(`unknown model "${model}"; known: coldstart, vttwins`);
+    } else throw new InvalidInputError(`unknown model "${model}"; known: coldstart, vttwins, alignment`);
     const dir = join(config.dataDir, 'eval');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${model}-${options.dataset ?? 'synthetic'}-${Date.now()}.json`);
@@ -54,12 +72,102 @@ export class EvalCommand extends CommandRunner {
     );
   }
 
+  /** Writes `<out>.json` (report), `<out>.md` (model card with the table) and `<out>.jsonl` (rows as they finish). */
+  private async runAlignment(options: EvalOptions, dataDir: string, log: (line: string) => void): Promise<void> {
+    const preset = options.quick ? 'quick' : 'full';
+    const base = ALIGNMENT_EVAL_PRESETS[preset];
+    const sizes = {
+      ...base,
+      ...(options.steps ? { preferenceSteps: options.steps } : {}),
+      ...(options.sftSteps ? { sftSteps: options.sftSteps } : {}),
+      ...(options.rmSteps ? { rewardModelSteps: options.rmSteps } : {}),
+      ...(options.prompts ? { judgePrompts: options.prompts } : {}),
+    };
+    const algorithms = (options.algorithms ?? [...EVAL_ALGORITHMS]) as EvalAlgorithm[];
+    const unknown = algorithms.filter((a) => !EVAL_ALGORITHMS.includes(a));
+    if (unknown.length)
+      throw new InvalidInputError(`unknown algorithm ${unknown.join(', ')}; known: ${EVAL_ALGORITHMS.join(', ')}`);
+    const seeds = options.seeds ?? [1, 2, 3];
+    if (seeds.some((x) => !Number.isInteger(x))) throw new InvalidInputError('--seeds must be integers');
+    const path =
+      options.path ??
+      join(projectRoot(), '..', 'shared', 'data', 'alignment', 'hh-rlhf', 'harmless-base-test.jsonl.gz');
+    const outBase = options.out
+      ? resolve(options.out).replace(/\.json$/, '')
+      : join(dataDir, 'eval', `alignment-${preset}-${Date.now()}`);
+    mkdirSync(dirname(outBase), { recursive: true });
+    const startedAt = new Date().toISOString();
+    const load = loadavg()[0];
+    log(`eval alignment (${preset}): loading ${path}`);
+    const data = await prepareHhEvaluationData(path, {
+      maxPairs: sizes.maxPairs,
+      heldOutPairs: sizes.heldOutPairs,
+      vocabSize: sizes.vocabSize,
+    });
+    log(`eval alignment: ${data.description}; tokenizer ${data.tokenizer.vocabSize} tokens`);
+    const report = await runAlignmentEvaluation({
+      train: data.train,
+      heldOut: data.heldOut,
+      tokenizer: data.tokenizer,
+      sizes,
+      algorithms,
+      seeds,
+      onLog: log,
+      onRow: (row) => appendFileSync(`${outBase}.jsonl`, `${JSON.stringify(row)}\n`),
+    });
+    const result = {
+      kind: 'alignment-evaluation',
+      preset,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      data: data.description,
+      backend: describeBackend().backend,
+      node: process.version,
+      cpus: cpus().length,
+      loadAverageAtStart: load,
+      sizes,
+      algorithms,
+      seeds,
+      ...report,
+    };
+    const table = formatAlignmentTable(report);
+    writeFileSync(`${outBase}.json`, JSON.stringify(result, null, 2));
+    writeFileSync(
+      `${outBase}.md`,
+      [
+        `# Alignment evaluation (${preset})`,
+        '',
+        `${result.data}. Backend ${result.backend}, Node ${result.node}, ${result.cpus} CPUs, load ${load.toFixed(2)} at start; ` +
+          `${startedAt} → ${result.finishedAt} (${report.seconds.toFixed(0)} s). Seeds ${seeds.join(', ')}.`,
+        '',
+        table,
+        '',
+        'Implicit-reward accuracy: share of held-out pairs with β(log π_θ − log π_ref) higher on the chosen completion ' +
+          '(ties are misses, so SFT = 0). Win rate: the judge prefers the model’s sample to the same-seed SFT sample on a ' +
+          'held-out prompt (ties ½; plain sampling at temperature 1, shared random numbers). Sampled KL: mean of ' +
+          'log π_θ(y|x) − log π_ref(y|x) over the model’s own samples. Drift: mean over held-out chosen completions of ' +
+          'Σ_t (log π_θ − log π_ref) / n_tokens.',
+        '',
+        `Sizes: \`${JSON.stringify(sizes)}\``,
+        '',
+      ].join('\n'),
+    );
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(result, null, 2)}\n`
+        : `${table}\n\nreport written to ${outBase}.json (model card ${outBase}.md)\n`,
+    );
+  }
+
   @Option({ flags: '--dataset <name>', description: 'coldstart: movielens, citeulike or jester' })
   parseDataset(v: string): string {
     return v;
   }
 
-  @Option({ flags: '--path <dir>', description: 'dataset folder (default: ../shared/data beside the project)' })
+  @Option({
+    flags: '--path <dir>',
+    description: 'dataset folder (alignment: the HH-RLHF .jsonl.gz file; default: ../shared/data beside the project)',
+  })
   parsePath(v: string): string {
     return v;
   }
@@ -82,8 +190,52 @@ export class EvalCommand extends CommandRunner {
     return Number(v);
   }
 
+  @Option({ flags: '--quick', description: 'alignment: tiny sizes that finish in a few minutes (pipeline check)' })
+  parseQuick(): boolean {
+    return true;
+  }
+
+  @Option({
+    flags: '--algorithms <list>',
+    description: 'alignment: comma-separated from dpo,kto,bco,bce,bco-udm (default all)',
+  })
+  parseAlgorithms(v: string): string[] {
+    return v.split(',').filter(Boolean);
+  }
+
+  @Option({ flags: '--steps <n>', description: 'alignment: preference steps per algorithm (overrides the preset)' })
+  parseSteps(v: string): number {
+    return positiveInt(v, '--steps');
+  }
+
+  @Option({ flags: '--sft-steps <n>', description: 'alignment: SFT steps (overrides the preset)' })
+  parseSftSteps(v: string): number {
+    return positiveInt(v, '--sft-steps');
+  }
+
+  @Option({ flags: '--rm-steps <n>', description: 'alignment: reward-model steps (overrides the preset)' })
+  parseRmSteps(v: string): number {
+    return positiveInt(v, '--rm-steps');
+  }
+
+  @Option({ flags: '--prompts <n>', description: 'alignment: held-out prompts sampled for the win rate' })
+  parsePrompts(v: string): number {
+    return positiveInt(v, '--prompts');
+  }
+
+  @Option({ flags: '--out <file>', description: 'alignment: report path (.json; .md and .jsonl beside it)' })
+  parseOut(v: string): string {
+    return v;
+  }
+
   @Option({ flags: '--json', description: 'print the report as JSON' })
   parseJson(): boolean {
     return true;
   }
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidInputError(`${flag} must be a positive integer, got "${v}"`);
+  return n;
 }
