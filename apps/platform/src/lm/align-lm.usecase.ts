@@ -25,6 +25,7 @@ import { ModelRepository, type JsonObject } from '@tessera/db';
 import { describeBackend } from '@tessera/tensor';
 import { assertLmSource, capRows, LM_SPLIT_SEED, loadPreferencePairs, loadThumbs, type LmSource } from './lm-datasets';
 import {
+  assertFiniteLogProbs,
   assertLmVersionName,
   LM_KIND,
   LM_MODEL_ID,
@@ -169,6 +170,9 @@ export class AlignLmUsecase {
       let lastGood = 0;
 
       const activePolicy = policy;
+      const probeRows = data.train
+        .slice(0, 4)
+        .map((r) => ({ prompt: r.prompt, completion: 'chosen' in r ? r.chosen : r.completion }));
       trainer = new PreferenceTrainer({
         policy: activePolicy,
         reference,
@@ -176,6 +180,7 @@ export class AlignLmUsecase {
         promptEmbedder: cmd.udm ? meanTokenEmbedder(reference) : undefined,
         onWarning: (w) => warnings.push(w),
         saveCheckpoint: async (step, state) => {
+          await assertFiniteLogProbs(activePolicy, probeRows, step);
           await writeLmVersion(dir, activePolicy, card, { phase: algorithm, step, trainer: state });
           lastGood = step;
           return dir;

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError } from '@tessera/common';
 import { saveLmCheckpoint, type LmModelCard, type TransformerLm } from '@tessera/alignment/lm';
+import { TrainingDivergedError, type PromptCompletion } from '@tessera/alignment/preference';
 
 /** Registry id of every language-model version (SFT and aligned alike). */
 export const LM_MODEL_ID = 'tessera-lm';
@@ -77,4 +78,16 @@ export async function writeLmVersion(
 /** Card metrics keep finite numbers only (JSON has no NaN). */
 export function finiteMetrics(metrics: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v)));
+}
+
+/**
+ * A checkpoint is only good if its weights still give finite log-probs: an update can leave huge but finite
+ * weights whose next forward pass overflows. Checked on a few training rows before each save.
+ */
+export async function assertFiniteLogProbs(model: TransformerLm, rows: readonly PromptCompletion[], step: number) {
+  const lp = await model.completionLogProbs(rows.slice(0, 4));
+  if (!lp.every(Number.isFinite))
+    throw new TrainingDivergedError(`log-probs became non-finite after step ${step}; that update is not checkpointed`, {
+      step,
+    });
 }

@@ -22,6 +22,7 @@ import { ModelRepository, type JsonObject } from '@tessera/db';
 import { describeBackend } from '@tessera/tensor';
 import { assertLmSource, capRows, LM_SPLIT_SEED, loadSftRows } from './lm-datasets';
 import {
+  assertFiniteLogProbs,
   assertLmVersionName,
   LM_KIND,
   LM_MODEL_ID,
@@ -203,11 +204,13 @@ export class TrainLmUsecase {
             losses.push(s.loss);
             progress.update(step + 1, { loss: s.loss.toFixed(3) });
             if (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0 && step + 1 < totalSteps) {
+              await assertFiniteLogProbs(model, batch, step + 1);
               await writeLmVersion(dir, model, card, { ...baseState, step: step + 1 });
               lastGood = step + 1;
             }
           }
         }
+        await assertFiniteLogProbs(model, rows, step);
       } catch (e) {
         if (e instanceof TrainingDivergedError)
           throw new TrainingDivergedError(
