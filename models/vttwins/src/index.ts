@@ -13,3 +13,4 @@ export * from './training/vttwins-trainer';
 export * from './synthetic/synthetic-videos';
 export * from './synthetic/synthetic-alignment.eval';
 export * from './training/vttwins-training.run';
+export * from './moments/moment-retrieval.metrics';

@@ -16,6 +16,7 @@ interface TrainOptions {
   maxUsers?: number;
   embed?: boolean;
   json?: boolean;
+  resume?: boolean;
 }
 
 const MODELS = ['coldstart', 'vttwins'] as const;
@@ -62,6 +63,7 @@ export class TrainCommand extends CommandRunner {
       const trained = await ctx.get(TrainVttwinsUsecase).execute({
         version: options.version,
         steps: options.steps,
+        resume: options.resume,
         progress: progressBar('train vttwins (steps)'),
       });
       const embedded =
@@ -74,6 +76,7 @@ export class TrainCommand extends CommandRunner {
         version: trained.version,
         dir: trained.dir,
         metrics: trained.card.metrics,
+        resumedFrom: trained.resumedFrom,
         skipped: trained.skipped,
         embedded,
       };
@@ -83,9 +86,18 @@ export class TrainCommand extends CommandRunner {
       return;
     }
     const lines = [`trained vttwins ${out.version} → ${out.dir}`, `  ${JSON.stringify(out.metrics)}`];
+    if (out.resumedFrom) lines.push(`  resumed from step ${out.resumedFrom}`);
     for (const s of out.skipped) lines.push(`  skipped ${s.itemId}: ${s.reason}`);
     if (out.embedded) lines.push(`  embedded ${out.embedded.clips} clips of ${out.embedded.videos} videos`);
     process.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  @Option({
+    flags: '--resume',
+    description: 'vttwins: continue the interrupted run of --version (or the newest one) from its last checkpoint',
+  })
+  parseResume(): boolean {
+    return true;
   }
 
   @Option({ flags: '--steps <n>', description: 'vttwins: optimisation steps (default 60)' })

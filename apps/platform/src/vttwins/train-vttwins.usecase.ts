@@ -1,20 +1,27 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AppConfig,
+  ConflictError,
   describeError,
   InvalidInputError,
+  NotFoundError,
   ProgressReporter,
-  Rng,
   silentProgress,
   TesseraConfig,
 } from '@tessera/common';
 import { AssetRepository, BlobStore, ClipRepository, ItemRepository, ModelRepository } from '@tessera/db';
 import { FfmpegMediaRepository } from '@tessera/ingest/video';
-import { VttwinsConfig, VttwinsTrainer, type VttwinsBatch } from '@tessera/models/vttwins';
-import { describeBackend } from '@tessera/tensor';
-import { SubwordTokenizer } from '@tessera/text';
-import { VTTWINS_MODEL_ID, VttwinsCard, VttwinsModel } from './vttwins-model.store';
+import { clearVttwinsResumeState, hasVttwinsResumeState, runVttwinsTraining } from '@tessera/models/vttwins';
+import { VTTWINS_MODEL_ID, VttwinsCard } from './vttwins-model.store';
+import {
+  buildVttwinsTrainingSet,
+  type PreparedVideo,
+  stackClipFrames,
+  VTTWINS_FRAME,
+  VTTWINS_SAMPLE_FPS,
+} from './vttwins-training-set';
 
 export interface TrainVttwinsCommand {
   version?: string;
@@ -24,21 +31,36 @@ export interface TrainVttwinsCommand {
   /** Sequences per batch (b ≥ 2). */
   batchSize?: number;
   seed?: number;
+  /**
+   * Continue an interrupted run from its last checkpoint (`<data>/models/vttwins/<version>.resume`):
+   * of `version`, or of the newest unfinished version when none is named. `'auto'` (the job's retries):
+   * resume when a checkpoint exists, return a version that already finished, otherwise start fresh.
+   * Without it a run starts over.
+   */
+  resume?: boolean | 'auto';
+  /** Checkpoint every this many steps (default 10). */
+  checkpointEvery?: number;
+  /** Stop after this step, checkpointed, as an interruption would (tests). */
+  stopAfter?: number;
   progress?: ProgressReporter;
 }
 
-/** Sampled frames and caption of one clip, ready for the encoders. */
-interface PreparedClip {
-  frames: Uint8Array;
-  caption: string;
+export interface TrainVttwinsResult {
+  version: string;
+  dir: string;
+  card: VttwinsCard;
+  skipped: { itemId: string; reason: string }[];
+  /** The step this run continued from (0: a fresh start). */
+  resumedFrom: number;
+  /** False when `stopAfter` ended the run early; the version is then not registered. */
+  finished: boolean;
 }
-
-const FRAME = { frames: 4, height: 32, width: 32, channels: 3 } as const;
 
 /**
  * Trains VT-TWINS on the catalogue's ingested videos: each video is a sequence of (clip frames,
  * caption) pairs with the captions as they came (shifted, missing or unrelated: the S2DTW loss is
- * meant for that). Videos with too few clips are skipped with a reason.
+ * meant for that). Videos with too few clips, or no caption at all, are skipped with a reason.
+ * Weights, Adam state and losses are checkpointed every few steps, so an interrupted run resumes.
  */
 @Injectable()
 export class TrainVttwinsUsecase {
@@ -54,13 +76,39 @@ export class TrainVttwinsUsecase {
     private readonly models: ModelRepository,
   ) {}
 
-  async execute(
-    cmd: TrainVttwinsCommand = {},
-  ): Promise<{ version: string; dir: string; card: VttwinsCard; skipped: { itemId: string; reason: string }[] }> {
-    const version = cmd.version ?? `v${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
-    if (!/^[\w.-]{1,64}$/.test(version)) throw new InvalidInputError(`invalid model version "${version}"`);
+  async execute(cmd: TrainVttwinsCommand = {}): Promise<TrainVttwinsResult> {
+    const root = join(this.appConfig.dataDir, 'models', 'vttwins');
+    const version = cmd.version ?? (cmd.resume ? await newestUnfinished(root) : undefined) ?? timestampVersion();
+    if (!/^[\w-][\w.-]{0,63}$/.test(version)) throw new InvalidInputError(`invalid model version "${version}"`);
+    const resumeDir = join(root, `${version}.resume`);
+    const hasState = await hasVttwinsResumeState(resumeDir);
+    const existing = await this.models.find(VTTWINS_MODEL_ID, version);
+    if (cmd.resume === 'auto' && existing && !hasState) {
+      // an earlier attempt of the same job finished training: nothing to redo
+      const card = existing.card as unknown as VttwinsCard;
+      const steps = Number(card.training?.steps ?? 0);
+      return {
+        version,
+        dir: join(this.appConfig.dataDir, existing.dir),
+        card,
+        skipped: [],
+        resumedFrom: steps,
+        finished: true,
+      };
+    }
+    if (cmd.resume === true && !hasState)
+      throw new NotFoundError(
+        cmd.version
+          ? `VT-TWINS version "${version}" has no interrupted run to resume`
+          : 'no interrupted VT-TWINS run to resume',
+        { version },
+      );
+    if (existing)
+      throw new ConflictError(`VT-TWINS version "${version}" exists already; pick another --version`, { version });
+    const resume = cmd.resume === true || (cmd.resume === 'auto' && hasState);
     const n = cmd.clipsPerVideo ?? 4;
-    const videos: PreparedClip[][] = [];
+    const seed = cmd.seed ?? 1;
+    const videos: PreparedVideo[] = [];
     const skipped: { itemId: string; reason: string }[] = [];
     for (const item of await this.items.list({ kind: 'video', limit: 10_000 })) {
       const clips = await this.clips.listForItem(item.id);
@@ -74,19 +122,22 @@ export class TrainVttwinsUsecase {
       if (!clips.some((c) => c.caption)) {
         skipped.push({
           itemId: item.id,
-          reason: 'no captions: nothing to align (trained on as unlabeled frames is not supported)',
+          reason: 'no subtitles or transcript: no captions to align (unlabeled frames are not trained on)',
         });
         continue;
       }
       try {
         const asset = await this.assets.getById(String(item.metadata.originalAssetId));
         const sampled = await this.ffmpeg.sampleClips(await this.blobs.locate(asset.contentHash), clips, {
-          fps: 2,
-          width: FRAME.width,
-          height: FRAME.height,
-          maxFramesPerClip: FRAME.frames,
+          fps: VTTWINS_SAMPLE_FPS,
+          width: VTTWINS_FRAME.width,
+          height: VTTWINS_FRAME.height,
+          maxFramesPerClip: VTTWINS_FRAME.frames,
         });
-        videos.push(sampled.clips.map((c, i) => ({ frames: stackFrames(c.frames), caption: clips[i].caption ?? '' })));
+        videos.push({
+          id: item.id,
+          clips: sampled.clips.map((c, i) => ({ frames: stackClipFrames(c.frames), caption: clips[i].caption ?? '' })),
+        });
       } catch (e) {
         skipped.push({ itemId: item.id, reason: describeError(e) });
       }
@@ -97,99 +148,88 @@ export class TrainVttwinsUsecase {
         { skipped },
       );
 
-    const captions = videos.flat().map((c) => c.caption);
-    const tokenizer = await SubwordTokenizer.train(captions.filter(Boolean), { vocabSize: 512, seed: cmd.seed ?? 1 });
-    const config = VttwinsConfig.create({
-      clipsPerVideo: n,
-      batchSize: Math.min(cmd.batchSize ?? 4, videos.length),
-      steps: cmd.steps ?? 60,
-      learningRate: 3e-3,
-      seed: cmd.seed ?? 1,
-    });
-    const card: VttwinsCard = {
-      modelId: VTTWINS_MODEL_ID,
-      version,
-      createdAt: new Date().toISOString(),
-      video: { ...FRAME, patch: 8, hidden: 64, jointDim: 32, seed: (cmd.seed ?? 1) + 1 },
-      text: {
-        vocabSize: tokenizer.vocabSize,
-        maxWords: 20,
-        wordDim: 64,
-        hidden: 128,
-        jointDim: 32,
-        maskPaddingInMaxPool: true,
-        seed: (cmd.seed ?? 1) + 2,
+    const set = await buildVttwinsTrainingSet(
+      videos,
+      {
+        version,
+        clipsPerVideo: n,
+        batchSize: cmd.batchSize ?? 4,
+        steps: cmd.steps ?? 60,
+        seed,
+        checkpointEvery: cmd.checkpointEvery ?? 10,
       },
-      training: { ...config },
-      data: { videos: videos.length, clips: captions.length, captioned: captions.filter(Boolean).length, skipped },
-      metrics: {},
-      backend: describeBackend().backend,
-    };
-    const tokenIds = await (async () => {
-      const { ids } = await tokenizer.encodeBatchFlat(captions, { maxLength: card.text.maxWords, addSpecial: false });
-      return ids;
-    })();
-    const known = new Set(Array.from(tokenIds).filter((id) => id !== 0));
-    const model = VttwinsModel.create(card, tokenizer, known);
-    const clipTokens: Int32Array[] = [];
-    for (let i = 0; i < captions.length; i++)
-      clipTokens.push(tokenIds.subarray(i * card.text.maxWords, (i + 1) * card.text.maxWords));
-    const offsets: number[] = [];
-    videos.reduce((acc, v) => (offsets.push(acc), acc + v.length), 0);
-
-    // each step: b random videos, a random window of n consecutive clips from each
-    const rng = new Rng(cmd.seed ?? 1);
-    const nextBatch = (): VttwinsBatch => {
-      const picks = rng.shuffle(videos.map((_, i) => i)).slice(0, config.batchSize);
-      const frameSize = FRAME.frames * FRAME.height * FRAME.width * FRAME.channels;
-      const frames = new Uint8Array(picks.length * n * frameSize);
-      const tokens = new Int32Array(picks.length * n * card.text.maxWords);
-      picks.forEach((v, b) => {
-        const start = rng.int(videos[v].length - n + 1);
-        for (let k = 0; k < n; k++) {
-          frames.set(videos[v][start + k].frames, (b * n + k) * frameSize);
-          tokens.set(clipTokens[offsets[v] + start + k], (b * n + k) * card.text.maxWords);
-        }
-      });
-      return { videos: picks.length, frames, tokens };
-    };
+      { data: { skipped } },
+    );
+    const { model, card } = set;
     const progress = cmd.progress ?? silentProgress;
-    progress.start(config.steps);
-    const trainer = new VttwinsTrainer(config, model.video, model.text, {
-      onProgress: (p) => progress.update(p.step, { loss: p.loss }),
-    });
-    const losses = await trainer.train(nextBatch);
-    progress.stop();
+    progress.start(set.config.steps);
+    let run;
+    try {
+      run = await runVttwinsTraining({
+        config: set.config,
+        video: model.video,
+        text: model.text,
+        store: model.store,
+        nextBatch: set.nextBatch,
+        checkpointDir: resumeDir,
+        resume,
+        fingerprint: set.fingerprint,
+        stopAfter: cmd.stopAfter,
+        onProgress: (p) => progress.update(p.step, { loss: p.loss }),
+      });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    } finally {
+      progress.stop();
+    }
+    const losses = run.losses;
     card.metrics = { firstLoss: losses[0], lastLoss: losses[losses.length - 1], meanLastTen: mean(losses.slice(-10)) };
+    card.training = { ...card.training, resumedFrom: run.resumedFrom, stepsDone: run.steps };
 
     const rel = join('models', 'vttwins', version);
     const dir = join(this.appConfig.dataDir, rel);
+    if (!run.finished) {
+      model.dispose();
+      this.logger.log({ msg: 'VT-TWINS training stopped early; resume with --resume', version, step: run.steps });
+      return { version, dir, card, skipped, resumedFrom: run.resumedFrom, finished: false };
+    }
     await model.save(dir);
     model.dispose();
-    if (await this.models.find(VTTWINS_MODEL_ID, version))
-      await this.models.updateCard(VTTWINS_MODEL_ID, version, card as unknown as Record<string, unknown>);
-    else
-      await this.models.register({
-        modelId: VTTWINS_MODEL_ID,
-        version,
-        kind: 'vttwins',
-        dir: rel,
-        dim: card.video.jointDim,
-        card: card as unknown as Record<string, unknown>,
-        status: 'ready',
-      });
-    this.logger.log({ msg: 'VT-TWINS trained', version, videos: videos.length, metrics: card.metrics });
-    return { version, dir, card, skipped };
+    await this.models.register({
+      modelId: VTTWINS_MODEL_ID,
+      version,
+      kind: 'vttwins',
+      dir: rel,
+      dim: card.video.jointDim,
+      card: card as unknown as Record<string, unknown>,
+      status: 'ready',
+    });
+    await clearVttwinsResumeState(resumeDir);
+    this.logger.log({
+      msg: 'VT-TWINS trained',
+      version,
+      videos: videos.length,
+      resumedFrom: run.resumedFrom,
+      metrics: card.metrics,
+    });
+    return { version, dir, card, skipped, resumedFrom: run.resumedFrom, finished: true };
   }
 }
 
-/** A clip's frames as one frames × H × W × C array. */
-function stackFrames(frames: Uint8Array[]): Uint8Array {
-  const size = FRAME.height * FRAME.width * FRAME.channels;
-  const out = new Uint8Array(FRAME.frames * size);
-  for (let f = 0; f < FRAME.frames; f++)
-    out.set(frames[Math.min(f, frames.length - 1)] ?? new Uint8Array(size), f * size);
-  return out;
+function timestampVersion(): string {
+  return `v${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+}
+
+/** The version of the most recently checkpointed unfinished run, if any. */
+async function newestUnfinished(root: string): Promise<string | undefined> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  let best: { version: string; at: number } | undefined;
+  for (const name of names.filter((x) => x.endsWith('.resume') && !x.startsWith('.'))) {
+    const at = (await stat(join(root, name)).catch(() => undefined))?.mtimeMs ?? 0;
+    if (!best || at > best.at) best = { version: name.slice(0, -'.resume'.length), at };
+  }
+  return best?.version;
 }
 
 function mean(xs: number[]): number {

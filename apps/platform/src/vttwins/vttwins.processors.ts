@@ -19,6 +19,8 @@ export class VttwinsProcessors {
     const trained = await this.train.execute({
       ...ctx.payload,
       version: ctx.payload.version ?? `job-${ctx.jobId.slice(-12)}`,
+      // a retried or restarted job continues from the last checkpoint of its earlier attempt
+      resume: 'auto',
       progress: {
         start: (t) => void (total = t),
         update: (n) => void ctx.reportProgress(n, total + 1, 'training'),

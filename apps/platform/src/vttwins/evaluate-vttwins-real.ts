@@ -1,0 +1,314 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { projectRoot } from '@tessera/common';
+import { retrievalMetrics, summarizeSeeds, type RetrievalMetrics, type SeedSummary } from '@tessera/eval';
+import { alignCaptionsToClips, parseSubtitles } from '@tessera/ingest/text';
+import { FfmpegMediaRepository, planClips } from '@tessera/ingest/video';
+import { runVttwinsTraining, type VttwinsLossKind } from '@tessera/models/vttwins';
+import {
+  buildVttwinsTrainingSet,
+  type PreparedVideo,
+  stackClipFrames,
+  VTTWINS_FRAME,
+  VTTWINS_SAMPLE_FPS,
+} from './vttwins-training-set';
+
+export type RealEvalMethod = 'random' | VttwinsLossKind;
+export const REAL_EVAL_METHODS: readonly RealEvalMethod[] = ['random', 'mil-nce', 'soft-dtw', 's2dtw'];
+
+export interface RealVideoEvalOptions {
+  /** Folder holding `video/popeye` (and `video/mediaelement`); default ../shared/data, else the bundled clips. */
+  dataRoot?: string;
+  seeds?: number[];
+  methods?: RealEvalMethod[];
+  /** Adam steps per trained model (default 80). */
+  steps?: number;
+  /** Clips per training sequence, n (default 4). */
+  clipsPerVideo?: number;
+  /** Sequences per batch, b (default 4). */
+  batchSize?: number;
+  /** Also train on the MediaElement demo video (default true; its subtitles do not describe the picture). */
+  withMediaElement?: boolean;
+  ffmpeg?: FfmpegMediaRepository;
+  onLog?: (line: string) => void;
+}
+
+export interface LoadedSubtitledVideo extends PreparedVideo {
+  file: string;
+  durationS: number;
+  clipTimes: { startS: number; endS: number }[];
+  notes: string[];
+}
+
+export interface RealFoldReport {
+  heldOut: string;
+  trainedOn: string[];
+  /** Clips of the held-out video: every query is ranked against all of them. */
+  candidates: number;
+  /** Captioned clips of the held-out video (one query each; gold = its own clip). */
+  queries: number;
+  /** Expected values for a uniformly random ranking of this pool. */
+  chance: { 'R@1': number; 'R@5': number; 'R@10': number; medianRank: number };
+  /** method → metrics per seed. */
+  runs: Record<string, (RetrievalMetrics & { seed: number; lastLoss?: number })[]>;
+}
+
+export interface RealVideoEvalReport {
+  status: 'ran' | 'skipped';
+  reason?: string;
+  protocol?: string;
+  dataRoot?: string;
+  settings?: Record<string, unknown>;
+  folds?: RealFoldReport[];
+  /** Per method: each seed's metrics pooled over the held-out queries of all folds, then mean ± std over seeds. */
+  summary?: Record<string, Record<'R@1' | 'R@5' | 'R@10' | 'medianRank', SeedSummary>>;
+  /** Chance pooled the same way (query-weighted mean of the folds' chance values). */
+  chance?: { 'R@1': number; 'R@5': number; 'R@10': number; medianRank: number };
+  table?: string;
+  wallMs?: number;
+}
+
+const POPEYE = ['popeye-p2', 'popeye-p3', 'popeye-p4'];
+
+/** Where the subtitled real videos are: the staged shared data, else the clips bundled with the tests. */
+export function locateRealVideos(dataRoot?: string): { root: string } | { reason: string } {
+  const candidates = dataRoot
+    ? [join(dataRoot, 'video')]
+    : [join(projectRoot(), '..', 'shared', 'data', 'video'), join(projectRoot(), 'test', 'fixtures', 'video')];
+  for (const root of candidates) {
+    if (
+      POPEYE.every(
+        (p) => existsSync(join(root, 'popeye', `${p}.mkv`)) && existsSync(join(root, 'popeye', `${p}.eng.srt`)),
+      )
+    )
+      return { root };
+  }
+  return { reason: `no Popeye clips with subtitles under ${candidates.join(' or ')}` };
+}
+
+/**
+ * One subtitled video through the ingest library, as the platform's ingest job cuts it: probe (clips
+ * follow the picture), SRT cues, clips planned along the cues, captions aligned to clips, frames
+ * sampled once per video.
+ */
+export async function loadSubtitledVideo(
+  ffmpeg: FfmpegMediaRepository,
+  videoPath: string,
+  subtitlePath: string,
+): Promise<LoadedSubtitledVideo> {
+  const probe = await ffmpeg.probe(videoPath);
+  const durationS = probe.videoStreams[0]?.durationS ?? probe.durationS;
+  const parsed = parseSubtitles(await readFile(subtitlePath, 'utf8'), { source: basename(subtitlePath) });
+  const plan = planClips(durationS, {
+    mode: 'cues',
+    cues: parsed.cues.map((c) => ({ startS: c.startS, endS: c.endS, text: c.text })),
+  });
+  const spans = plan.clips.map((c) => ({ ...c, id: String(c.index) }));
+  const aligned = alignCaptionsToClips(spans, parsed.cues, { durationS });
+  const sampled = await ffmpeg.sampleClips(videoPath, spans, {
+    fps: VTTWINS_SAMPLE_FPS,
+    width: VTTWINS_FRAME.width,
+    height: VTTWINS_FRAME.height,
+    maxFramesPerClip: VTTWINS_FRAME.frames,
+  });
+  const captionOf = new Map(aligned.pairs.map((p) => [p.clip.index, p.caption]));
+  return {
+    id: basename(videoPath).replace(/\.[^.]+$/, ''),
+    file: videoPath,
+    durationS,
+    clips: sampled.clips.map((c, i) => ({
+      frames: stackClipFrames(c.frames),
+      caption: captionOf.get(spans[i].index) ?? '',
+    })),
+    clipTimes: spans.map((s) => ({ startS: s.startS, endS: s.endS })),
+    notes: [...parsed.notes, ...plan.notes.map((n) => `cue ${n.cueIndex} ${n.action}: ${n.reason}`)],
+  };
+}
+
+/**
+ * Leave-one-video-out text → clip retrieval on real subtitled video: for each Popeye clip, train on the
+ * other two (plus the MediaElement demo), then rank all clips of the held-out video for each of its
+ * captions. Every method is trained identically (same data, steps, seeds, encoders); `random` is the
+ * untrained model. Tiny by construction: a pool of about a dozen clips per held-out video.
+ */
+export async function evaluateVttwinsRealVideo(opts: RealVideoEvalOptions = {}): Promise<RealVideoEvalReport> {
+  const log = opts.onLog ?? (() => undefined);
+  const found = locateRealVideos(opts.dataRoot);
+  if ('reason' in found) return { status: 'skipped', reason: found.reason };
+  const started = performance.now();
+  const ffmpeg = opts.ffmpeg ?? new FfmpegMediaRepository();
+  const seeds = opts.seeds ?? [1, 2, 3];
+  const methods = opts.methods ?? [...REAL_EVAL_METHODS];
+  const steps = opts.steps ?? 80;
+  const n = opts.clipsPerVideo ?? 4;
+  const batchSize = opts.batchSize ?? 4;
+  const popeye: LoadedSubtitledVideo[] = [];
+  for (const p of POPEYE)
+    popeye.push(
+      await loadSubtitledVideo(
+        ffmpeg,
+        join(found.root, 'popeye', `${p}.mkv`),
+        join(found.root, 'popeye', `${p}.eng.srt`),
+      ),
+    );
+  const extra: LoadedSubtitledVideo[] = [];
+  const me = join(found.root, 'mediaelement');
+  if ((opts.withMediaElement ?? true) && existsSync(join(me, 'echo-hereweare.webm')))
+    extra.push(await loadSubtitledVideo(ffmpeg, join(me, 'echo-hereweare.webm'), join(me, 'mediaelement.srt')));
+  for (const v of [...popeye, ...extra])
+    log(
+      `loaded ${v.id}: ${v.clips.length} clips (${v.clips.filter((c) => c.caption).length} captioned), ${v.durationS.toFixed(1)} s`,
+    );
+
+  const folds: RealFoldReport[] = [];
+  for (const heldOut of popeye) {
+    const train = [...popeye.filter((v) => v !== heldOut), ...extra];
+    const queries = heldOut.clips.flatMap((c, i) => (c.caption ? [{ caption: c.caption, gold: i }] : []));
+    const N = heldOut.clips.length;
+    const fold: RealFoldReport = {
+      heldOut: heldOut.id,
+      trainedOn: train.map((v) => v.id),
+      candidates: N,
+      queries: queries.length,
+      chance: chanceLevels(N),
+      runs: {},
+    };
+    for (const method of methods) {
+      fold.runs[method] = [];
+      for (const seed of seeds) {
+        const set = await buildVttwinsTrainingSet(train, {
+          version: `eval-${heldOut.id}-${method}-${seed}`,
+          clipsPerVideo: n,
+          batchSize,
+          steps,
+          seed,
+          loss: method === 'random' ? 's2dtw' : method,
+          splitVideos: true,
+        });
+        let lastLoss: number | undefined;
+        try {
+          if (method !== 'random') {
+            const run = await runVttwinsTraining({
+              config: set.config,
+              video: set.model.video,
+              text: set.model.text,
+              store: set.model.store,
+              nextBatch: set.nextBatch,
+            });
+            lastLoss = mean(run.losses.slice(-10));
+          }
+          const frames = new Uint8Array(N * heldOut.clips[0].frames.length);
+          heldOut.clips.forEach((c, i) => frames.set(c.frames, i * c.frames.length));
+          const clipVectors = await set.model.video.embed(frames, N);
+          const ids = await set.model.tokenize(queries.map((q) => q.caption));
+          const textVectors = await set.model.text.embed(ids, queries.length);
+          const sim = tf.tidy(() =>
+            tf.matMul(
+              tf.tensor2d(textVectors, [queries.length, set.card.text.jointDim]),
+              tf.tensor2d(clipVectors, [N, set.card.video.jointDim]),
+              false,
+              true,
+            ),
+          );
+          const scores = (await sim.data()) as Float32Array;
+          sim.dispose();
+          const m = retrievalMetrics(
+            scores,
+            queries.length,
+            N,
+            queries.map((q) => q.gold),
+          );
+          fold.runs[method].push({ ...m, seed, ...(lastLoss !== undefined ? { lastLoss } : {}) });
+          log(
+            `held out ${heldOut.id} · ${method} · seed ${seed}: R@1 ${pct(m['R@1'])} R@5 ${pct(m['R@5'])} MdR ${m.medianRank}${lastLoss !== undefined ? ` (loss ${lastLoss.toFixed(3)})` : ''}`,
+          );
+        } finally {
+          set.model.dispose();
+        }
+      }
+    }
+    folds.push(fold);
+  }
+
+  // per seed: pool the folds' queries (query-weighted), then spread over seeds
+  const totalQueries = folds.reduce((a, f) => a + f.queries, 0);
+  const weighted = (pick: (f: RealFoldReport) => number) =>
+    folds.reduce((a, f) => a + pick(f) * f.queries, 0) / totalQueries;
+  const summary: NonNullable<RealVideoEvalReport['summary']> = {};
+  for (const method of methods) {
+    const perSeed = seeds.map((_, s) => ({
+      'R@1': weighted((f) => f.runs[method][s]['R@1']),
+      'R@5': weighted((f) => f.runs[method][s]['R@5']),
+      'R@10': weighted((f) => f.runs[method][s]['R@10']),
+      // median rank is not additive: the mean of the folds' medians
+      medianRank: mean(folds.map((f) => f.runs[method][s].medianRank)),
+    }));
+    summary[method] = {
+      'R@1': summarizeSeeds(perSeed.map((x) => x['R@1'])),
+      'R@5': summarizeSeeds(perSeed.map((x) => x['R@5'])),
+      'R@10': summarizeSeeds(perSeed.map((x) => x['R@10'])),
+      medianRank: summarizeSeeds(perSeed.map((x) => x.medianRank)),
+    };
+  }
+  const chance = {
+    'R@1': weighted((f) => f.chance['R@1']),
+    'R@5': weighted((f) => f.chance['R@5']),
+    'R@10': weighted((f) => f.chance['R@10']),
+    medianRank: mean(folds.map((f) => f.chance.medianRank)),
+  };
+  const report: RealVideoEvalReport = {
+    status: 'ran',
+    protocol:
+      'leave-one-video-out over the 3 Popeye clips: train on the other two' +
+      (extra.length ? ' + the MediaElement demo (its subtitles do not describe the picture)' : '') +
+      '; each caption of the held-out video ranks all clips of that video (gold: its own clip)',
+    dataRoot: found.root,
+    settings: {
+      seeds,
+      methods,
+      steps,
+      clipsPerVideo: n,
+      batchSize,
+      frames: VTTWINS_FRAME,
+      sampleFps: VTTWINS_SAMPLE_FPS,
+      splitVideos: true,
+    },
+    folds,
+    summary,
+    chance,
+    wallMs: Math.round(performance.now() - started),
+  };
+  report.table = realEvalTable(report);
+  return report;
+}
+
+/** Expected R@k and median rank when the gold clip's rank is uniform over a pool of n. */
+export function chanceLevels(n: number): { 'R@1': number; 'R@5': number; 'R@10': number; medianRank: number } {
+  return { 'R@1': 1 / n, 'R@5': Math.min(5, n) / n, 'R@10': Math.min(10, n) / n, medianRank: (n + 1) / 2 };
+}
+
+export function realEvalTable(r: RealVideoEvalReport): string {
+  if (r.status !== 'ran' || !r.summary || !r.folds || !r.chance) return `real-video evaluation skipped: ${r.reason}`;
+  const lines = [
+    `held-out real video (${r.protocol})`,
+    `folds: ${r.folds.map((f) => `${f.heldOut} (${f.candidates} clips, ${f.queries} queries)`).join(', ')}`,
+    '| method | R@1 % | R@5 % | R@10 % | MdR |',
+    '|---|---|---|---|---|',
+    `| chance (uniform ranking) | ${pct(r.chance['R@1'])} | ${pct(r.chance['R@5'])} | ${pct(r.chance['R@10'])} | ${r.chance.medianRank.toFixed(1)} |`,
+  ];
+  for (const [method, s] of Object.entries(r.summary)) {
+    const cell = (x: SeedSummary) => `${pct(x.mean)} ± ${pct(x.std)}`;
+    lines.push(
+      `| ${method === 'random' ? 'random (untrained)' : method} | ${cell(s['R@1'])} | ${cell(s['R@5'])} | ${cell(s['R@10'])} | ${s.medianRank.mean.toFixed(1)} ± ${s.medianRank.std.toFixed(1)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
