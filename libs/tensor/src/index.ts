@@ -37,3 +37,4 @@ export * from './checkpoint/checkpoint-manifest';
 export * from './checkpoint/checkpoint-io';
 export * from './checkpoint/layers-model-io';
 export * from './training/recompute';
+export * from './training/host-op-grads';

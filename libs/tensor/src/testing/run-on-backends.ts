@@ -1,20 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TfBackendChoice } from '@tessera/common';
-import { initTensorBackend } from '../backend/tensor-backend';
+import { type InitTensorBackendOptions, initTensorBackend } from '../backend/tensor-backend';
 
 /**
  * Runs `fn` under each backend in turn and returns its plain-array results by backend name,
  * for wasm-versus-cpu comparisons. `fn` must build its tensors from plain data, and must
- * return plain arrays (read with dataSync/arraySync), not tensors.
+ * return plain arrays, not tensors (read with `await data()`: WebGPU has no synchronous download).
  */
 export async function runOnBackends<T>(
   backends: TfBackendChoice[],
   fn: () => T | Promise<T>,
+  opts: InitTensorBackendOptions = {},
 ): Promise<Record<string, T>> {
   const out: Record<string, T> = {};
   const previous = tf.getBackend();
   for (const b of backends) {
-    const d = await initTensorBackend(b);
+    const d = await initTensorBackend(b, opts);
     out[d.backend] = await fn();
   }
   if (previous && previous !== tf.getBackend()) await tf.setBackend(previous);
