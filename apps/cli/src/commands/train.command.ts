@@ -7,8 +7,9 @@ import {
   TrainVttwinsUsecase,
 } from '../../../platform/src';
 import { withPlatform } from '../platform/with-platform';
+import { runTrainLm, toNumber, type TrainLmOptions } from './train-lm.runner';
 
-interface TrainOptions {
+interface TrainOptions extends TrainLmOptions {
   source?: string;
   version?: string;
   epochs?: number;
@@ -19,7 +20,7 @@ interface TrainOptions {
   resume?: boolean;
 }
 
-const MODELS = ['coldstart', 'vttwins'] as const;
+const MODELS = ['coldstart', 'vttwins', 'lm'] as const;
 
 /** Train a model on the catalogue, write it to the data folder with its card, and embed the catalogue. */
 @Command({ name: 'train', arguments: '<model>', description: `train a model: ${MODELS.join(', ')}` })
@@ -28,6 +29,7 @@ export class TrainCommand extends CommandRunner {
     if (!(MODELS as readonly string[]).includes(model))
       throw new InvalidInputError(`unknown model "${model}"; known: ${MODELS.join(', ')}`);
     if (model === 'vttwins') return this.trainVttwins(options);
+    if (model === 'lm') return runTrainLm(options);
     if (!options.source) throw new InvalidInputError('--source is required (a catalogue source such as movielens)');
     const out = await withPlatform(async (ctx) => {
       const trained = await ctx.get(TrainColdStartUsecase).execute({
@@ -100,14 +102,14 @@ export class TrainCommand extends CommandRunner {
     return true;
   }
 
-  @Option({ flags: '--steps <n>', description: 'vttwins: optimisation steps (default 60)' })
+  @Option({ flags: '--steps <n>', description: 'vttwins: optimisation steps (default 60); lm: stop after n steps' })
   parseSteps(v: string): number {
     return Number(v);
   }
 
   @Option({
     flags: '--source <source>',
-    description: 'catalogue source to learn from, e.g. movielens, citeulike, jester',
+    description: 'catalogue source to learn from, e.g. movielens, citeulike, jester; lm: hh-rlhf, oasst2, topical-chat',
   })
   parseSource(v: string): string {
     return v;
@@ -134,6 +136,61 @@ export class TrainCommand extends CommandRunner {
   @Option({ flags: '--no-embed', description: 'do not embed the catalogue after training' })
   parseEmbed(v: boolean): boolean {
     return v;
+  }
+
+  @Option({ flags: '--path <file>', description: 'lm: the dialogue file (default: the staged copy in ../shared/data)' })
+  parsePath(v: string): string {
+    return v;
+  }
+
+  @Option({ flags: '--size <size>', description: 'lm: tiny, small (default) or base' })
+  parseSize(v: string): string {
+    return v;
+  }
+
+  @Option({ flags: '--tokenizer <kind>', description: 'lm: subword (trained on the data, default) or byte' })
+  parseTokenizer(v: string): string {
+    return v;
+  }
+
+  @Option({ flags: '--vocab-size <n>', description: 'lm: subword vocabulary size (default by --size)' })
+  parseVocabSize(v: string): number {
+    return toNumber(v);
+  }
+
+  @Option({ flags: '--context <n>', description: 'lm: context window in tokens (default by --size)' })
+  parseContext(v: string): number {
+    return toNumber(v);
+  }
+
+  @Option({ flags: '--batch-size <n>', description: 'lm: rows per step (default 16)' })
+  parseBatchSize(v: string): number {
+    return toNumber(v);
+  }
+
+  @Option({ flags: '--learning-rate <lr>', description: 'lm: Adam step size (default 1e-3)' })
+  parseLearningRate(v: string): number {
+    return toNumber(v);
+  }
+
+  @Option({ flags: '--max-rows <n>', description: 'lm: seeded cap on training rows, for quick runs' })
+  parseMaxRows(v: string): number {
+    return toNumber(v);
+  }
+
+  @Option({ flags: '--held-out-rows <n>', description: 'lm: held-out rows scored before and after (default 128)' })
+  parseHeldOutRows(v: string): number {
+    return toNumber(v);
+  }
+
+  @Option({ flags: '--checkpoint-every <n>', description: 'lm: checkpoint every n steps (default 50)' })
+  parseCheckpointEvery(v: string): number {
+    return toNumber(v);
+  }
+
+  @Option({ flags: '--seed <n>', description: 'lm: seed of initialisation, tokenizer and shuffles (default 1)' })
+  parseSeed(v: string): number {
+    return toNumber(v);
   }
 
   @Option({ flags: '--json', description: 'print JSON' })
