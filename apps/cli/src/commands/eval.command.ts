@@ -11,9 +11,8 @@ import {
   type EvalAlgorithm,
 } from '@tessera/alignment/lm';
 import { InvalidInputError, loadConfig, projectRoot } from '@tessera/common';
-import { QUICK_SYNTHETIC_EVAL, runSyntheticAlignmentEval } from '@tessera/models/vttwins';
 import { describeBackend, initTensorBackend } from '@tessera/tensor';
-import { evaluateColdStartDataset } from '../../../platform/src';
+import { evaluateColdStartDataset, evaluateVttwins, type VttwinsEvalPart } from '../../../platform/src';
 
 interface EvalOptions {
   dataset?: string;
@@ -21,6 +20,7 @@ interface EvalOptions {
   seeds?: number[];
   methods?: string[];
   epochs?: number;
+  parts?: string[];
   json?: boolean;
   quick?: boolean;
   algorithms?: string[];
@@ -56,12 +56,16 @@ export class EvalCommand extends CommandRunner {
       result = report;
       text = table;
     } else if (model === 'vttwins') {
-      const report = await runSyntheticAlignmentEval({
-        ...QUICK_SYNTHETIC_EVAL,
-        ...(options.seeds ? { seeds: options.seeds } : {}),
+      const { report, table } = await evaluateVttwins({
+        parts: options.parts as VttwinsEvalPart[] | undefined,
+        seeds: options.seeds,
+        methods: options.methods,
+        steps: options.steps,
+        dataRoot: options.path,
+        onLog: log,
       });
       result = report;
-      text = JSON.stringify(report, null, 2);
+      text = table;
     } else throw new InvalidInputError(`unknown model "${model}"; known: coldstart, vttwins, alignment`);
     const dir = join(config.dataDir, 'eval');
     mkdirSync(dir, { recursive: true });
@@ -226,6 +230,15 @@ export class EvalCommand extends CommandRunner {
   @Option({ flags: '--out <file>', description: 'alignment: report path (.json; .md and .jsonl beside it)' })
   parseOut(v: string): string {
     return v;
+  }
+
+  @Option({
+    flags: '--parts <list>',
+    description:
+      'vttwins: synthetic,real,moments (default all); real: leave-one-video-out on the Popeye clips, --steps training steps (default 80), --methods random,mil-nce,soft-dtw,s2dtw',
+  })
+  parseParts(v: string): string[] {
+    return v.split(',');
   }
 
   @Option({ flags: '--json', description: 'print the report as JSON' })
