@@ -22,8 +22,9 @@ export class BradleyTerryRewardModel {
     // Small seeded init: rewards start near 0, so the first BT loss is close to ln 2.
     const rng = new Rng(options.seed ?? 0);
     const init = Float32Array.from({ length: d }, () => rng.normal() * (0.02 / Math.sqrt(d)));
-    this.headWeight = tf.variable(tf.tensor2d(init, [d, 1]), true);
-    this.headBias = tf.variable(tf.zeros([1]), true);
+    // Inside tidy so the initial values do not outlive the variables.
+    this.headWeight = tf.tidy(() => tf.variable(tf.tensor2d(init, [d, 1]), true));
+    this.headBias = tf.tidy(() => tf.variable(tf.zeros([1]), true));
   }
 
   get pooling(): RewardPooling {
