@@ -9,11 +9,13 @@ import {
   type EvalSetting,
   formatColdStartTable,
   type ModalityGroup,
+  LabelClassifierRecommender,
   registerTesseraEncoder,
 } from '@tessera/models/coldstart';
 import { describe, expect, it } from 'vitest';
 import {
   coldStartModalities,
+  labelClassifierConfig,
   loadCiteULikeColdStart,
   loadMovieLensColdStart,
   QUICK_ENCODER_CONFIG,
@@ -67,6 +69,9 @@ describe.skipIf(!enabled || data.skip)(`encoder lab${enabled ? '' : ' (skipped: 
           );
       },
     });
+    const classifier = labelClassifierConfig(datasetName);
+    if (classifier)
+      registry.register('label-classifier', ({ seed }) => new LabelClassifierRecommender(classifier, seed));
     const report = await evaluateColdStart({
       dataset,
       seeds,

@@ -3,6 +3,9 @@ import { InvalidInputError, projectRoot } from '@tessera/common';
 import {
   CITEULIKE_MODALITIES,
   ColdStartMethodRegistry,
+  DEFAULT_LABEL_CLASSIFIER_CONFIG,
+  LabelClassifierRecommender,
+  type LabelClassifierConfig,
   evaluateColdStart,
   formatColdStartTable,
   MOVIELENS_MODALITIES,
@@ -14,7 +17,15 @@ import {
 import { loadCiteULikeColdStart, loadJesterColdStart, loadMovieLensColdStart } from './coldstart-datasets';
 
 export const EVAL_DATASETS = ['movielens', 'citeulike', 'jester'] as const;
-const BASELINES = ['random', 'bpr-mf', 'content-tfidf', 'content-bm25', 'cb2cf-ridge', 'cb2cf-sparse-ridge'];
+const BASELINES = [
+  'random',
+  'bpr-mf',
+  'content-tfidf',
+  'content-bm25',
+  'cb2cf-ridge',
+  'cb2cf-sparse-ridge',
+  'label-classifier',
+];
 
 /** The quick CPU configuration of the encoder used in the reported tables. */
 export const QUICK_ENCODER_CONFIG: ColdStartConfigInput = {
@@ -42,6 +53,40 @@ export function coldStartModalities(dataset: string): ModalityGroup[] {
   if (dataset === 'citeulike') return CITEULIKE_MODALITIES.map((m) => ({ ...m, maxLength: 24 }));
   if (dataset === 'jester') return [{ name: 'text', fields: ['text', 'body', 'title'], maxLength: 64 }];
   throw new InvalidInputError(`unknown dataset "${dataset}"; known: ${EVAL_DATASETS.join(', ')}`);
+}
+
+/**
+ * Spec §7 baseline 5 per dataset: the same encoder architecture trained to predict category labels.
+ * MovieLens: genres are the targets, so the inputs are the text fields only (genres as input too would
+ * make the task an identity). CiteULike has no categories: the 256 most frequent tags are the targets and
+ * the inputs are the encoder's own (tags, citations), so it learns a compressed tag representation.
+ * Jester has no labels (undefined).
+ */
+export function labelClassifierConfig(dataset: string): LabelClassifierConfig | undefined {
+  const encoder = {
+    dModel: QUICK_ENCODER_CONFIG.dModel,
+    numHeads: QUICK_ENCODER_CONFIG.numHeads,
+    layers: QUICK_ENCODER_CONFIG.layers,
+    fusionLayers: QUICK_ENCODER_CONFIG.fusionLayers,
+    fusion: QUICK_ENCODER_CONFIG.fusion,
+    dropout: QUICK_ENCODER_CONFIG.dropout,
+  };
+  if (dataset === 'movielens')
+    return {
+      ...DEFAULT_LABEL_CLASSIFIER_CONFIG,
+      encoder,
+      labelField: 'genres',
+      modalities: coldStartModalities('movielens').filter((m) => !m.fields.includes('genres')),
+    };
+  if (dataset === 'citeulike')
+    return {
+      ...DEFAULT_LABEL_CLASSIFIER_CONFIG,
+      encoder,
+      epochs: 3,
+      labelField: 'tags',
+      modalities: coldStartModalities('citeulike'),
+    };
+  return undefined;
 }
 
 export interface EvaluateColdStartCommand {
@@ -75,10 +120,13 @@ export async function evaluateColdStartDataset(
       config: { ...QUICK_ENCODER_CONFIG, ...(cmd.epochs ? { epochs: cmd.epochs } : {}) },
       validationFraction: 0.1,
     });
+    const classifier = labelClassifierConfig(cmd.dataset);
+    if (classifier)
+      registry.register('label-classifier', ({ seed }) => new LabelClassifierRecommender(classifier, seed));
     const report = await evaluateColdStart({
       dataset,
       seeds: cmd.seeds ?? [1, 2, 3],
-      methods: cmd.methods ?? [...BASELINES, 'tessera-encoder'],
+      methods: cmd.methods ?? [...BASELINES.filter((m) => registry.has(m)), 'tessera-encoder'],
       ks: [10, 20, 50],
       registry,
       onRun: (run) => cmd.onLog?.(`seed ${run.seed} ${run.method}: fit ${(run.fitMs / 1000).toFixed(1)} s`),

@@ -9,3 +9,4 @@ export * from './sparse-ridge';
 export * from './cb2cf.recommender';
 export * from './cold-start-method.registry';
 export * from './evaluate-cold-start';
+export * from './label-classifier.recommender';

@@ -89,7 +89,7 @@ describe('cls+bag training step', () => {
           return tf.sum(tf.square(tf.sub(z, 1))) as tf.Scalar;
         }, vars);
         gradNorm = tf.norm(grads[enc.store.get('enc.tags.tok').name]).dataSync()[0];
-        opt.applyGradients(grads);
+        opt.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
       });
     try {
       expect(await assertNoLeak(step, 3)).toBe(0);
