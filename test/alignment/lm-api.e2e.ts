@@ -105,7 +105,11 @@ describe('language models: SFT and DPO versions, /lm/generate and /lm/score over
       .post('/lm/generate')
       .send({ ...body, model: 'tiny-sft' })
       .expect(200);
-    expect(a.body).toMatchObject({ model: 'tiny-sft', warnings: [], usage: { completionTokens: a.body.tokens.length } });
+    expect(a.body).toMatchObject({
+      model: 'tiny-sft',
+      warnings: [],
+      usage: { completionTokens: a.body.tokens.length },
+    });
     expect(b.body.text).toBe(a.body.text);
     expect(['eos', 'stop', 'length']).toContain(a.body.finishReason);
     expect(a.body.tokens.length).toBeLessThanOrEqual(6);
@@ -138,12 +142,14 @@ describe('language models: SFT and DPO versions, /lm/generate and /lm/score over
       { prompt, completion: ' Happy to help.' },
       { prompt, completion: ' No.' },
     ]);
-    res.body.results.forEach((r: { logProb: number; tokens: { logProb: number; eos?: boolean; text: string }[] }, i: number) => {
-      expect(r.logProb).toBeCloseTo(direct[i], 4);
-      expect(r.tokens.reduce((s, t) => s + t.logProb, 0)).toBeCloseTo(r.logProb, 4);
-      expect(r.tokens.at(-1)).toMatchObject({ eos: true, text: '' });
-      expect(r.logProb).toBeLessThan(0);
-    });
+    res.body.results.forEach(
+      (r: { logProb: number; tokens: { logProb: number; eos?: boolean; text: string }[] }, i: number) => {
+        expect(r.logProb).toBeCloseTo(direct[i], 4);
+        expect(r.tokens.reduce((s, t) => s + t.logProb, 0)).toBeCloseTo(r.logProb, 4);
+        expect(r.tokens.at(-1)).toMatchObject({ eos: true, text: '' });
+        expect(r.logProb).toBeLessThan(0);
+      },
+    );
     expect(res.body.results[1].tokens.map((t: { text: string }) => t.text).join('')).toBe(' No.');
     const one = await request(url).post('/lm/score').send({ prompt, continuation: ' No.' }).expect(200);
     expect(one.body.results[0].logProb).toBeCloseTo(res.body.results[1].logProb, 5);
@@ -163,15 +169,30 @@ describe('language models: SFT and DPO versions, /lm/generate and /lm/score over
         400,
         /not valid JSON/,
       ],
-      [request(url).post('/lm/score').send({ prompt: '' , continuation: 'x' }), 400, /prompt is empty/],
+      [request(url).post('/lm/score').send({ prompt: '', continuation: 'x' }), 400, /prompt is empty/],
       [request(url).post('/lm/score').send({ prompt: 'hi' }), 400, /exactly one of/],
-      [request(url).post('/lm/score').send({ prompt: 'hi', continuation: 'a', continuations: ['b'] }), 400, /exactly one/],
-      [request(url).post('/lm/score').send({ prompt: 'hi', continuations: ['a', ''] }), 400, /continuation 1 is empty/],
+      [
+        request(url)
+          .post('/lm/score')
+          .send({ prompt: 'hi', continuation: 'a', continuations: ['b'] }),
+        400,
+        /exactly one/,
+      ],
+      [
+        request(url)
+          .post('/lm/score')
+          .send({ prompt: 'hi', continuations: ['a', ''] }),
+        400,
+        /continuation 1 is empty/,
+      ],
       [request(url).post('/lm/score').send({ prompt: 'hi', continuation: 'a', model: 'gone' }), 404, /gone/],
     ];
     for (const [req, status, message] of cases) {
       const res = await req;
-      expect({ status: res.status, message: res.body.message }).toEqual({ status, message: expect.stringMatching(message) });
+      expect({ status: res.status, message: res.body.message }).toEqual({
+        status,
+        message: expect.stringMatching(message),
+      });
       expect(res.body.code).toEqual(status === 404 ? 'not_found' : 'invalid_input');
     }
   });

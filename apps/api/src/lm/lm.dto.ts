@@ -109,7 +109,10 @@ export class GeneratedTextDto {
   @ApiProperty({ description: 'the version that generated it' })
   model!: string;
 
-  @ApiProperty({ type: 'object', properties: { promptTokens: { type: 'number' }, completionTokens: { type: 'number' } } })
+  @ApiProperty({
+    type: 'object',
+    properties: { promptTokens: { type: 'number' }, completionTokens: { type: 'number' } },
+  })
   usage!: { promptTokens: number; completionTokens: number };
 
   @ApiProperty({ type: [String], description: 'e.g. the prompt was cut to fit the context window' })

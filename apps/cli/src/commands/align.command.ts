@@ -74,7 +74,8 @@ export class AlignCommand extends CommandRunner {
 
   @Option({
     flags: '--data <source>',
-    description: 'dpo: hh-rlhf (default) or oasst2 pairs; kto/bco: oasst2 (default), hh-rlhf (unpaired) or topical-chat thumbs',
+    description:
+      'dpo: hh-rlhf (default) or oasst2 pairs; kto/bco: oasst2 (default), hh-rlhf (unpaired) or topical-chat thumbs',
   })
   parseData(v: string): string {
     return v;

@@ -1,14 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AppConfig,
-  ConflictError,
-  ProgressReporter,
-  Rng,
-  silentProgress,
-  TesseraConfig,
-} from '@tessera/common';
+import { AppConfig, ConflictError, ProgressReporter, Rng, silentProgress, TesseraConfig } from '@tessera/common';
 import {
   ByteTokenizer,
   loadLmCheckpoint,
