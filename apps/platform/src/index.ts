@@ -8,6 +8,7 @@ export * from './items/get-item.usecase';
 export * from './coldstart/coldstart-jobs';
 export * from './coldstart/catalogue-point-id';
 export * from './coldstart/catalogue-dataset.loader';
+export * from './coldstart/catalogue-media.reader';
 export * from './coldstart/coldstart-models.service';
 export * from './coldstart/train-coldstart.usecase';
 export * from './coldstart/embed-catalogue.usecase';

@@ -6,6 +6,7 @@ import { TensorModule } from '@tessera/tensor';
 import { VectorStoreModule } from '@tessera/vector-store';
 import { platformHealthProbes } from './health/platform-health.probes';
 import { CatalogueDatasetLoader } from './coldstart/catalogue-dataset.loader';
+import { CatalogueMediaReader } from './coldstart/catalogue-media.reader';
 import { ColdStartModels } from './coldstart/coldstart-models.service';
 import { ColdStartProcessors } from './coldstart/coldstart.processors';
 import { EmbedCatalogueUsecase } from './coldstart/embed-catalogue.usecase';
@@ -40,6 +41,7 @@ const USECASES = [
   ImportDatasetUsecase,
   GetItemUsecase,
   CatalogueDatasetLoader,
+  CatalogueMediaReader,
   ColdStartModels,
   TrainColdStartUsecase,
   EmbedCatalogueUsecase,

@@ -1,13 +1,41 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  UnprocessableEntityException,
+  UploadedFiles,
+  UseInterceptors,
+} from '@nestjs/common';
+import { readFile, rm } from 'node:fs/promises';
+import { InvalidInputError, isTesseraError } from '@tessera/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Filter } from '@tessera/vector-store';
 import {
+  type EmbedContentInput,
   ItemAudienceUsecase,
   ItemEmbeddingUsecase,
+  MODALITY_NOT_TRAINED,
   RecommendItemsUsecase,
   SimilarItemsUsecase,
 } from '../../../platform/src';
-import { EmbeddingsDto, PageQueryDto, RecommendationsDto, SimilarQueryDto } from './recommend.dto';
+import {
+  EmbeddingsDto,
+  EmbeddingsMultipartDto,
+  EmbeddingsResponseDto,
+  PageQueryDto,
+  RecommendationsDto,
+  SimilarQueryDto,
+} from './recommend.dto';
+import { ImageUploadInterceptor } from './image-upload.interceptor';
+
+interface UploadedImage {
+  path: string;
+  originalname: string;
+}
 
 @ApiTags('recommendations')
 @Controller()
@@ -46,12 +74,57 @@ export class RecommendController {
     return this.embeddings.stored(id);
   }
 
-  /** Embed content never seen before (text fields) or a catalogue item; `items` for a batch. */
+  /**
+   * Embed content never seen before: text `fields`, an uploaded `image` (multipart), or a catalogue
+   * `itemId` (an ingested video is embedded from its sampled frames). `store: true` writes the vector
+   * into the served collection. `items` (JSON) or several images (multipart) make a batch, where a bad
+   * input gets an entry in `errors` and the rest still embed.
+   */
   @Post('embeddings')
   @HttpCode(200)
-  @ApiOkResponse({ description: '{ embeddings: [...] }' })
-  async embed(@Body() body: EmbeddingsDto) {
-    const inputs = body.items ?? [{ fields: body.fields, itemId: body.itemId }];
-    return { embeddings: await this.embeddings.fromContent(inputs, body.modelVersion) };
+  @UseInterceptors(ImageUploadInterceptor)
+  @ApiConsumes('application/json', 'multipart/form-data')
+  @ApiBody({ type: EmbeddingsMultipartDto })
+  @ApiOkResponse({ type: EmbeddingsResponseDto })
+  @ApiResponse({ status: 422, description: 'content of a modality the model was not trained on' })
+  async embed(@Body() body: EmbeddingsDto, @UploadedFiles() files: UploadedImage[] = []) {
+    try {
+      const { items, modelVersion, ...one } = body;
+      if (files.length && items) throw new InvalidInputError('send uploaded images or JSON `items`, not both');
+      if (!files.length && !items) {
+        return { embeddings: [await this.single(() => this.embeddings.embedSingle(one, modelVersion))] };
+      }
+      const inputs: EmbedContentInput[] = items
+        ? items
+        : await Promise.all(
+            files.map(async (f) => ({ ...one, image: { bytes: await readFile(f.path), filename: f.originalname } })),
+          );
+      if (files.length === 1)
+        return { embeddings: [await this.single(() => this.embeddings.embedSingle(inputs[0], modelVersion))] };
+      const report = await this.embeddings.embed(inputs, modelVersion);
+      return {
+        embeddings: report.embeddings,
+        errors: report.errors.map(({ index, error }) => ({
+          index,
+          code: error.code,
+          message: error.message,
+          ...(error.details.reason ? { reason: error.details.reason } : {}),
+        })),
+      };
+    } finally {
+      // multer's temporary files: nothing is kept unless stored through the blob store
+      await Promise.all(files.map((f) => rm(f.path, { force: true })));
+    }
+  }
+
+  /** A request for a modality the model never learned is well-formed but unprocessable: 422. */
+  private async single<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      if (isTesseraError(e) && e.details.reason === MODALITY_NOT_TRAINED)
+        throw new UnprocessableEntityException(e.message);
+      throw e;
+    }
   }
 }

@@ -1,8 +1,9 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNumber,
@@ -10,6 +11,7 @@ import {
   IsOptional,
   IsString,
   Max,
+  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -115,24 +117,69 @@ export class SimilarQueryDto extends PageQueryDto {
   candidates?: 'new' | 'all';
 }
 
+/** Multipart sends objects as JSON strings; JSON bodies send objects. */
+function parseJsonObject(name: string) {
+  return ({ value }: { value: unknown }): unknown => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      throw new InvalidInputError(`${name} must be a JSON object`);
+    }
+  };
+}
+
+/** Multipart sends booleans as strings. */
+const toBoolean = ({ value }: { value: unknown }) =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+
 export class ContentDto {
   @ApiPropertyOptional({
-    description: 'text fields: title, overview, tagline, body, tags, subtitles, genres',
+    description: 'text fields: title, overview, tagline, body, tags, subtitles, genres (a JSON string in multipart)',
     type: 'object',
     additionalProperties: { type: 'string' },
   })
   @IsOptional()
+  @Transform(parseJsonObject('fields'))
   @IsObject()
   fields?: Record<string, string>;
 
-  @ApiPropertyOptional({ description: 'an item already in the catalogue (e.g. an ingested video)' })
+  @ApiPropertyOptional({
+    description: 'an item already in the catalogue (e.g. an ingested video: its frames are used)',
+  })
   @IsOptional()
   @IsString()
   itemId?: string;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'write the vector into the served collection (alias coldstart) so it is recommendable at once; without itemId a catalogue item is created',
+  })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  store?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'extra point payload for filters (with store; a JSON string in multipart)',
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptional()
+  @Transform(parseJsonObject('payload'))
+  @IsObject()
+  payload?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'catalogue source of an item created by store (default api)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  source?: string;
 }
 
 export class EmbeddingsDto extends ContentDto {
-  @ApiPropertyOptional({ type: [ContentDto], description: 'batch form: several contents at once' })
+  @ApiPropertyOptional({ type: [ContentDto], description: 'batch form: several contents at once (JSON only)' })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(256)
@@ -140,8 +187,69 @@ export class EmbeddingsDto extends ContentDto {
   @Type(() => ContentDto)
   items?: ContentDto[];
 
-  @ApiPropertyOptional({ description: 'model version (default: newest ready)' })
+  @ApiPropertyOptional({ description: 'model version (default: newest ready; with store: the served one)' })
   @IsOptional()
   @IsString()
   modelVersion?: string;
+}
+
+export class EmbeddingsMultipartDto extends EmbeddingsDto {
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', format: 'binary' },
+    description: 'one or more pictures (jpeg, png, webp, gif, tiff, avif, heif); several make a batch',
+  })
+  image?: unknown[];
+}
+
+export class EmbeddingViewDto {
+  @ApiProperty({ type: [Number] })
+  vector!: number[];
+
+  @ApiProperty()
+  modelId!: string;
+
+  @ApiProperty()
+  modelVersion!: string;
+
+  @ApiProperty()
+  dim!: number;
+
+  @ApiPropertyOptional()
+  itemId?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'encoder modalities the vector was computed from' })
+  modalities?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'what was substituted or left out' })
+  notes?: string[];
+
+  @ApiPropertyOptional({
+    description: 'where the vector was written (store: true)',
+    type: 'object',
+    properties: { collection: { type: 'string' }, itemId: { type: 'string' }, created: { type: 'boolean' } },
+  })
+  stored?: { collection: string; itemId: string; created: boolean };
+}
+
+export class EmbeddingErrorDto {
+  @ApiProperty({ description: 'position of the failed input in the batch' })
+  index!: number;
+
+  @ApiProperty({ description: 'the typed error code (invalid_input, not_found, unsupported_media, ...)' })
+  code!: string;
+
+  @ApiPropertyOptional({ description: 'modality_not_trained when the model never learned that kind of content' })
+  reason?: string;
+
+  @ApiProperty()
+  message!: string;
+}
+
+export class EmbeddingsResponseDto {
+  @ApiProperty({ type: [EmbeddingViewDto], description: 'one per input; null where that input failed (batch only)' })
+  embeddings!: (EmbeddingViewDto | null)[];
+
+  @ApiPropertyOptional({ type: [EmbeddingErrorDto], description: 'batch only: the inputs that failed' })
+  errors?: EmbeddingErrorDto[];
 }

@@ -8,11 +8,18 @@ export function coldStartCollection(version: string, runId: number): string {
   return `coldstart_${version}_${runId}`;
 }
 
+/** The model version a collection made by `coldStartCollection` holds, or undefined for another name. */
+export function versionOfCollection(name: string): string | undefined {
+  return /^coldstart_(.+)_\d+$/.exec(name)?.[1];
+}
+
 export interface TrainColdStartPayload {
   source: string;
   version?: string;
   epochs?: number;
   maxUsers?: number;
+  /** Learn from stored images and video frames too (default true). */
+  media?: boolean;
 }
 
 export interface EmbedColdStartPayload {

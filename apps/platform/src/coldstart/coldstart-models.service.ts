@@ -1,8 +1,9 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppConfig, NotFoundError, TesseraConfig } from '@tessera/common';
+import { AppConfig, ConflictError, NotFoundError, TesseraConfig } from '@tessera/common';
 import { ModelRepository } from '@tessera/db';
+import { VectorStore } from '@tessera/vector-store';
 import {
   COLDSTART_MODEL_ID,
   loadColdStartModel,
@@ -10,6 +11,7 @@ import {
   type ColdStartModelCard,
 } from '@tessera/models/coldstart';
 import { CatalogueIdMap } from './catalogue-dataset.loader';
+import { COLDSTART_ALIAS, versionOfCollection } from './coldstart-jobs';
 import { CATALOGUE_IDS_FILE } from './train-coldstart.usecase';
 
 export interface LoadedColdStartModel {
@@ -22,6 +24,12 @@ export interface LoadedColdStartModel {
   warmItemIds: Set<string>;
 }
 
+export interface ServedCollection {
+  collection: string;
+  version: string;
+  dim: number;
+}
+
 /** Loads trained cold-start versions once per process and keeps them for serving. */
 @Injectable()
 export class ColdStartModels implements OnApplicationShutdown {
@@ -30,7 +38,39 @@ export class ColdStartModels implements OnApplicationShutdown {
   constructor(
     @Inject(AppConfig.TOKEN) private readonly config: TesseraConfig,
     private readonly models: ModelRepository,
+    private readonly vectors: VectorStore,
   ) {}
+
+  /** The collection the `coldstart` alias serves, the model version it holds and its dimension. */
+  async servedCollection(): Promise<ServedCollection> {
+    const collection = (await this.vectors.listAliases()).find((a) => a.alias === COLDSTART_ALIAS)?.collection;
+    if (!collection)
+      throw new ConflictError('no catalogue embedding is served yet (tessera embed coldstart)', {
+        alias: COLDSTART_ALIAS,
+      });
+    const version = versionOfCollection(collection);
+    if (!version) throw new ConflictError(`the served collection ${collection} was not made by a cold-start model`);
+    const info = await this.vectors.getCollection(collection);
+    const dim = 'size' in info.vectors ? Number(info.vectors.size) : NaN;
+    if (!Number.isInteger(dim))
+      throw new ConflictError(`the served collection ${collection} has no single vector size`);
+    return { collection, version, dim };
+  }
+
+  /**
+   * The model whose vectors the alias serves: user embeddings and item vectors must come from one
+   * model. A named version must exist (NotFoundError) and be the served one (ConflictError).
+   */
+  async getServed(version?: string): Promise<LoadedColdStartModel> {
+    const requested = version ? await this.get(version) : undefined;
+    const served = await this.servedCollection();
+    if (requested && requested.version !== served.version)
+      throw new ConflictError(
+        `model version "${requested.version}" is not the one served (the catalogue is embedded with "${served.version}"); omit modelVersion or embed the catalogue with it first`,
+        { requested: requested.version, served: served.version },
+      );
+    return requested ?? this.get(served.version);
+  }
 
   /** The named version, or the newest ready one. NotFoundError when there is none. */
   async get(version?: string): Promise<LoadedColdStartModel> {

@@ -26,6 +26,7 @@ export class ColdStartProcessors {
       source: ctx.payload.source,
       version,
       maxUsers: ctx.payload.maxUsers,
+      media: ctx.payload.media,
       config: ctx.payload.epochs ? { epochs: ctx.payload.epochs } : undefined,
       progress: {
         start: (t) => void (epochs = t),

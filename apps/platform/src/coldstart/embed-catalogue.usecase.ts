@@ -1,16 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ProgressReporter, silentProgress } from '@tessera/common';
+import { Item } from '@tessera/db';
 import { VectorStore } from '@tessera/vector-store';
 import { CatalogueDatasetLoader } from './catalogue-dataset.loader';
+import { CatalogueMediaReader } from './catalogue-media.reader';
 import { pointIdFor } from './catalogue-point-id';
 import { COLDSTART_ALIAS, coldStartCollection } from './coldstart-jobs';
-import { ColdStartModels } from './coldstart-models.service';
+import { ColdStartModels, LoadedColdStartModel } from './coldstart-models.service';
 
 export interface EmbedCatalogueResult {
   version: string;
   collection: string;
   points: number;
   dim: number;
+  /** Items embedded with image or video tokens as well as text. */
+  withMedia: number;
 }
 
 const BATCH = 256;
@@ -28,6 +32,7 @@ export class EmbedCatalogueUsecase {
     private readonly models: ColdStartModels,
     private readonly loader: CatalogueDatasetLoader,
     private readonly vectors: VectorStore,
+    private readonly media: CatalogueMediaReader,
   ) {}
 
   async execute(cmd: { version?: string; progress?: ProgressReporter } = {}): Promise<EmbedCatalogueResult> {
@@ -39,26 +44,29 @@ export class EmbedCatalogueUsecase {
     await this.vectors.createCollection(collection, { vectors: { size: loaded.model.dim, distance: 'Dot' } });
     const progress = cmd.progress ?? silentProgress;
     progress.start(items.length);
-    for (let i = 0; i < items.length; i += BATCH) {
-      const batch = items.slice(i, i + BATCH);
-      const tokens = batch.map((it) => loaded.model.tokenize({ itemId: 0, fields: contents.get(it.id) ?? {} }));
-      const vectors = loaded.model.encodeItems(tokens);
-      await this.vectors.upsert(
-        collection,
-        batch.map((it, j) => ({
-          id: pointIdFor(it.id),
-          vector: vectors[j],
-          payload: {
-            itemId: it.id,
-            kind: it.kind,
-            source: it.source,
-            title: it.title,
-            warm: loaded.warmItemIds.has(it.id),
-            modelVersion: loaded.version,
-          },
-        })),
-      );
-      progress.update(Math.min(items.length, i + BATCH));
+    let withMedia = 0;
+    try {
+      for (let i = 0; i < items.length; i += BATCH) {
+        const batch = items.slice(i, i + BATCH);
+        const tokens = [];
+        for (const it of batch) {
+          const t = loaded.model.tokenize({ itemId: 0, fields: contents.get(it.id) ?? {} });
+          const m = await this.media.tokensFor(it, loaded.model.media);
+          if (Object.keys(m.modalities).length) withMedia++;
+          tokens.push({ modalities: { ...t.modalities, ...m.modalities } });
+        }
+        const vectors = loaded.model.encodeItems(tokens);
+        await this.vectors.upsert(
+          collection,
+          batch.map((it, j) => ({ id: pointIdFor(it.id), vector: vectors[j], payload: pointPayload(it, loaded) })),
+        );
+        progress.update(Math.min(items.length, i + BATCH));
+      }
+    } catch (e) {
+      // the alias still points at the previous collection; drop the half-built one
+      await this.vectors.deleteCollection(collection).catch(() => false);
+      progress.stop();
+      throw e;
     }
     progress.stop();
     const previous = (await this.vectors.listAliases()).find((a) => a.alias === COLDSTART_ALIAS)?.collection;
@@ -67,7 +75,31 @@ export class EmbedCatalogueUsecase {
       { createAlias: { alias: COLDSTART_ALIAS, collection } },
     ]);
     if (previous && previous !== collection) await this.vectors.deleteCollection(previous);
-    this.logger.log({ msg: 'catalogue embedded', version: loaded.version, collection, points: items.length, previous });
-    return { version: loaded.version, collection, points: items.length, dim: loaded.model.dim };
+    this.logger.log({
+      msg: 'catalogue embedded',
+      version: loaded.version,
+      collection,
+      points: items.length,
+      withMedia,
+      previous,
+    });
+    return { version: loaded.version, collection, points: items.length, dim: loaded.model.dim, withMedia };
   }
+}
+
+/** Payload keys the platform owns; extra payload stored with an item (`metadata.embeddingPayload`) cannot override them. */
+export const RESERVED_PAYLOAD_KEYS = new Set(['itemId', 'kind', 'source', 'title', 'warm', 'modelVersion']);
+
+/** The payload of an item's point: extras first, then the platform's own keys. */
+export function pointPayload(item: Item, loaded: LoadedColdStartModel): Record<string, unknown> {
+  const extra = item.metadata.embeddingPayload;
+  return {
+    ...(extra && typeof extra === 'object' && !Array.isArray(extra) ? extra : {}),
+    itemId: item.id,
+    kind: item.kind,
+    source: item.source,
+    title: item.title,
+    warm: loaded.warmItemIds.has(item.id),
+    modelVersion: loaded.version,
+  };
 }

@@ -22,7 +22,7 @@ export class ItemAudienceUsecase {
 
   async execute(itemId: string, q: { limit?: number; offset?: number } = {}) {
     await this.items.getById(itemId);
-    const loaded = await this.models.get();
+    const loaded = await this.models.getServed();
     const [point] = await this.vectors.get(COLDSTART_ALIAS, [pointIdFor(itemId)], {
       withVector: true,
       withPayload: false,

@@ -44,7 +44,7 @@ export class RecommendItemsUsecase {
     const offset = cmd.offset ?? 0;
     if (!cmd.userId && !cmd.liked?.length && !cmd.disliked?.length)
       throw new InvalidInputError('give a userId, or liked/disliked item ids for a new user');
-    const loaded = await this.models.get(cmd.modelVersion);
+    const loaded = await this.models.getServed(cmd.modelVersion);
     const exclude = new Set(cmd.exclude ?? []);
     let liked = [...(cmd.liked ?? [])];
     const disliked = [...(cmd.disliked ?? [])];

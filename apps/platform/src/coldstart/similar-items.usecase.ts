@@ -18,7 +18,7 @@ export class SimilarItemsUsecase {
 
   async execute(itemId: string, q: PageQuery & { candidates?: 'new' | 'all' } = {}): Promise<RecommendationPage> {
     await this.items.getById(itemId);
-    const loaded = await this.models.get();
+    const loaded = await this.models.getServed();
     const limit = q.limit ?? 10;
     const offset = q.offset ?? 0;
     const points = await this.vectors.recommend(COLDSTART_ALIAS, {

@@ -2,10 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig, InvalidInputError, ProgressReporter, Rng, silentProgress, TesseraConfig } from '@tessera/common';
-import { ModelRepository } from '@tessera/db';
+import { Item, ModelRepository } from '@tessera/db';
 import {
   COLDSTART_MODEL_ID,
+  DEFAULT_MEDIA_PATCHES,
   ItemContentTokenizer,
+  MediaPatchTokenizer,
   isPositive,
   parseColdStartConfig,
   runColdStartTraining,
@@ -17,6 +19,7 @@ import {
 } from '@tessera/models/coldstart';
 import { CATALOGUE_MODALITIES } from './catalogue-content';
 import { CatalogueDatasetLoader } from './catalogue-dataset.loader';
+import { CatalogueMediaReader } from './catalogue-media.reader';
 
 export interface TrainColdStartCommand {
   /** Catalogue source whose items and interactions train the model, e.g. `movielens`. */
@@ -27,6 +30,11 @@ export interface TrainColdStartCommand {
   validationFraction?: number;
   /** Seeded cap on training users for quick runs (0 = all). */
   maxUsers?: number;
+  /**
+   * Learn from item pictures too (default true): image items' stills as `image` patches and video
+   * items' sampled frames as a `video` frame sequence, each added only when some item has it.
+   */
+  media?: boolean;
   progress?: ProgressReporter;
 }
 
@@ -51,16 +59,27 @@ export class TrainColdStartUsecase {
     @Inject(AppConfig.TOKEN) private readonly appConfig: TesseraConfig,
     private readonly loader: CatalogueDatasetLoader,
     private readonly models: ModelRepository,
+    private readonly mediaReader: CatalogueMediaReader,
   ) {}
 
   async execute(cmd: TrainColdStartCommand): Promise<TrainColdStartResult> {
     const version = cmd.version ?? `v${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
     if (!/^[\w.-]{1,64}$/.test(version)) throw new InvalidInputError(`invalid model version "${version}"`, { version });
     const config = parseColdStartConfig(cmd.config ?? {});
-    const { dataset, ids } = await this.loader.load(cmd.source);
+    const { dataset, ids, items } = await this.loader.load(cmd.source);
     const tokenizer = new ItemContentTokenizer(CATALOGUE_MODALITIES);
     const itemTokens = new Map<number, ItemTokens>();
     for (const [id, content] of dataset.contents) itemTokens.set(id, tokenizer.tokenize(content));
+    const media = cmd.media === false ? undefined : await this.mediaTokenizerFor(items);
+    if (media) {
+      for (const [i, item] of items.entries()) {
+        const found = await this.mediaReader.tokensFor(item, media);
+        Object.assign(itemTokens.get(i)!.modalities, found.modalities);
+      }
+    }
+    const modalityCounts: Record<string, number> = {};
+    for (const t of itemTokens.values())
+      for (const name of Object.keys(t.modalities)) modalityCounts[name] = (modalityCounts[name] ?? 0) + 1;
 
     // early stopping on warm items held out whole (all their interactions), as cold items would be
     const rng = new Rng(config.seed ^ 0x7e55);
@@ -98,6 +117,7 @@ export class TrainColdStartUsecase {
       version,
       config,
       tokenizer,
+      media,
       userIds: users,
       data: { interactions: train, positives, itemTokens, validation },
       dataCard: {
@@ -107,6 +127,9 @@ export class TrainColdStartUsecase {
         trainInteractions: train.length,
         heldOutItems: held.size,
         positiveRule: dataset.positive,
+        // items holding each modality: the modalities this version actually learned from
+        modalities: modalityCounts,
+        ...(media ? {} : { media: cmd.media === false ? 'off' : 'no item of this source has stored images or frames' }),
       },
       onProgress: (p) =>
         progress.update(p.epoch, {
@@ -131,7 +154,31 @@ export class TrainColdStartUsecase {
         status: 'ready',
       });
     await this.models.setStatus(COLDSTART_MODEL_ID, version, 'ready');
-    this.logger.log({ msg: 'cold-start model trained', version, dim: card.dim, metrics: card.metrics });
+    this.logger.log({
+      msg: 'cold-start model trained',
+      version,
+      dim: card.dim,
+      metrics: card.metrics,
+      modalities: modalityCounts,
+    });
     return { version, dir, card };
+  }
+
+  /** Image and/or video settings when some items of the source have stored stills or frames. */
+  private async mediaTokenizerFor(items: Item[]): Promise<MediaPatchTokenizer | undefined> {
+    let image = false;
+    let video = false;
+    for (const item of items) {
+      if ((item.kind === 'image' && image) || (item.kind === 'video' && video)) continue;
+      const found = await this.mediaReader.framesOf(item);
+      if (found?.kind === 'image') image = true;
+      if (found?.kind === 'video') video = true;
+      if (image && video) break;
+    }
+    if (!image && !video) return undefined;
+    return new MediaPatchTokenizer({
+      ...(image ? { image: DEFAULT_MEDIA_PATCHES.image } : {}),
+      ...(video ? { video: DEFAULT_MEDIA_PATCHES.video } : {}),
+    });
   }
 }
