@@ -4,19 +4,22 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '@tessera/common';
 import { loadLmCheckpoint } from '@tessera/alignment/lm';
 import { TrainingDivergedError } from '@tessera/alignment/preference';
 import { ModelRepository } from '@tessera/db';
+import { JobQueue } from '@tessera/jobs';
 import { needsSharedData } from '@tessera/testing';
 import { startApi } from '../../apps/api/src/bootstrap';
 import {
+  ALIGN_LM_JOB,
   AlignLmUsecase,
   LM_MODEL_ID,
   LmModels,
   loadSftRows,
   loadThumbs,
+  TRAIN_LM_JOB,
   TrainLmUsecase,
   type TrainLmCommand,
 } from '../../apps/platform/src';
@@ -62,7 +65,7 @@ describe('language models: SFT and DPO versions, /lm/generate and /lm/score over
     corpus = join(dataDir, 'tiny-hh.jsonl');
     writeFileSync(corpus, tinyHhCorpus());
     app = await startApi(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', TESSERA_DATA_DIR: dataDir }), {
-      runWorker: false,
+      runWorker: true,
     });
     url = await app.getUrl();
   });
@@ -221,6 +224,34 @@ describe('language models: SFT and DPO versions, /lm/generate and /lm/score over
     await expect(
       app.get(AlignLmUsecase).execute({ algorithm: 'dpo', reference: 'no-such-sft', path: corpus }),
     ).rejects.toThrow(/no-such-sft/);
+  });
+
+  it('runs SFT and KTO as jobs (train.lm, align.lm) with progress and the version in the result', async () => {
+    const jobs = app.get(JobQueue);
+    const done = async (id: string) => {
+      await vi.waitFor(async () => expect((await jobs.get(id))?.state).toMatch(/succeeded|failed/), {
+        timeout: 30_000,
+        interval: 50,
+      });
+      return (await jobs.get(id))!;
+    };
+    const sft = await done((await jobs.enqueue(TRAIN_LM_JOB, { ...TINY, path: corpus, version: 'job-sft' })).id);
+    expect(sft).toMatchObject({ state: 'succeeded', result: { version: 'job-sft' }, progress: { done: 4, total: 4 } });
+    const kto = await done(
+      (
+        await jobs.enqueue(ALIGN_LM_JOB, {
+          algorithm: 'kto',
+          reference: 'job-sft',
+          data: 'hh-rlhf',
+          path: corpus,
+          steps: 2,
+        })
+      ).id,
+    );
+    expect(kto).toMatchObject({ state: 'succeeded', result: { reference: 'job-sft' } });
+    const version = (kto.result as { version: string }).version;
+    expect(version).toMatch(/^kto-job-/);
+    expect((await app.get(ModelRepository).get(LM_MODEL_ID, version)).card).toMatchObject({ kind: 'kto' });
   });
 
   it('a diverging run stops with a clear error, keeps the last good checkpoint, and resumes', async () => {
