@@ -58,7 +58,7 @@ export const ALIGNMENT_EVAL_PRESETS: Readonly<Record<'quick' | 'full', Alignment
     model: { contextLength: 64, dModel: 64, nHeads: 4, nLayers: 2, maxCompletionTokens: 32 },
     sftSteps: 40,
     preferenceSteps: 40,
-    rewardModelSteps: 80,
+    rewardModelSteps: 150,
     batchSize: 16,
     judgePrompts: 96,
     maxNewTokens: 24,
