@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { initTensorBackend } from '@tessera/tensor';
 import { needsSharedData } from '@tessera/testing';
@@ -11,6 +11,8 @@ import {
   type ModalityGroup,
   LabelClassifierRecommender,
   registerTesseraEncoder,
+  summarizeColdStartRuns,
+  type ColdStartRun,
 } from '@tessera/models/coldstart';
 import { describe, expect, it } from 'vitest';
 import {
@@ -26,7 +28,8 @@ import {
  * configuration, with overrides from the environment. Runs only with LAB=1:
  *   LAB_DATASET=citeulike|movielens  LAB_SEEDS=1  LAB_METHODS=random,tessera-encoder
  *   LAB_CONFIG='{"pooling":"cls+bag"}'  LAB_MODALITIES='[...ModalityGroup]'  LAB_SETTINGS=cold
- *   LAB_OUT=file (appends the log and table)
+ *   LAB_OUT=file (appends the log and table)  LAB_JSON=file (writes the runs)
+ *   LAB_MERGE=a.json,b.json: no training; prints the table of the runs in those files (seeds run apart).
  */
 const enabled = process.env.LAB === '1';
 const datasetName = process.env.LAB_DATASET ?? 'citeulike';
@@ -44,46 +47,60 @@ function log(text: string): void {
   }
 }
 
-const data = needsSharedData(datasetName === 'movielens' ? 'movielens' : 'citeulike-a');
-describe.skipIf(!enabled || data.skip)(`encoder lab${enabled ? '' : ' (skipped: set LAB=1)'}${data.reason}`, () => {
-  it('runs one experiment', { timeout: 4 * 3600_000 }, async () => {
-    await initTensorBackend('wasm');
-    const dataset =
-      datasetName === 'movielens' ? await loadMovieLensColdStart(data.path) : await loadCiteULikeColdStart(data.path);
-    const modalities: ModalityGroup[] = process.env.LAB_MODALITIES
-      ? (JSON.parse(process.env.LAB_MODALITIES) as ModalityGroup[])
-      : coldStartModalities(datasetName);
-    const config = { ...QUICK_ENCODER_CONFIG, ...overrides };
-    log(`lab ${new Date().toISOString()} ${datasetName} seeds ${seeds.join(',')}`);
-    log(`config: ${JSON.stringify(config)}`);
-    log(`modalities: ${JSON.stringify(modalities)}`);
-    const t0 = Date.now();
-    const registry = registerTesseraEncoder(ColdStartMethodRegistry.withBaselines(), {
-      modalities,
-      config,
-      validationFraction: 0.1,
-      onProgress: (p) => {
-        if (p.validationRecall !== undefined)
-          log(
-            `  epoch ${p.epoch}: loss ${p.loss.toFixed(4)} pseudo-cold val recall@20 ${p.validationRecall.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
-          );
-      },
-    });
-    const classifier = labelClassifierConfig(datasetName);
-    if (classifier)
-      registry.register('label-classifier', ({ seed }) => new LabelClassifierRecommender(classifier, seed));
-    const report = await evaluateColdStart({
-      dataset,
-      seeds,
-      methods,
-      registry,
-      settings,
-      onRun: (r) =>
-        log(
-          `seed ${r.seed} ${r.method}: fit ${(r.fitMs / 1000).toFixed(1)} s, cold recall@20 ${r.metrics.cold?.['recall@20']?.toFixed(4)} ndcg@20 ${r.metrics.cold?.['ndcg@20']?.toFixed(4)}`,
-        ),
-    });
+const merge = process.env.LAB_MERGE;
+describe.skipIf(!merge)('encoder lab: merge runs', () => {
+  it('prints the table of the merged runs', () => {
+    const runs = merge!.split(',').flatMap((f) => JSON.parse(readFileSync(f, 'utf8')) as ColdStartRun[]);
+    const report = summarizeColdStartRuns(process.env.LAB_NAME ?? datasetName, runs, { ks: [10, 20, 50], settings });
     log(formatColdStartTable(report));
-    expect(report.runs.length).toBe(seeds.length * methods.length);
+    expect(report.seeds.length).toBeGreaterThan(0);
   });
 });
+
+const data = needsSharedData(datasetName === 'movielens' ? 'movielens' : 'citeulike-a');
+describe.skipIf(!enabled || !!merge || data.skip)(
+  `encoder lab${enabled ? '' : ' (skipped: set LAB=1)'}${data.reason}`,
+  () => {
+    it('runs one experiment', { timeout: 4 * 3600_000 }, async () => {
+      await initTensorBackend('wasm');
+      const dataset =
+        datasetName === 'movielens' ? await loadMovieLensColdStart(data.path) : await loadCiteULikeColdStart(data.path);
+      const modalities: ModalityGroup[] = process.env.LAB_MODALITIES
+        ? (JSON.parse(process.env.LAB_MODALITIES) as ModalityGroup[])
+        : coldStartModalities(datasetName);
+      const config = { ...QUICK_ENCODER_CONFIG, ...overrides };
+      log(`lab ${new Date().toISOString()} ${datasetName} seeds ${seeds.join(',')}`);
+      log(`config: ${JSON.stringify(config)}`);
+      log(`modalities: ${JSON.stringify(modalities)}`);
+      const t0 = Date.now();
+      const registry = registerTesseraEncoder(ColdStartMethodRegistry.withBaselines(), {
+        modalities,
+        config,
+        validationFraction: 0.1,
+        onProgress: (p) => {
+          if (p.validationRecall !== undefined)
+            log(
+              `  epoch ${p.epoch}: loss ${p.loss.toFixed(4)} pseudo-cold val recall@20 ${p.validationRecall.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+            );
+        },
+      });
+      const classifier = labelClassifierConfig(datasetName);
+      if (classifier)
+        registry.register('label-classifier', ({ seed }) => new LabelClassifierRecommender(classifier, seed));
+      const report = await evaluateColdStart({
+        dataset,
+        seeds,
+        methods,
+        registry,
+        settings,
+        onRun: (r) =>
+          log(
+            `seed ${r.seed} ${r.method}: fit ${(r.fitMs / 1000).toFixed(1)} s, cold recall@20 ${r.metrics.cold?.['recall@20']?.toFixed(4)} ndcg@20 ${r.metrics.cold?.['ndcg@20']?.toFixed(4)}`,
+          ),
+      });
+      log(formatColdStartTable(report));
+      if (process.env.LAB_JSON) writeFileSync(process.env.LAB_JSON, JSON.stringify(report.runs));
+      expect(report.runs.length).toBe(seeds.length * methods.length);
+    });
+  },
+);

@@ -130,17 +130,30 @@ export async function evaluateColdStart(options: EvaluateColdStartOptions): Prom
       options.onRun?.(run);
     }
   }
+  return summarizeColdStartRuns(options.dataset.name, runs, { ks, settings, methods: options.methods });
+}
+
+/**
+ * The report of some runs (mean ± std over their seeds per setting and method), e.g. to merge the runs
+ * of seeds evaluated in separate processes. Methods keep the given order (default: first appearance).
+ */
+export function summarizeColdStartRuns(
+  dataset: string,
+  runs: readonly ColdStartRun[],
+  options: { ks: number[]; settings: EvalSetting[]; methods?: string[] },
+): ColdStartReport {
+  const methods = options.methods ?? [...new Set(runs.map((r) => r.method))];
   const table: ColdStartTable = {};
-  for (const s of settings) {
+  for (const s of options.settings) {
     const bySetting: Record<string, Record<string, SeedSummary>> = {};
-    for (const name of options.methods) {
-      bySetting[name] = summarizeRuns(
-        runs.filter((r) => r.method === name).map((r) => ({ ...r.metrics[s]!, fitMs: r.fitMs })),
-      );
+    for (const name of methods) {
+      const mine = runs.filter((r) => r.method === name && r.metrics[s]);
+      if (mine.length > 0) bySetting[name] = summarizeRuns(mine.map((r) => ({ ...r.metrics[s]!, fitMs: r.fitMs })));
     }
     table[s] = bySetting;
   }
-  return { dataset: options.dataset.name, seeds: options.seeds, ks, table, runs };
+  const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
+  return { dataset, seeds, ks: options.ks, table, runs: [...runs] };
 }
 
 /** Markdown table of mean ± std for the chosen metrics. */

@@ -15,6 +15,11 @@ export const coldStartConfigSchema = z.object({
   fusionLayers: z.number().int().min(0).max(4).default(1),
   fusion: z.enum(['mean', 'token', 'early']).default('token'),
   dropout: z.number().min(0).max(0.9).default(0.1),
+  /**
+   * Share of an item's id tokens dropped at random in each training step (a set-input regulariser:
+   * an item must be recognisable from part of its tags); at least one token per modality stays. 0 = off.
+   */
+  tokenDropout: z.number().min(0).max(0.9).default(0),
   /** Output pooling: the fused CLS (`cls`) or CLS + LN(mean of raw token embeddings) (`cls+bag`). */
   pooling: z.enum(['cls', 'cls+bag']).default('cls'),
   /** Ranking loss: batch sampled softmax (default) or the pairwise rating-order variant. */

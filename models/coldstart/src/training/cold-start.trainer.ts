@@ -63,6 +63,28 @@ export interface TrainingReport extends TrainerState {
 }
 
 /**
+ * Items with each id token kept with probability 1 − p (seeded); every modality keeps at least one
+ * token, so no item loses a modality. Dense tokens (image patches, frames) are left alone.
+ */
+export function dropTokens(items: readonly ItemTokens[], p: number, rng: Rng): ItemTokens[] {
+  return items.map((it) => {
+    const modalities: ItemTokens['modalities'] = {};
+    for (const [name, mt] of Object.entries(it.modalities)) {
+      if (mt.kind !== 'ids' || mt.tokens.length < 2) {
+        modalities[name] = mt;
+        continue;
+      }
+      const ids = mt.tokens as ArrayLike<number>;
+      const kept: number[] = [];
+      for (let t = 0; t < ids.length; t++) if (rng.next() >= p) kept.push(ids[t]);
+      if (kept.length === 0) kept.push(ids[Math.floor(rng.next() * ids.length)]);
+      modalities[name] = { kind: 'ids', tokens: kept };
+    }
+    return { modalities };
+  });
+}
+
+/**
  * Trains a ColdStartModel end-to-end from user activity (spec §3.3): batches of interactions,
  * the batch's distinct items plus sampled items encoded once, ranking loss (+ optional alignment),
  * Adam with a separate learning rate for the user table, early stopping on cold-validation Recall@K.
@@ -112,7 +134,8 @@ export class ColdStartTrainer {
     seed: number,
   ): tf.Scalar {
     const c = this.config;
-    const items = batch.itemIds.map((id) => tokensOf(id) ?? { modalities: {} });
+    const raw = batch.itemIds.map((id) => tokensOf(id) ?? { modalities: {} });
+    const items = c.tokenDropout > 0 ? dropTokens(raw, c.tokenDropout, new Rng(seed ^ 0x70ced)) : raw;
     const lossFn = rankingLosses[c.loss];
     const encoderVars = this.model.store.trainable();
     const userVar = this.model.userTable;
