@@ -19,6 +19,7 @@ import { describe, expect, it } from 'vitest';
 function toyPairs(n: number): PreferencePair[] {
   const topics = ['cats', 'rain', 'tea', 'maps', 'bikes', 'jazz', 'owls', 'kites'];
   return Array.from({ length: n }, (_, i) => ({
+    id: `toy-${i}`,
     prompt: `\n\nHuman: tell me about ${topics[i % topics.length]}\n\nAssistant:`,
     chosen: ` sure, ${topics[(i * 3) % topics.length]} are nice`,
     rejected: ` no!! ${'x'.repeat(1 + (i % 3))}`,

@@ -206,6 +206,7 @@ describe('pooled reward head', () => {
 function separablePairs(n: number): PreferencePair[] {
   const prompts = ['hi', 'help me', 'what now', 'tell me', 'ok'];
   return Array.from({ length: n }, (_, i) => ({
+    id: `p${i}`,
     prompt: prompts[i % prompts.length],
     chosen: 'a'.repeat(1 + (i % 4)) + ' b',
     rejected: 'z'.repeat(1 + ((i + 1) % 4)) + ' b',
