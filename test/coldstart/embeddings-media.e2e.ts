@@ -7,7 +7,6 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig, Rng } from '@tessera/common';
-import { InteractionRepository, UserRepository } from '@tessera/db';
 import { VectorStore } from '@tessera/vector-store';
 import { startApi } from '../../apps/api/src/bootstrap';
 import {
@@ -105,17 +104,16 @@ describe('POST /embeddings with pictures, video items and store; models trained 
       await process.execute(item.id);
       videos[colour] = item.id;
     }
-    // six users like red things, six blue
-    const users = app.get(UserRepository);
-    const interactions = app.get(InteractionRepository);
+    // six users like red things, six blue: feedback through the real endpoint
+    const feedback: { externalUserId: string; itemId: string; ts: number }[] = [];
     for (let u = 0; u < 12; u++) {
-      const { user } = await users.upsert({ source: 'test', externalId: `u${u}` });
-      if (u === 0) redUser = user.id;
       const liked = u < 6 ? red : blue;
-      for (const itemId of rng.shuffle([...liked]).slice(0, 6))
-        await interactions.add({ userId: user.id, itemId, value: 1, ts: 1_700_000_000_000 + u });
-      await interactions.add({ userId: user.id, itemId: u < 6 ? videos.red : videos.blue, value: 1, ts: 1 });
+      for (const itemId of [...rng.shuffle([...liked]).slice(0, 6), u < 6 ? videos.red : videos.blue])
+        feedback.push({ externalUserId: `u${u}`, itemId, ts: 1_700_000_000_000 + u });
     }
+    const recorded = await request(url).post('/interactions').send({ interactions: feedback }).expect(200);
+    expect(recorded.body).toMatchObject({ recorded: feedback.length, duplicates: 0, errors: [] });
+    redUser = recorded.body.userIds[0];
     const train = app.get(TrainColdStartUsecase);
     card = (await train.execute({ source: 'upload', version: 'media', config: trainConfig(16) })).card as never;
     await train.execute({ source: 'clips', version: 'vid', config: trainConfig(16) });
@@ -126,6 +124,37 @@ describe('POST /embeddings with pictures, video items and store; models trained 
   afterAll(async () => {
     await app?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('POST /interactions records feedback and reports bad entries without dropping the rest', async () => {
+    const res = await request(url)
+      .post('/interactions')
+      .send({
+        interactions: [
+          { externalUserId: 'u0', itemId: red[0], ts: 1 },
+          { externalUserId: 'u0', itemId: 'item_nope' },
+          { userId: 'user_00000000000000000000000000000000', itemId: red[0] },
+          { externalUserId: 'u0', itemId: red[0], ts: 1 },
+        ],
+      })
+      .expect(200);
+    expect(res.body).toMatchObject({ recorded: 1, duplicates: 1, userIds: [redUser, null, null, redUser] });
+    expect(res.body.errors.map((e: { index: number; code: string }) => [e.index, e.code])).toEqual([
+      [1, 'not_found'],
+      [2, 'not_found'],
+    ]);
+    const noUser = await request(url)
+      .post('/interactions')
+      .send({ interactions: [{ itemId: red[0] }] })
+      .expect(200);
+    expect(noUser.body.errors).toMatchObject([
+      { index: 0, code: 'invalid_input', message: expect.stringMatching(/userId/) },
+    ]);
+    await request(url).post('/interactions').send({ interactions: [] }).expect(400);
+    await request(url)
+      .post('/interactions')
+      .send({ interactions: [{ externalUserId: 'u0', itemId: red[0], value: 'lots' }] })
+      .expect(400);
   });
 
   it('the model card records the modalities each version learned from', async () => {

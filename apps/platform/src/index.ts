@@ -17,6 +17,7 @@ export * from './coldstart/recommend-items.usecase';
 export * from './coldstart/similar-items.usecase';
 export * from './coldstart/item-audience.usecase';
 export * from './coldstart/item-embedding.usecase';
+export * from './coldstart/record-interactions.usecase';
 export * from './vttwins/vttwins-model.store';
 export * from './vttwins/vttwins-models.service';
 export * from './vttwins/train-vttwins.usecase';

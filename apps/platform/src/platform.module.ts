@@ -12,6 +12,7 @@ import { ColdStartProcessors } from './coldstart/coldstart.processors';
 import { EmbedCatalogueUsecase } from './coldstart/embed-catalogue.usecase';
 import { ItemAudienceUsecase } from './coldstart/item-audience.usecase';
 import { ItemEmbeddingUsecase } from './coldstart/item-embedding.usecase';
+import { RecordInteractionsUsecase } from './coldstart/record-interactions.usecase';
 import { RecommendItemsUsecase } from './coldstart/recommend-items.usecase';
 import { SimilarItemsUsecase } from './coldstart/similar-items.usecase';
 import { TrainColdStartUsecase } from './coldstart/train-coldstart.usecase';
@@ -49,6 +50,7 @@ const USECASES = [
   SimilarItemsUsecase,
   ItemAudienceUsecase,
   ItemEmbeddingUsecase,
+  RecordInteractionsUsecase,
   VttwinsModels,
   TrainVttwinsUsecase,
   EmbedClipsUsecase,

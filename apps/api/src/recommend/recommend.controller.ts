@@ -20,12 +20,14 @@ import {
   ItemEmbeddingUsecase,
   MODALITY_NOT_TRAINED,
   RecommendItemsUsecase,
+  RecordInteractionsUsecase,
   SimilarItemsUsecase,
 } from '../../../platform/src';
 import {
   EmbeddingsDto,
   EmbeddingsMultipartDto,
   EmbeddingsResponseDto,
+  InteractionsDto,
   PageQueryDto,
   RecommendationsDto,
   SimilarQueryDto,
@@ -45,6 +47,7 @@ export class RecommendController {
     private readonly similar: SimilarItemsUsecase,
     private readonly audience: ItemAudienceUsecase,
     private readonly embeddings: ItemEmbeddingUsecase,
+    private readonly interactions: RecordInteractionsUsecase,
   ) {}
 
   /** Items for a known user, or for a new user described by liked/disliked items; seen items are excluded. */
@@ -115,6 +118,14 @@ export class RecommendController {
       // multer's temporary files: nothing is kept unless stored through the blob store
       await Promise.all(files.map((f) => rm(f.path, { force: true })));
     }
+  }
+
+  /** Feedback (views, likes, ratings) that later training runs learn from; a bad entry is reported, the rest recorded. */
+  @Post('interactions')
+  @HttpCode(200)
+  @ApiOkResponse({ description: '{ recorded, duplicates, errors, userIds }' })
+  recordInteractions(@Body() body: InteractionsDto) {
+    return this.interactions.execute(body.interactions);
   }
 
   /** A request for a modality the model never learned is well-formed but unprocessable: 422. */

@@ -253,3 +253,40 @@ export class EmbeddingsResponseDto {
   @ApiPropertyOptional({ type: [EmbeddingErrorDto], description: 'batch only: the inputs that failed' })
   errors?: EmbeddingErrorDto[];
 }
+
+export class InteractionDto {
+  @ApiPropertyOptional({ description: 'a catalogue user id (user_…); or give externalUserId' })
+  @IsOptional()
+  @IsString()
+  userId?: string;
+
+  @ApiPropertyOptional({ description: 'your own user id; the user is created (source api) the first time' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  externalUserId?: string;
+
+  @ApiProperty({ description: 'a catalogue item id' })
+  @IsString()
+  itemId!: string;
+
+  @ApiPropertyOptional({ default: 1, description: 'rating or implicit weight' })
+  @IsOptional()
+  @IsNumber()
+  value?: number;
+
+  @ApiPropertyOptional({ description: 'milliseconds since the epoch (default now)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  ts?: number;
+}
+
+export class InteractionsDto {
+  @ApiProperty({ type: [InteractionDto] })
+  @IsArray()
+  @ArrayMaxSize(10_000)
+  @ValidateNested({ each: true })
+  @Type(() => InteractionDto)
+  interactions!: InteractionDto[];
+}
