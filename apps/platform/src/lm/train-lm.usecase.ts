@@ -92,6 +92,12 @@ export class TrainLmUsecase {
         status: existing.status,
       });
 
+    const previousSource = (existing?.card.dataset as { source?: string } | undefined)?.source;
+    if (previousSource && previousSource !== source)
+      throw new ConflictError(
+        `version "${version}" was started on ${previousSource}; resume it with --source ${previousSource} or choose another --version`,
+        { version, source: previousSource },
+      );
     const data = await loadSftRows(source, { path: cmd.path, splitSeed });
     const train = capRows(data.train, cmd.maxRows, seed);
     const heldOut = capRows(data.heldOut, cmd.heldOutRows ?? 128, seed);
