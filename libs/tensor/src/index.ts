@@ -38,3 +38,4 @@ export * from './checkpoint/checkpoint-io';
 export * from './checkpoint/layers-model-io';
 export * from './training/recompute';
 export * from './training/host-op-grads';
+export * from './kernels/add-n-chunked.kernel';

@@ -40,6 +40,12 @@ interface DeviceLike {
   lost?: Promise<{ reason?: string; message?: string }>;
 }
 
+/**
+ * The backend we built, kept so that switching away and back reuses its device: creating a
+ * second Dawn device in one process after disposing the first crashed lavapipe (std::system_error).
+ */
+let built: { load: (name: string) => Promise<Record<string, unknown>>; result: WebGpuLoadResult } | undefined;
+
 /** Errors the active WebGPU device reported outside any error scope (validation, out-of-memory, loss). */
 const deviceErrors: string[] = [];
 
@@ -112,6 +118,13 @@ export async function loadWebGpuBackend(
 ): Promise<WebGpuLoadResult> {
   const load = opts.importModule ?? importOptional;
   const logger = new Logger('WebGpuLoader');
+  if (built && built.load === load && tf.findBackendFactory('webgpu')) {
+    if (built.result.adapter?.software && !opts.allowSoftwareAdapter) {
+      return { ok: false, reason: 'only a software adapter; set TESSERA_WEBGPU_ALLOW_SOFTWARE=1 to use it' };
+    }
+    if (opts.cpuForward !== undefined) tf.env().set('WEBGPU_CPU_FORWARD', opts.cpuForward);
+    if (await tf.setBackend('webgpu')) return built.result;
+  }
   let dawn: Record<string, unknown>;
   try {
     dawn = await load('webgpu');
@@ -180,11 +193,48 @@ export async function loadWebGpuBackend(
       tf.removeBackend('webgpu');
       return { ok: false, reason: 'setBackend(webgpu) failed' };
     }
-    return {
+    const result: WebGpuLoadResult = {
       ok: true,
       reason: `adapter ${label}`,
       adapter: { vendor, architecture, description, software, limits },
     };
+    built = { load, result };
+    return result;
+  } catch (e) {
+    return { ok: false, reason: firstLine(e) };
+  }
+}
+
+/**
+ * Whether a WebGPU adapter is there, without registering or selecting anything: for suites
+ * that skip with a reason, and for `tessera doctor`. Never throws.
+ */
+export async function probeWebGpuAdapter(
+  opts: { allowSoftwareAdapter?: boolean; importModule?: (name: string) => Promise<Record<string, unknown>> } = {},
+): Promise<{ ok: boolean; reason: string; software?: boolean }> {
+  const load = opts.importModule ?? importOptional;
+  for (const pkg of ['webgpu', '@tensorflow/tfjs-backend-webgpu']) {
+    try {
+      await load(pkg);
+    } catch (e) {
+      return { ok: false, reason: `package '${pkg}' not installed (${firstLine(e)})` };
+    }
+  }
+  try {
+    const dawn = await load('webgpu');
+    const gpu = (dawn.create as (flags: string[]) => GpuLike)([]);
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter)
+      return { ok: false, reason: 'no WebGPU adapter (no Vulkan driver; see scripts/install-vulkan-sw.sh)' };
+    const info = adapter.info ?? {};
+    const software = isSoftwareAdapter({
+      ...info,
+      isFallbackAdapter: adapter.isFallbackAdapter || info.isFallbackAdapter,
+    });
+    const label = `${info.vendor || 'unknown'} ${info.architecture || 'unknown'} ${info.description ?? ''}`.trim();
+    if (software && !opts.allowSoftwareAdapter)
+      return { ok: false, reason: `only a software adapter: ${label}`, software };
+    return { ok: true, reason: label, software };
   } catch (e) {
     return { ok: false, reason: firstLine(e) };
   }

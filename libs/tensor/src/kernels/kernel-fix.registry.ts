@@ -1,4 +1,5 @@
 import type { KernelFix } from './kernel-fix';
+import { addNChunkedWebGpuFix } from './add-n-chunked.kernel';
 import { batchMatMulBroadcastGradientFix } from './batch-mat-mul.gradient';
 import { batchMatMulTransposeWasmFix, fusedMatMulTransposeWasmFix } from './mat-mul-transpose.kernel';
 import { gatherWasmFix } from './gather.kernel';
@@ -17,6 +18,7 @@ export const KERNEL_FIXES: readonly KernelFix[] = [
   batchMatMulBroadcastGradientFix,
   batchMatMulTransposeWasmFix,
   fusedMatMulTransposeWasmFix,
+  addNChunkedWebGpuFix,
 ];
 
 // Installed fixes per name, so init is idempotent and tests can undo them.

@@ -1,0 +1,275 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@tessera/common';
+import { ByteTokenizer, SftTrainer, TransformerLm } from '@tessera/alignment/lm';
+import {
+  ColdStartModel,
+  ColdStartTrainer,
+  ItemContentTokenizer,
+  buildBatch,
+  indexInteractions,
+  parseColdStartConfig,
+} from '@tessera/models/coldstart';
+import {
+  type S2dtwOptions,
+  resolveS2dtwOptions,
+  s2dtwBackwardBatch,
+  s2dtwContrastiveLoss,
+  s2dtwForwardBatch,
+  sequenceInfoNceLoss,
+} from '@tessera/models/vttwins';
+import {
+  type HostOp,
+  hostOpValueAndGrads,
+  initTensorBackend,
+  maxAbsDiff,
+  runOnBackends,
+  sparseSoftmaxCrossEntropy,
+  summarizeBackend,
+} from '@tessera/tensor';
+import { afterAll, describe, expect, it } from 'vitest';
+import { probeWebGpuSync } from './webgpu-probe';
+
+/**
+ * The same small training steps on `webgpu` and on `cpu` (the reference), comparing losses and
+ * gradients. Runs on a real GPU or on Mesa's lavapipe (scripts/install-vulkan-sw.sh); every kernel
+ * runs on the device (WEBGPU_CPU_FORWARD off), and every read is `await data()`.
+ */
+const probe = probeWebGpuSync({ allowSoftware: true });
+const skipReason = probe.ok ? '' : ` (skipped: ${probe.reason})`;
+console.log(
+  probe.ok
+    ? `webgpu correctness: adapter ${probe.reason}${probe.software ? ' (software)' : ''}`
+    : `webgpu correctness suite skipped: ${probe.reason}`,
+);
+
+const BACKENDS = ['cpu', 'webgpu'] as const;
+const WEBGPU_OPTS = { allowSoftwareWebGpu: true, webGpuCpuForward: false };
+/** Float32 on different kernels (tiled matmuls, other reduction orders): a few e-5, relative. */
+const REL_TOL = 5e-5;
+
+/** max |a − b| / max(max |b|, floor): relative to the array's scale, so near-zero entries do not dominate. */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-12): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / Math.max(scale, floor);
+}
+
+async function readGrads(grads: tf.NamedTensorMap, order: string[]): Promise<number[][]> {
+  const out: number[][] = [];
+  for (const name of order) out.push(Array.from(await grads[name].data()));
+  tf.dispose(Object.values(grads));
+  return out;
+}
+
+/**
+ * Each tensor within `tol` of the reference, relative to its own scale, floored at 1e-3 of the largest
+ * gradient: some gradients are exactly zero in exact arithmetic (the attention key bias: softmax
+ * ignores a shift shared by a row) and are float noise of different kernels on both backends.
+ */
+function expectClose(name: string, got: number[][], want: number[][], tol = REL_TOL, labels: string[] = []): void {
+  expect(got.length, `${name}: number of tensors`).toBe(want.length);
+  const largest = Math.max(...want.map((w) => w.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+  const bad = got
+    .map((g, i) => ({ label: labels[i] ?? String(i), e: relErr(g, want[i], largest * 1e-3) }))
+    .filter((x) => !(x.e < tol))
+    .map((x) => `${x.label}: ${x.e.toExponential(2)}`);
+  expect(bad, `${name}: relative error above ${tol}`).toEqual([]);
+}
+
+describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, () => {
+  afterAll(async () => {
+    await initTensorBackend('wasm');
+  });
+
+  it('initialises the real WebGPU backend and reports its adapter', async () => {
+    const d = await initTensorBackend('webgpu', WEBGPU_OPTS);
+    console.log(summarizeBackend(d));
+    expect(d.backend).toBe('webgpu');
+    expect(d.adapter?.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(d.adapter?.software).toBe(probe.software);
+    // A download that is not cached on the host has to be async on this backend.
+    const t = tf.matMul(tf.ones([4, 4]), tf.ones([4, 4]));
+    expect(Array.from(await t.data())).toEqual(new Array(16).fill(4));
+    t.dispose();
+  });
+
+  it('cold-start encoder: encoder gradients and two Adam steps (losses, weights)', async () => {
+    const tokenizer = new ItemContentTokenizer([
+      { name: 'title', fields: ['text'], maxLength: 6, buckets: 64 },
+      { name: 'tags', fields: ['text'], maxLength: 3, buckets: 32 },
+    ]);
+    const texts = ['red fox jumps', 'blue whale sings', 'green frog', 'red wine', 'blue moon rises', 'old oak'];
+    const tokens = new Map(texts.map((t, i) => [i + 1, tokenizer.tokenize({ itemId: i + 1, fields: { text: t } })]));
+    const interactions = [
+      { userId: 1, itemId: 1 },
+      { userId: 1, itemId: 4 },
+      { userId: 2, itemId: 2 },
+      { userId: 2, itemId: 5 },
+      { userId: 3, itemId: 3 },
+      { userId: 3, itemId: 6 },
+    ];
+    const index = indexInteractions(interactions);
+    const out = await runOnBackends(
+      [...BACKENDS],
+      async () => {
+        const config = parseColdStartConfig({ dModel: 16, numHeads: 2, dropout: 0, alignmentWeight: 0.5, seed: 9 });
+        const model = new ColdStartModel({ ...config, modalities: tokenizer.modalitySpecs() }, [1, 2, 3], tokenizer);
+        const items = [...tokens.values()];
+        const vars = model.store.trainable();
+        const names = vars.map((v) => v.name);
+        const r = new Rng(5);
+        const probeW = tf.tensor2d(
+          Float32Array.from({ length: items.length * model.dim }, () => r.normal()),
+          [items.length, model.dim],
+        );
+        const g = tf.variableGrads(
+          () => tf.sum(tf.mul(model.encoder.encode(items, { training: true, seed: 1 }).z, probeW)) as tf.Scalar,
+          vars,
+        );
+        const encoderValue = (await g.value.data())[0];
+        g.value.dispose();
+        probeW.dispose();
+        const grads = await readGrads(g.grads, names);
+        const trainer = new ColdStartTrainer(config, model);
+        const batch = buildBatch(interactions, index, (u) => model.rowOf(u), new Rng(1), config)!;
+        const losses = [
+          await trainer.stepAsync(batch, (id) => tokens.get(id), 1),
+          await trainer.stepAsync(batch, (id) => tokens.get(id), 2),
+        ];
+        const weights: number[][] = [];
+        for (const v of model.store.trainable()) weights.push(Array.from(await v.data()));
+        trainer.dispose();
+        model.dispose();
+        return { encoderValue, grads, losses, weights, names };
+      },
+      WEBGPU_OPTS,
+    );
+    const [cpu, gpu] = [out.cpu, out.webgpu];
+    expect(relErr([gpu.encoderValue], [cpu.encoderValue])).toBeLessThan(REL_TOL);
+    expectClose('encoder grads', gpu.grads, cpu.grads, REL_TOL, cpu.names);
+    expect(relErr(gpu.losses, cpu.losses)).toBeLessThan(REL_TOL);
+    // Adam's step is about ±lr whatever the gradient's size, so a gradient that is float noise (the
+    // key bias, see expectClose) moves its weights differently on the two backends: compare the others.
+    const largest = Math.max(...cpu.grads.map((g) => g.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+    const real = cpu.grads.map((g) => g.some((v) => Math.abs(v) > largest * 1e-3));
+    expect(real.filter(Boolean).length).toBeGreaterThan(cpu.grads.length / 2);
+    const pick = <T>(xs: T[]) => xs.filter((_, i) => real[i]);
+    // An Adam step moves a weight by about lr: the backends agree to within 5% of one step.
+    const lr = parseColdStartConfig().encoderLr;
+    const moved = pick(gpu.weights).map((w, i) => maxAbsDiff(w, pick(cpu.weights)[i]));
+    expect(Math.max(...moved)).toBeLessThan(0.05 * lr);
+  });
+
+  it('S2DTW: contrastive loss and encoder gradients through the host op, forward and backward', async () => {
+    const [b, n, m, d, f] = [3, 5, 4, 8, 12];
+    const opts: S2dtwOptions = resolveS2dtwOptions({ gamma: 0.1 });
+    const r = new Rng(11);
+    const xv = Float32Array.from({ length: b * n * f }, () => r.normal());
+    const xt = Float32Array.from({ length: b * m * f }, () => r.normal());
+    const wv0 = Float32Array.from({ length: f * d }, () => r.normal() * 0.3);
+    const wt0 = Float32Array.from({ length: f * d }, () => r.normal() * 0.3);
+    const s2dtwHost: HostOp = {
+      forward(z, shape) {
+        const [batch, rows, cols] = shape as [number, number, number];
+        const { similarity, state } = s2dtwForwardBatch(z, batch, rows, cols, opts);
+        return {
+          output: Float32Array.from(similarity),
+          shape: [b, b],
+          backward: (dy) => s2dtwBackwardBatch(state, dy),
+        };
+      },
+    };
+    const out = await runOnBackends(
+      [...BACKENDS],
+      async () => {
+        const wv = tf.variable(tf.tensor2d(wv0, [f, d]), true, 'gpu-suite.wv');
+        const wt = tf.variable(tf.tensor2d(wt0, [f, d]), true, 'gpu-suite.wt');
+        const embed = (x: Float32Array, len: number, w: tf.Variable) =>
+          tf.reshape(
+            tf.div(
+              tf.matMul(tf.tensor2d(x, [b * len, f]), w),
+              tf.norm(tf.matMul(tf.tensor2d(x, [b * len, f]), w), 2, 1, true),
+            ),
+            [b, len, d],
+          );
+        // Z for every (text i, video j) pair, rows clips, columns sentences: as s2dtwPairSimilarities builds it.
+        const front = () => {
+          const all = tf.matMul(
+            tf.reshape(embed(xv, n, wv), [b * n, d]),
+            tf.reshape(embed(xt, m, wt), [b * m, d]),
+            false,
+            true,
+          );
+          return tf.reshape(tf.transpose(tf.reshape(all, [b, n, b, m]), [2, 0, 1, 3]), [b * b, n, m]);
+        };
+        const res = await hostOpValueAndGrads(front, s2dtwHost, (y) => sequenceInfoNceLoss(y as tf.Tensor2D), [wv, wt]);
+        const grads = await readGrads(res.grads, [wv.name, wt.name]);
+        // On cpu also the synchronous customGrad op the trainer uses: the host-op route must agree with it.
+        let reference: { value: number; grads: number[][] } | undefined;
+        if (tf.getBackend() === 'cpu') {
+          const g = tf.variableGrads(() => s2dtwContrastiveLoss(embed(xv, n, wv), embed(xt, m, wt), opts), [wv, wt]);
+          reference = { value: (await g.value.data())[0], grads: await readGrads(g.grads, [wv.name, wt.name]) };
+          g.value.dispose();
+        }
+        tf.dispose([wv, wt]);
+        return { value: res.value, grads, reference };
+      },
+      WEBGPU_OPTS,
+    );
+    const [cpu, gpu] = [out.cpu, out.webgpu];
+    expect(Number.isFinite(cpu.value)).toBe(true);
+    expect(relErr([cpu.value], [cpu.reference!.value])).toBeLessThan(1e-6);
+    expectClose('host-op vs customGrad (cpu)', cpu.grads, cpu.reference!.grads, 1e-5);
+    expect(relErr([gpu.value], [cpu.value])).toBeLessThan(REL_TOL);
+    expectClose('S2DTW encoder grads', gpu.grads, cpu.grads);
+  });
+
+  it('transformer LM: next-token loss gradients and two SFT steps', async () => {
+    const tok = new ByteTokenizer();
+    const rows = [
+      { prompt: 'A:', completion: ' yes' },
+      { prompt: 'B:', completion: ' no' },
+      { prompt: 'C:', completion: ' maybe' },
+    ];
+    const r = new Rng(3);
+    const [batch, len] = [3, 12];
+    const ids = Int32Array.from({ length: batch * len }, () => r.int(tok.vocabSize));
+    const out = await runOnBackends(
+      [...BACKENDS],
+      async () => {
+        const lm = new TransformerLm(
+          { vocabSize: tok.vocabSize, contextLength: 16, dModel: 16, nHeads: 2, nLayers: 2, seed: 7 },
+          tok,
+        );
+        const vars = lm.trainableVariables();
+        const names = vars.map((v) => v.name);
+        const input = tf.tensor2d(ids, [batch, len], 'int32');
+        const g = tf.variableGrads(() => {
+          const logits = tf.slice(lm.logits(input), [0, 0, 0], [batch, len - 1, tok.vocabSize]);
+          const labels = tf.reshape(tf.slice(input, [0, 1], [batch, len - 1]), [-1]) as tf.Tensor1D;
+          return sparseSoftmaxCrossEntropy(tf.reshape(logits, [-1, tok.vocabSize]) as tf.Tensor2D, labels);
+        }, vars);
+        const loss = (await g.value.data())[0];
+        g.value.dispose();
+        input.dispose();
+        const grads = await readGrads(g.grads, names);
+        const trainer = new SftTrainer(lm, { epochs: 1, batchSize: 3, learningRate: 1e-2, seed: 1 });
+        const steps = [await trainer.step(rows), await trainer.step(rows)];
+        trainer.dispose();
+        lm.dispose();
+        return { loss, grads, names, sft: steps.flatMap((s) => [s.loss, s.gradNorm]) };
+      },
+      WEBGPU_OPTS,
+    );
+    const [cpu, gpu] = [out.cpu, out.webgpu];
+    expect(cpu.loss).toBeGreaterThan(Math.log(tok.vocabSize) * 0.8); // near ln V at initialisation
+    expect(relErr([gpu.loss], [cpu.loss])).toBeLessThan(REL_TOL);
+    expectClose('LM grads', gpu.grads, cpu.grads, REL_TOL, cpu.names);
+    expect(relErr(gpu.sft, cpu.sft)).toBeLessThan(2e-4);
+  });
+});
