@@ -17,6 +17,8 @@ export const WEBGPU_REPORTED_LIMITS = [
   'maxComputeInvocationsPerWorkgroup',
   'maxComputeWorkgroupsPerDimension',
   'maxComputeWorkgroupSizeX',
+  // AddN and concat bind one storage buffer per input; the default is 8.
+  'maxStorageBuffersPerShaderStage',
 ] as const;
 
 // Optional packages are looked up at run time so their absence is a report, not a crash.
