@@ -192,6 +192,8 @@ describe('POST /embeddings with pictures, video items and store; models trained 
   it('embeds an ingested video from its sampled frames, or from its keyframe where the model has no video modality', async () => {
     const vid = await request(url).post('/embeddings').send({ itemId: videos.red, modelVersion: 'vid' }).expect(200);
     expect(vid.body.embeddings[0].modalities).toEqual(['text', 'video']);
+    // a 3 s video has one stored thumbnail (one clip); its frame sequence is sampled from the original
+    expect(vid.body.embeddings[0].notes).toBeUndefined();
     const still = await request(url)
       .post('/embeddings')
       .send({ itemId: videos.red, modelVersion: 'media' })

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { describeError, InvalidInputError } from '@tessera/common';
 import { Asset, AssetRepository, BlobStore, Item } from '@tessera/db';
 import { SharpImageRepository } from '@tessera/ingest/image';
+import { FfmpegMediaRepository } from '@tessera/ingest/video';
 import {
   evenlySpaced,
   IMAGE_MODALITY,
@@ -37,6 +38,7 @@ export class CatalogueMediaReader {
     private readonly assets: AssetRepository,
     private readonly blobs: BlobStore,
     private readonly images: SharpImageRepository,
+    private readonly ffmpeg: FfmpegMediaRepository,
   ) {}
 
   /** Stored frames of an image or video item (empty before its ingest job has run). */
@@ -72,10 +74,15 @@ export class CatalogueMediaReader {
     try {
       const { image, video } = media.spec;
       if (found.kind === 'video' && video) {
-        const picked = evenlySpaced(found.frames.length, video.maxFrames).map((i) => found.frames[i]);
-        const pixels = await Promise.all(picked.map((f) => this.decode(f, video.size)));
+        let pixels: Uint8Array[] | undefined;
+        // the ingest keeps one thumbnail per clip, so a short video may have too few for a frame sequence
+        if (found.frames.length < video.maxFrames) pixels = await this.sampleOriginal(item, video, out.notes);
+        if (!pixels) {
+          const picked = evenlySpaced(found.frames.length, video.maxFrames).map((i) => found.frames[i]);
+          pixels = await Promise.all(picked.map((f) => this.decode(f, video.size)));
+        }
         out.modalities[VIDEO_MODALITY] = media.videoTokens(pixels);
-        if (picked.length < 2) out.notes.push(`video ${item.id} has a single stored frame`);
+        if (pixels.length < 2) out.notes.push(`video ${item.id} gave a single frame`);
       } else if (image) {
         const still = found.kind === 'video' ? found.keyframe! : found.frames[0];
         out.modalities[IMAGE_MODALITY] = media.imageTokens(await this.decode(still, image.size));
@@ -98,6 +105,32 @@ export class CatalogueMediaReader {
     if (!image) throw new InvalidInputError('the model has no image modality');
     const rgb = await this.images.toRgb(bytes, { width: image.size, height: image.size, dtype: 'uint8' });
     return { [IMAGE_MODALITY]: media.imageTokens(rgb.data) };
+  }
+
+  /** `maxFrames` frames sampled from the stored original (in time order), or undefined with a note. */
+  private async sampleOriginal(
+    item: Item,
+    video: { size: number; maxFrames: number },
+    notes: string[],
+  ): Promise<Uint8Array[] | undefined> {
+    const assetId = item.metadata.originalAssetId;
+    if (typeof assetId !== 'string') return undefined;
+    try {
+      const path = await this.blobs.locate((await this.assets.getById(assetId)).contentHash);
+      const frames = await this.ffmpeg.keyframes(path, { count: video.maxFrames, width: 64 });
+      frames.sort((a, b) => a.timeS - b.timeS);
+      return await Promise.all(
+        frames.map(
+          async (f) =>
+            (await this.images.toRgb(f.jpeg, { width: video.size, height: video.size, dtype: 'uint8' })).data,
+        ),
+      );
+    } catch (e) {
+      notes.push(
+        `video ${item.id}: frames could not be sampled from the original (${describeError(e)}); stored thumbnails used`,
+      );
+      return undefined;
+    }
   }
 
   private async decode(frame: Asset, size: number): Promise<Uint8Array> {
