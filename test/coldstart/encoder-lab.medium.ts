@@ -20,7 +20,7 @@ import {
   labelClassifierConfig,
   loadCiteULikeColdStart,
   loadMovieLensColdStart,
-  QUICK_ENCODER_CONFIG,
+  quickEncoderConfig,
 } from '../../apps/platform/src';
 
 /**
@@ -68,7 +68,7 @@ describe.skipIf(!enabled || !!merge || data.skip)(
       const modalities: ModalityGroup[] = process.env.LAB_MODALITIES
         ? (JSON.parse(process.env.LAB_MODALITIES) as ModalityGroup[])
         : coldStartModalities(datasetName);
-      const config = { ...QUICK_ENCODER_CONFIG, ...overrides };
+      const config = { ...quickEncoderConfig(datasetName), ...overrides };
       log(`lab ${new Date().toISOString()} ${datasetName} seeds ${seeds.join(',')}`);
       log(`config: ${JSON.stringify(config)}`);
       log(`modalities: ${JSON.stringify(modalities)}`);
