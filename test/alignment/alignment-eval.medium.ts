@@ -60,6 +60,9 @@ describe('alignment evaluation pipeline (toy data)', () => {
     expect(report.judge.steps).toBe(30);
     expect(report.judge.train.accuracy).toBeGreaterThan(0.5);
     expect(report.judge.heldOut.count).toBe(8);
+    // Every toy chosen answer is longer than its rejected one.
+    expect(report.judge.lengthBias.humanPrefersShorter).toBe(0);
+    expect(report.judge.lengthBias.pairs).toBe(8);
     for (const r of report.rows) {
       expect(r.generation!.prompts).toBe(6);
       expect(r.generation!.winRate).toBeGreaterThanOrEqual(0);

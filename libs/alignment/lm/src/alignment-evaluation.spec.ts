@@ -8,7 +8,7 @@ import {
 import { InvalidInputError } from '@tessera/common';
 import { gradientCheckVariables } from '@tessera/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatAlignmentTable, summariseAlignmentRows } from './alignment-evaluation';
+import { formatAlignmentTable, pearson, summariseAlignmentRows } from './alignment-evaluation';
 import { ByteTokenizer } from './byte-tokenizer';
 import { sampleAndJudge } from './judge-samples';
 import type { PreferenceEvaluationRow } from './preference-evaluation';
@@ -199,9 +199,17 @@ describe('summariseAlignmentRows / formatAlignmentTable', () => {
         seconds: 1,
         heldOut: { accuracy: 0.6, margin: 0, loss: 0, count: 10 },
         train: { accuracy: 0.7, margin: 0, loss: 0, count: 10 },
+        lengthBias: { judgePrefersShorter: 0.6, humanPrefersShorter: 0.55, rewardLengthCorrelation: -0.2, pairs: 9 },
       },
     });
     expect(table).toContain('| dpo | 2 | 0.650 ± 0.071 |');
     expect(table).toContain('held-out pair accuracy 0.600');
+    expect(table).toContain('prefers the shorter completion in 0.600');
+  });
+
+  it('pearson: known answers', () => {
+    expect(pearson([1, 2, 3], [2, 4, 6])).toBeCloseTo(1, 12);
+    expect(pearson([1, 2, 3], [3, 2, 1])).toBeCloseTo(-1, 12);
+    expect(pearson([1, 1, 1], [1, 2, 3])).toBeNaN();
   });
 });

@@ -90,7 +90,19 @@ export interface JudgeReport {
   /** Pairwise accuracy on the held-out pairs (never trained on) and on the training pairs it saw. */
   heldOut: RewardModelEvaluation;
   train: RewardModelEvaluation;
+  /** Does the judge simply prefer short (or long) completions? Measured on the held-out pairs. */
+  lengthBias: JudgeLengthBias;
   seconds: number;
+}
+
+export interface JudgeLengthBias {
+  /** Among held-out pairs whose completions differ in token count: share where the judge ranks the shorter higher. */
+  judgePrefersShorter: number;
+  /** Same pairs: share where the human label chose the shorter one. */
+  humanPrefersShorter: number;
+  /** Pearson correlation of judge reward and completion tokens (capped at the model's completion limit). */
+  rewardLengthCorrelation: number;
+  pairs: number;
 }
 
 /** Mean and sample standard deviation over seeds (sd 0 for one seed). */
@@ -109,6 +121,7 @@ export interface AlgorithmSummary {
   sampledKl?: SeedStat;
   driftPerToken?: SeedStat;
   driftPerSequence?: SeedStat;
+  meanSampleTokens?: SeedStat;
 }
 
 export interface AlignmentEvaluationReport {
@@ -167,9 +180,14 @@ export async function runAlignmentEvaluation(o: AlignmentEvaluationOptions): Pro
     steps: rmRes.steps,
     heldOut: await evaluateRewardModel(rewardModel, o.heldOut),
     train: await evaluateRewardModel(rewardModel, o.train.slice(0, Math.max(o.heldOut.length, 64))),
+    lengthBias: await judgeLengthBias(rewardModel, o.heldOut, o.tokenizer, backbone.config.maxCompletionTokens),
     seconds: (Date.now() - started) / 1000,
   };
-  log(`judge: held-out pair accuracy ${judge.heldOut.accuracy.toFixed(3)}, train ${judge.train.accuracy.toFixed(3)}`);
+  log(
+    `judge: held-out pair accuracy ${judge.heldOut.accuracy.toFixed(3)}, train ${judge.train.accuracy.toFixed(3)}; ` +
+      `prefers the shorter completion in ${judge.lengthBias.judgePrefersShorter.toFixed(3)} of pairs (humans ` +
+      `${judge.lengthBias.humanPrefersShorter.toFixed(3)}), reward–length r = ${judge.lengthBias.rewardLengthCorrelation.toFixed(3)}`,
+  );
 
   try {
     const rows = await runPreferenceEvaluation({
@@ -202,6 +220,58 @@ export async function runAlignmentEvaluation(o: AlignmentEvaluationOptions): Pro
   }
 }
 
+/** The judge's length preference on pairs, beside the human labels' own (see `JudgeLengthBias`). */
+export async function judgeLengthBias(
+  judge: BradleyTerryRewardModel,
+  pairs: readonly PreferencePair[],
+  tokenizer: LmTokenizer,
+  maxCompletionTokens: number,
+): Promise<JudgeLengthBias> {
+  const [lw, ll] = await Promise.all([
+    tokenizer.encodeBatch(pairs.map((p) => p.chosen)),
+    tokenizer.encodeBatch(pairs.map((p) => p.rejected)),
+  ]);
+  // +1 for EOS, capped as the packer caps completions.
+  const len = (ids: number[]) => Math.min(ids.length + 1, maxCompletionTokens);
+  const rw = await judge.score(pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })));
+  const rl = await judge.score(pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected })));
+  let n = 0;
+  let judgeShort = 0;
+  let humanShort = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    const a = len(lw[i]);
+    const b = len(ll[i]);
+    if (a === b) continue;
+    n++;
+    const chosenShorter = a < b;
+    if (chosenShorter) humanShort++;
+    const d = rw[i] - rl[i];
+    judgeShort += d === 0 ? 0.5 : d > 0 === chosenShorter ? 1 : 0;
+  }
+  return {
+    judgePrefersShorter: n ? judgeShort / n : NaN,
+    humanPrefersShorter: n ? humanShort / n : NaN,
+    rewardLengthCorrelation: pearson([...rw, ...rl], [...lw.map(len), ...ll.map(len)]),
+    pairs: n,
+  };
+}
+
+export function pearson(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  if (n !== y.length || n < 2) return NaN;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) ** 2;
+    syy += (y[i] - my) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
+}
+
 function seedStat(values: number[]): SeedStat {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
@@ -228,6 +298,7 @@ export function summariseAlignmentRows(rows: readonly PreferenceEvaluationRow[])
       sampledKl: opt((r) => r.generation?.sampledKl),
       driftPerToken: opt((r) => r.driftPerToken),
       driftPerSequence: opt((r) => r.driftPerSequence),
+      meanSampleTokens: opt((r) => r.generation?.meanSampleTokens),
     };
   });
 }
@@ -237,15 +308,20 @@ export function formatAlignmentTable(report: Pick<AlignmentEvaluationReport, 'su
   const pm = (s: SeedStat | undefined, digits = 3) =>
     s ? `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}` : 'n/a';
   const lines = [
-    '| method | seeds | implicit-reward acc | margin | RM win rate vs SFT | sampled KL (nats/completion) | drift (nats/token, chosen) |',
-    '|---|---|---|---|---|---|---|',
+    '| method | seeds | implicit-reward acc | margin | RM win rate vs SFT | sampled KL (nats/completion) | drift (nats/token, chosen) | sample tokens |',
+    '|---|---|---|---|---|---|---|---|',
     ...report.summary.map(
       (s) =>
-        `| ${s.algorithm} | ${s.seeds} | ${pm(s.accuracy)} | ${pm(s.margin, 4)} | ${pm(s.winRate)} | ${pm(s.sampledKl)} | ${pm(s.driftPerToken, 4)} |`,
+        `| ${s.algorithm} | ${s.seeds} | ${pm(s.accuracy)} | ${pm(s.margin, 4)} | ${pm(s.winRate)} | ${pm(s.sampledKl)} | ${pm(s.driftPerToken, 4)} | ${pm(s.meanSampleTokens, 1)} |`,
     ),
     '',
     `judge (Bradley–Terry, ${report.judge.pooling} pooling, seed ${report.judge.seed}): held-out pair accuracy ` +
-      `${report.judge.heldOut.accuracy.toFixed(3)} (n=${report.judge.heldOut.count}), training pairs ${report.judge.train.accuracy.toFixed(3)}`,
+      `${report.judge.heldOut.accuracy.toFixed(3)} (n=${report.judge.heldOut.count}), training pairs ${report.judge.train.accuracy.toFixed(3)}` +
+      (report.judge.lengthBias
+        ? `; prefers the shorter completion in ${report.judge.lengthBias.judgePrefersShorter.toFixed(3)} of held-out ` +
+          `pairs of unequal length (human labels ${report.judge.lengthBias.humanPrefersShorter.toFixed(3)}), ` +
+          `reward–length correlation ${report.judge.lengthBias.rewardLengthCorrelation.toFixed(3)}`
+        : ''),
   ];
   return lines.join('\n');
 }
