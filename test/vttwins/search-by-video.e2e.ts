@@ -191,7 +191,8 @@ describe('VT-TWINS: search captions with an uploaded video, bad training input, 
     const cut = await train.execute({ version: 'cut', steps: 6, checkpointEvery: 2, stopAfter: 3 });
     expect(cut.finished).toBe(false);
     await expect(app.get(VttwinsModels).get('cut')).rejects.toBeInstanceOf(NotFoundError);
-    const resumed = await train.execute({ version: 'cut', steps: 6, checkpointEvery: 2, resume: true });
+    // the resumed run takes its step budget and interval from the checkpoint, not the defaults
+    const resumed = await train.execute({ version: 'cut', resume: true });
     expect(resumed).toMatchObject({ finished: true, resumedFrom: 3 });
     expect(resumed.card.metrics).toEqual(straight.card.metrics);
     const models = app.get(VttwinsModels);

@@ -13,7 +13,12 @@ import {
 } from '@tessera/common';
 import { AssetRepository, BlobStore, ClipRepository, ItemRepository, ModelRepository } from '@tessera/db';
 import { FfmpegMediaRepository } from '@tessera/ingest/video';
-import { clearVttwinsResumeState, hasVttwinsResumeState, runVttwinsTraining } from '@tessera/models/vttwins';
+import {
+  clearVttwinsResumeState,
+  hasVttwinsResumeState,
+  readVttwinsResumeState,
+  runVttwinsTraining,
+} from '@tessera/models/vttwins';
 import { VTTWINS_MODEL_ID, VttwinsCard } from './vttwins-model.store';
 import {
   buildVttwinsTrainingSet,
@@ -106,8 +111,10 @@ export class TrainVttwinsUsecase {
     if (existing)
       throw new ConflictError(`VT-TWINS version "${version}" exists already; pick another --version`, { version });
     const resume = cmd.resume === true || (cmd.resume === 'auto' && hasState);
-    const n = cmd.clipsPerVideo ?? 4;
-    const seed = cmd.seed ?? 1;
+    // a resumed run keeps the settings it was started with unless told otherwise
+    const saved = resume ? (await readVttwinsResumeState(resumeDir))?.config : undefined;
+    const n = cmd.clipsPerVideo ?? saved?.clipsPerVideo ?? 4;
+    const seed = cmd.seed ?? saved?.seed ?? 1;
     const videos: PreparedVideo[] = [];
     const skipped: { itemId: string; reason: string }[] = [];
     for (const item of await this.items.list({ kind: 'video', limit: 10_000 })) {
@@ -153,10 +160,10 @@ export class TrainVttwinsUsecase {
       {
         version,
         clipsPerVideo: n,
-        batchSize: cmd.batchSize ?? 4,
-        steps: cmd.steps ?? 60,
+        batchSize: cmd.batchSize ?? saved?.batchSize ?? 4,
+        steps: cmd.steps ?? saved?.steps ?? 60,
         seed,
-        checkpointEvery: cmd.checkpointEvery ?? 10,
+        checkpointEvery: cmd.checkpointEvery ?? saved?.checkpointEvery ?? 10,
       },
       { data: { skipped } },
     );

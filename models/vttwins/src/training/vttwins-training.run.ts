@@ -66,6 +66,16 @@ export async function hasVttwinsResumeState(dir: string): Promise<boolean> {
   );
 }
 
+/** The saved step, losses and config of an interrupted run, or undefined when there is none. */
+export async function readVttwinsResumeState(
+  dir: string,
+): Promise<{ step: number; losses: number[]; config: VttwinsConfigValues } | undefined> {
+  if (!(await hasVttwinsResumeState(dir))) return undefined;
+  const meta = (await readCheckpointManifest(dir)).meta as ResumeMeta | undefined;
+  if (meta?.kind !== VTTWINS_RESUME_KIND) return undefined;
+  return { step: meta.step, losses: meta.losses, config: meta.config };
+}
+
 /**
  * A VT-TWINS training run that survives interruption: every `checkpointEvery` steps (and at the end)
  * the encoders' weights, Adam's slots and step count and the losses so far go to `checkpointDir`;
