@@ -65,6 +65,8 @@ describe('POST /embeddings with pictures, video items and store; models trained 
   const blue: string[] = [];
   const videos: Record<'red' | 'blue', string> = { red: '', blue: '' };
   let redUser: string;
+  /** The picture stored through POST /embeddings (store: true). */
+  let storedId: string;
   let card: Record<string, unknown>;
 
   beforeAll(async () => {
@@ -224,6 +226,7 @@ describe('POST /embeddings with pictures, video items and store; models trained 
     expect(stored).toMatchObject({ created: true, itemId: expect.stringMatching(/^item_/) });
     expect(stored.collection).toMatch(/^coldstart_media_\d+$/);
     const newId: string = stored.itemId;
+    storedId = newId;
     // it is a catalogue item now, with its vector served
     await request(url).get(`/items/${newId}`).expect(200);
     const served = await request(url).get(`/items/${newId}/embedding`).expect(200);
@@ -380,5 +383,14 @@ describe('POST /embeddings with pictures, video items and store; models trained 
     expect((await vectors.listCollections()).filter((c) => c.startsWith('coldstart_'))).toEqual([servedBefore]);
     const after = await request(url).post('/recommendations').send({ userId: redUser, candidates: 'all' }).expect(200);
     expect(after.body.hits).toEqual(before.body.hits);
+    // a later successful run switches the alias, drops the old collection, and keeps stored content and payload
+    const rerun = await app.get(EmbedCatalogueUsecase).execute({ version: 'media' });
+    expect((await vectors.listAliases()).find((a) => a.alias === COLDSTART_ALIAS)!.collection).toBe(rerun.collection);
+    expect((await vectors.listCollections()).filter((c) => c.startsWith('coldstart_'))).toEqual([rerun.collection]);
+    const byPayload = await request(url)
+      .get(`/items/${red[0]}/similar`)
+      .query({ limit: 5, filter: JSON.stringify({ must: [{ key: 'campaign', match: { value: 'winter' } }] }) })
+      .expect(200);
+    expect(byPayload.body.hits.map((h: { itemId: string }) => h.itemId)).toEqual([storedId]);
   });
 });

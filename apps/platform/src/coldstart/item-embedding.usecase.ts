@@ -126,13 +126,6 @@ export class ItemEmbeddingUsecase {
     return r.embeddings[0]!;
   }
 
-  /** Back-compatible batch form of text/itemId inputs: the first bad input throws. */
-  async fromContent(inputs: EmbedContentInput[], modelVersion?: string): Promise<EmbeddingView[]> {
-    const r = await this.embed(inputs, modelVersion);
-    if (r.errors.length) throw r.errors[0].error;
-    return r.embeddings as EmbeddingView[];
-  }
-
   private async embedOne(
     input: EmbedContentInput,
     loaded: LoadedColdStartModel,
