@@ -4,6 +4,15 @@ import { InvalidInputError } from '@tessera/common';
 export interface BenchArgs {
   /** Problem size preset, e.g. 'small' | 'large' for tensor. */
   size?: string;
+  /** tensor: timed steps per backend in the WebGPU comparison (shrink on a software adapter). */
+  steps?: number;
+  /** tensor: model widths for the WebGPU comparison, e.g. [64, 256]; [] skips it. */
+  webgpuDModels?: number[];
+  /** tensor: batch rows and tokens per row for the WebGPU comparison (default 64×128). */
+  webgpuBatch?: number;
+  webgpuTokens?: number;
+  /** tensor: accept a software WebGPU adapter (TESSERA_WEBGPU_ALLOW_SOFTWARE=1). */
+  allowSoftwareWebGpu?: boolean;
   /** Progress lines (stderr by default); the result object is returned, not printed. */
   log?: (line: string) => void;
 }
@@ -20,6 +29,16 @@ export const BENCHMARKS: Record<string, BenchRunner> = {
     (await import('./tensor/tensor.bench.js')).runTensorBench({
       size: a.size === 'large' ? 'large' : 'small',
       log: a.log,
+      webgpu:
+        a.webgpuDModels?.length === 0
+          ? false
+          : {
+              dModels: a.webgpuDModels,
+              steps: a.steps,
+              batch: a.webgpuBatch,
+              tokens: a.webgpuTokens,
+              allowSoftware: a.allowSoftwareWebGpu,
+            },
     }),
   s2dtw: async (a) => ({
     ...(await (await import('./s2dtw/s2dtw.bench.js')).runS2dtwBench({ log: a.log })),

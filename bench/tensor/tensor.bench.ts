@@ -12,6 +12,7 @@ import {
   uninstallKernelFixes,
 } from '@tessera/tensor';
 import { cpus, loadavg } from 'node:os';
+import { runWebGpuBench, type WebGpuBenchOptions } from './webgpu.bench';
 
 /*
  * TF.js runtime benchmark: 512×512 matmul throughput per backend, the cost of transposed
@@ -33,6 +34,8 @@ export interface TensorBenchOptions {
   /** Activation checkpointing per block; default on for 'large'. */
   recompute?: boolean;
   log?: (line: string) => void;
+  /** The WebGPU-vs-wasm comparison (webgpu.bench.ts) when an adapter loads; false skips it. */
+  webgpu?: WebGpuBenchOptions | false;
 }
 
 interface Sizes {
@@ -174,6 +177,8 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
     ]),
   ];
 
+  // WebGPU cannot download synchronously, which these timings do: it has its own section below.
+  const syncBackends = backends.filter((b) => b !== 'webgpu');
   const matmul: Record<string, number> = {};
   const stepMs: Record<string, number> = {};
   const stepP90Ms: Record<string, number> = {};
@@ -181,7 +186,7 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
   const losses: Record<string, number> = {};
   const tried: Record<string, string> = {};
   let params = 0;
-  for (const name of backends) {
+  for (const name of syncBackends) {
     try {
       const d = await initTensorBackend(name as never);
       const slow = d.backend === 'cpu';
@@ -225,6 +230,7 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
       denseBackwardSpeedup: round(stockDense / fixedDense),
     };
   }
+  const webgpu = opts.webgpu === false ? undefined : await runWebGpuBench({ log, seed, ...opts.webgpu });
   await initTensorBackend(auto.backend === 'tensorflow' ? 'tensorflow' : (auto.backend as never));
   const result = {
     bench: 'tensor',
@@ -241,6 +247,7 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
     speedupVsCpu: stepMs.wasm && stepMs.cpu ? round(stepMs.cpu / stepMs.wasm, 1) : null,
     finalLoss: losses,
     wasmFixes: fixes,
+    webgpu,
     backendsRun: tried,
     node: process.version,
     cpus: cpus().length,

@@ -18,5 +18,10 @@ describe('tessera bench', () => {
     await expect(cmd.run(['nope'], { json: true })).rejects.toBeInstanceOf(InvalidInputError);
     expect(cmd.parseSize('large')).toBe('large');
     expect(cmd.parseJson()).toBe(true);
+    expect(cmd.parseWebgpuSizes('64, 256')).toEqual([64, 256]);
+    expect(cmd.parseWebgpuSizes('none')).toEqual([]);
+    expect(cmd.parseSteps('2')).toBe(2);
+    expect(() => cmd.parseSteps('0')).toThrow(InvalidInputError);
+    expect(() => cmd.parseWebgpuSizes('64,x')).toThrow(/--webgpu-sizes/);
   });
 });
