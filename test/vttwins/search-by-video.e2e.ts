@@ -199,6 +199,14 @@ describe('VT-TWINS: search captions with an uploaded video, bad training input, 
     const [a, b] = [await models.get('straight'), await models.get('cut')];
     for (const name of a.store.names())
       expect(Array.from(b.store.get(name).dataSync())).toEqual(Array.from(a.store.get(name).dataSync()));
+    // the job's retry mode: an unfinished run continues, a finished version comes back as it is
+    expect(await train.execute({ version: 'straight', resume: 'auto' })).toMatchObject({
+      version: 'straight',
+      finished: true,
+      card: { metrics: straight.card.metrics },
+    });
+    await train.execute({ version: 'job', steps: 4, stopAfter: 2 });
+    expect(await train.execute({ version: 'job', resume: 'auto' })).toMatchObject({ finished: true, resumedFrom: 2 });
     expect(readdirSync(join(dataDir, 'models', 'vttwins')).filter((f) => f.includes('.resume'))).toEqual([]);
   });
 });
