@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
@@ -50,6 +50,27 @@ function sharpInfo(): ComponentHealth {
   return { ok: true, kind: 'sharp', detail: { sharp: sharp.versions.sharp, libvips: sharp.versions.vips } };
 }
 
+/**
+ * The Vulkan drivers Dawn (the WebGPU backend) can see. Informational: Tessera runs without them
+ * (wasm), so a missing driver never fails the check.
+ */
+function vulkanInfo(env: NodeJS.ProcessEnv): ComponentHealth {
+  const dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
+  const icds = dirs.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')) : []));
+  const loader = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1'].some((f) =>
+    existsSync(f),
+  );
+  return {
+    ok: true,
+    kind: 'vulkan',
+    detail: {
+      loader: loader ? 'libvulkan1 installed' : 'libvulkan1 missing (apt-get install libvulkan1)',
+      icds: icds.length ? icds : 'none (GPU driver with Vulkan ICD, or scripts/install-vulkan-sw.sh for lavapipe)',
+      ...(env.VK_DRIVER_FILES ? { VK_DRIVER_FILES: env.VK_DRIVER_FILES } : {}),
+    },
+  };
+}
+
 /** The same probes as `/health/ready`, over a platform context opened for the check. */
 async function platformComponents(): Promise<Record<string, ComponentHealth>> {
   try {
@@ -65,6 +86,7 @@ export async function collectDoctorReport(env: NodeJS.ProcessEnv = process.env):
     ...(await platformComponents()),
     ffmpeg: ffmpegVersion(),
     images: sharpInfo(),
+    vulkan: vulkanInfo(env),
   };
   return {
     ok: Object.values(components).every((c) => c.ok),
@@ -73,6 +95,8 @@ export async function collectDoctorReport(env: NodeJS.ProcessEnv = process.env):
       node: process.versions.node,
       '@nestjs/core': packageVersion('@nestjs/core'),
       '@tensorflow/tfjs': packageVersion('@tensorflow/tfjs'),
+      '@tensorflow/tfjs-backend-webgpu': packageVersion('@tensorflow/tfjs-backend-webgpu'),
+      webgpu: packageVersion('webgpu'),
       'better-sqlite3': packageVersion('better-sqlite3'),
       '@qdrant/js-client-rest': packageVersion('@qdrant/js-client-rest'),
     },
@@ -104,6 +128,8 @@ export function formatDoctorReport(r: DoctorReport): string {
   for (const [k, c] of Object.entries(r.components)) {
     const detail = c.detail ? ` ${JSON.stringify(c.detail)}` : '';
     lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${k.padEnd(20)} ${c.kind ?? ''}${detail}${c.error ? ` — ${c.error}` : ''}`);
+    // The tensor backend in words: adapter, software or not, buffer limits.
+    if (typeof c.detail?.summary === 'string') lines.push(`       ${''.padEnd(20)} ${c.detail.summary}`);
   }
   lines.push('', r.ok ? 'all components ok' : 'some components failed (see above)', '');
   return lines.join('\n');

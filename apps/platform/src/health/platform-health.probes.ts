@@ -2,7 +2,7 @@ import { Provider } from '@nestjs/common';
 import { ComponentHealth, HEALTH_PROBES, HealthProbe } from '@tessera/common';
 import { Catalogue, CatalogueHealthProbe } from '@tessera/db';
 import { JobQueue, JobQueueHealthProbe } from '@tessera/jobs';
-import { TensorRuntime } from '@tessera/tensor';
+import { summarizeBackend, TensorRuntime } from '@tessera/tensor';
 import { VectorStore, VectorStoreHealthProbe } from '@tessera/vector-store';
 
 /** Which TF.js backend won, with SIMD/threads and the GPU adapter when there is one. */
@@ -12,11 +12,16 @@ class TensorHealthProbe implements HealthProbe {
   constructor(private readonly runtime: TensorRuntime) {}
 
   async check(): Promise<ComponentHealth> {
-    const d = await this.runtime.init();
+    await this.runtime.init();
+    // describe() rather than init()'s answer: it carries device errors seen since start-up.
+    const d = this.runtime.describe();
     return {
-      ok: true,
+      // A WebGPU device error means results computed since are wrong: not ready.
+      ok: !d.deviceErrors?.length,
       kind: d.backend,
+      ...(d.deviceErrors?.length ? { error: `WebGPU device error: ${d.deviceErrors[0]}` } : {}),
       detail: {
+        summary: summarizeBackend(d),
         simd: d.simd,
         threads: d.threads,
         adapter: d.adapter,
