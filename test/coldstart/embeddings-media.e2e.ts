@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -360,6 +360,12 @@ describe('POST /embeddings with pictures, video items and store; models trained 
         /payload keys warm/,
       ],
       [request(url).post('/embeddings').send({ modelVersion: 'media' }), 400, 'invalid_input', /give text/],
+      [
+        request(url).post('/embeddings').field('store', 'maybe').attach('image', good, 'x.png'),
+        400,
+        'invalid_input',
+        /store must be a boolean/,
+      ],
     ];
     for (const [req, status, code, message] of cases) {
       const res = await req;
@@ -369,6 +375,8 @@ describe('POST /embeddings with pictures, video items and store; models trained 
         message: expect.stringMatching(message),
       });
     }
+    // no upload is left behind in the temporary folder, even when validation refused the body
+    expect(readdirSync(join(dataDir, 'tmp', 'uploads'))).toEqual([]);
   });
 
   it('a failed embedding run leaves the previous collection serving', async () => {

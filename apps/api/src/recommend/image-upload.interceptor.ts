@@ -1,8 +1,9 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import multer from 'multer';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Observable } from 'rxjs';
+import { catchError, from, mergeMap, type Observable, throwError } from 'rxjs';
 import { AppConfig, InvalidInputError, PayloadTooLargeError, TesseraConfig } from '@tessera/common';
 
 /** Pictures per multipart embedding request. */
@@ -28,12 +29,19 @@ export class ImageUploadInterceptor implements NestInterceptor {
 
   async intercept(ctx: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const http = ctx.switchToHttp();
+    const req = http.getRequest<Request>();
     await new Promise<void>((resolve, reject) =>
-      this.upload(http.getRequest<Request>(), http.getResponse<Response>(), (e) =>
-        e ? reject(this.typed(e)) : resolve(),
-      ),
+      this.upload(req, http.getResponse<Response>(), (e) => (e ? reject(this.typed(e)) : resolve())),
     );
-    return next.handle();
+    // a body refused by validation never reaches the handler (which removes its files): remove them before the error answers
+    return next.handle().pipe(
+      catchError((e: unknown) => {
+        const files = Array.isArray(req.files) ? req.files : [];
+        return from(Promise.all(files.map((f) => rm(f.path, { force: true })))).pipe(
+          mergeMap(() => throwError(() => e)),
+        );
+      }),
+    );
   }
 
   private typed(e: unknown): unknown {
