@@ -75,6 +75,7 @@ describe('alignment evaluation pipeline (toy data)', () => {
     // SFT against itself: identical samples (shared seeds), all ties, no drift, no KL.
     for (const r of report.rows.filter((x) => x.algorithm === 'sft')) {
       expect(r.generation!.winRate).toBe(0.5);
+      expect(r.generation!.lengthControlledWinRate).toBe(0.5);
       expect(r.generation!.ties).toBe(6);
       expect(r.generation!.sampledKl).toBe(0);
       expect(r.driftPerToken).toBe(0);

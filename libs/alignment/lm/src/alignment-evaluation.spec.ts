@@ -8,7 +8,7 @@ import {
 import { InvalidInputError } from '@tessera/common';
 import { gradientCheckVariables } from '@tessera/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatAlignmentTable, pearson, summariseAlignmentRows } from './alignment-evaluation';
+import { formatAlignmentTable, leastSquaresLine, pearson, summariseAlignmentRows } from './alignment-evaluation';
 import { ByteTokenizer } from './byte-tokenizer';
 import { sampleAndJudge } from './judge-samples';
 import type { PreferenceEvaluationRow } from './preference-evaluation';
@@ -199,7 +199,14 @@ describe('summariseAlignmentRows / formatAlignmentTable', () => {
         seconds: 1,
         heldOut: { accuracy: 0.6, margin: 0, loss: 0, count: 10 },
         train: { accuracy: 0.7, margin: 0, loss: 0, count: 10 },
-        lengthBias: { judgePrefersShorter: 0.6, humanPrefersShorter: 0.55, rewardLengthCorrelation: -0.2, pairs: 9 },
+        lengthBias: {
+          judgePrefersShorter: 0.6,
+          humanPrefersShorter: 0.55,
+          rewardLengthCorrelation: -0.2,
+          slope: -0.01,
+          intercept: 0,
+          pairs: 9,
+        },
       },
     });
     expect(table).toContain('| dpo | 2 | 0.650 ± 0.071 |');
@@ -207,7 +214,9 @@ describe('summariseAlignmentRows / formatAlignmentTable', () => {
     expect(table).toContain('prefers the shorter completion in 0.600');
   });
 
-  it('pearson: known answers', () => {
+  it('pearson and least squares: known answers', () => {
+    expect(leastSquaresLine([1, 2, 3], [3, 5, 7])).toEqual({ slope: 2, intercept: 1 });
+    expect(leastSquaresLine([2, 2], [1, 3])).toEqual({ slope: 0, intercept: 2 });
     expect(pearson([1, 2, 3], [2, 4, 6])).toBeCloseTo(1, 12);
     expect(pearson([1, 2, 3], [3, 2, 1])).toBeCloseTo(-1, 12);
     expect(pearson([1, 1, 1], [1, 2, 3])).toBeNaN();

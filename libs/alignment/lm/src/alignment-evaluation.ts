@@ -102,6 +102,9 @@ export interface JudgeLengthBias {
   humanPrefersShorter: number;
   /** Pearson correlation of judge reward and completion tokens (capped at the model's completion limit). */
   rewardLengthCorrelation: number;
+  /** OLS fit reward ≈ intercept + slope · tokens on the same completions (the length-controlled win rate removes it). */
+  slope: number;
+  intercept: number;
   pairs: number;
 }
 
@@ -118,6 +121,7 @@ export interface AlgorithmSummary {
   accuracy: SeedStat;
   margin: SeedStat;
   winRate?: SeedStat;
+  lengthControlledWinRate?: SeedStat;
   sampledKl?: SeedStat;
   driftPerToken?: SeedStat;
   driftPerSequence?: SeedStat;
@@ -209,6 +213,7 @@ export async function runAlignmentEvaluation(o: AlignmentEvaluationOptions): Pro
         rewardModel,
         prompts: o.heldOut.slice(0, s.judgePrompts).map((p) => p.prompt),
         maxTokens: s.maxNewTokens,
+        lengthSlope: judge.lengthBias.slope,
       },
       onLog: log,
       onRow: o.onRow,
@@ -248,12 +253,32 @@ export async function judgeLengthBias(
     const d = rw[i] - rl[i];
     judgeShort += d === 0 ? 0.5 : d > 0 === chosenShorter ? 1 : 0;
   }
+  const rewards = [...rw, ...rl];
+  const lengths = [...lw.map(len), ...ll.map(len)];
+  const fit = leastSquaresLine(lengths, rewards);
   return {
     judgePrefersShorter: n ? judgeShort / n : NaN,
     humanPrefersShorter: n ? humanShort / n : NaN,
-    rewardLengthCorrelation: pearson([...rw, ...rl], [...lw.map(len), ...ll.map(len)]),
+    rewardLengthCorrelation: pearson(rewards, lengths),
+    slope: fit.slope,
+    intercept: fit.intercept,
     pairs: n,
   };
+}
+
+/** Ordinary least squares y ≈ intercept + slope · x (slope 0 when x is constant). */
+export function leastSquaresLine(x: readonly number[], y: readonly number[]): { slope: number; intercept: number } {
+  const n = x.length;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) ** 2;
+  }
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  return { slope, intercept: my - slope * mx };
 }
 
 export function pearson(x: readonly number[], y: readonly number[]): number {
@@ -295,6 +320,7 @@ export function summariseAlignmentRows(rows: readonly PreferenceEvaluationRow[])
       accuracy: seedStat(rs.map((r) => r.accuracy)),
       margin: seedStat(rs.map((r) => r.margin)),
       winRate: opt((r) => r.generation?.winRate),
+      lengthControlledWinRate: opt((r) => r.generation?.lengthControlledWinRate),
       sampledKl: opt((r) => r.generation?.sampledKl),
       driftPerToken: opt((r) => r.driftPerToken),
       driftPerSequence: opt((r) => r.driftPerSequence),
@@ -308,11 +334,11 @@ export function formatAlignmentTable(report: Pick<AlignmentEvaluationReport, 'su
   const pm = (s: SeedStat | undefined, digits = 3) =>
     s ? `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}` : 'n/a';
   const lines = [
-    '| method | seeds | implicit-reward acc | margin | RM win rate vs SFT | sampled KL (nats/completion) | drift (nats/token, chosen) | sample tokens |',
-    '|---|---|---|---|---|---|---|---|',
+    '| method | seeds | implicit-reward acc | margin | RM win rate vs SFT | length-controlled win rate | sampled KL (nats/completion) | drift (nats/token, chosen) | sample tokens |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...report.summary.map(
       (s) =>
-        `| ${s.algorithm} | ${s.seeds} | ${pm(s.accuracy)} | ${pm(s.margin, 4)} | ${pm(s.winRate)} | ${pm(s.sampledKl)} | ${pm(s.driftPerToken, 4)} | ${pm(s.meanSampleTokens, 1)} |`,
+        `| ${s.algorithm} | ${s.seeds} | ${pm(s.accuracy)} | ${pm(s.margin, 4)} | ${pm(s.winRate)} | ${pm(s.lengthControlledWinRate)} | ${pm(s.sampledKl)} | ${pm(s.driftPerToken, 4)} | ${pm(s.meanSampleTokens, 1)} |`,
     ),
     '',
     `judge (Bradley–Terry, ${report.judge.pooling} pooling, seed ${report.judge.seed}): held-out pair accuracy ` +

@@ -49,6 +49,11 @@ export interface PreferenceEvaluationOptions {
     prompts: readonly string[];
     maxTokens: number;
     temperature?: number;
+    /**
+     * Reward per token of the judge's length trend (OLS slope on held-out human completions). When set, rows also
+     * get a length-controlled win rate on rewards minus slope × sample tokens.
+     */
+    lengthSlope?: number;
   };
   /** Measure log-prob drift from the reference on the held-out chosen completions (default true). */
   drift?: boolean;
@@ -69,6 +74,8 @@ export interface JudgedGeneration {
   sampledKl: number;
   /** Mean sampled tokens per completion (EOS included). */
   meanSampleTokens: number;
+  /** Win rate on rewards with the judge's linear length trend removed (when `judge.lengthSlope` is set). */
+  lengthControlledWinRate?: number;
 }
 
 export interface PreferenceEvaluationRow extends PairEvaluation {
@@ -143,6 +150,9 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
             ? sftSamples
             : await sampleAndJudge(model, reference, o.judge.rewardModel, o.judge.prompts, judgeOptions!);
         const wr = winRate(mine.rewards, sftSamples.rewards);
+        const slope = o.judge.lengthSlope;
+        const detrend = (j: JudgedSamples) => Array.from(j.rewards, (r, i) => r - slope! * j.samples[i].tokens.length);
+        const lc = slope === undefined ? undefined : winRate(detrend(mine), detrend(sftSamples)).winRate;
         out.generation = {
           winRate: wr.winRate,
           wins: wr.wins,
@@ -153,6 +163,7 @@ export async function runPreferenceEvaluation(o: PreferenceEvaluationOptions): P
           sftMeanReward: meanOf(sftSamples.rewards),
           sampledKl: meanOf(mine.logRatios),
           meanSampleTokens: meanOf(mine.samples.map((x) => x.tokens.length)),
+          ...(lc === undefined ? {} : { lengthControlledWinRate: lc }),
         };
       }
       return out;
