@@ -34,8 +34,11 @@ describe('VT-TWINS held-out real-video evaluation', () => {
         expect(runs[0].medianRank).toBeLessThanOrEqual(f.candidates);
       }
     }
+    for (const f of report.folds!) expect(f.seenRuns.s2dtw[0].queries).toBeGreaterThan(f.queries);
+    expect(Object.keys(report.seenSummary!)).toEqual(['random', 's2dtw']);
     expect(Object.keys(report.summary!)).toEqual(['random', 's2dtw']);
     expect(report.table).toMatch(/chance \(uniform ranking\)/);
+    expect(report.table).toMatch(/fit check/);
   });
 
   it('skips with a reason when no subtitled video is staged', async () => {
