@@ -9,6 +9,16 @@ import { s2dtwSimilarity } from '../s2dtw/s2dtw.op';
  * caller. All b² S2DTW problems run as one batched op.
  */
 export function s2dtwPairSimilarities(v: tf.Tensor, t: tf.Tensor, options: Partial<S2dtwOptions> = {}): tf.Tensor2D {
+  const b = v.shape[0];
+  return tf.tidy(() => tf.reshape(s2dtwSimilarity(s2dtwPairMatrices(v, t), options), [b, b]) as tf.Tensor2D);
+}
+
+/**
+ * The b² similarity matrices Z (b·b, n, m) that s2dtwPairSimilarities feeds to S2DTW: pair (text i,
+ * video j) at index i·b + j, rows clips, columns sentences. Exposed for the asynchronous step, which runs
+ * the S2DTW recursion on the host between two device passes.
+ */
+export function s2dtwPairMatrices(v: tf.Tensor, t: tf.Tensor): tf.Tensor3D {
   if (v.rank !== 3 || t.rank !== 3) {
     throw new InvalidInputError(`V and T must be (b, n, d) tensors, got [${v.shape}] and [${t.shape}]`);
   }
@@ -18,8 +28,7 @@ export function s2dtwPairSimilarities(v: tf.Tensor, t: tf.Tensor, options: Parti
   return tf.tidy(() => {
     // One matmul gives every clip-sentence similarity; rows (video j, clip k), columns (text i, sentence l).
     const all = tf.matMul(tf.reshape(v, [b * n, d]), tf.reshape(t, [b * m, d]), false, true);
-    const z = tf.reshape(tf.transpose(tf.reshape(all, [b, n, b, m]), [2, 0, 1, 3]), [b * b, n, m]);
-    return tf.reshape(s2dtwSimilarity(z, options), [b, b]) as tf.Tensor2D;
+    return tf.reshape(tf.transpose(tf.reshape(all, [b, n, b, m]), [2, 0, 1, 3]), [b * b, n, m]) as tf.Tensor3D;
   });
 }
 

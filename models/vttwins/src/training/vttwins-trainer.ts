@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { DimensionMismatchError, InvalidInputError, Rng } from '@tessera/common';
-import type { ParamStore } from '@tessera/tensor';
+import { hostOpValueAndGrads, type HostOp, type ParamStore } from '@tessera/tensor';
 import type { VttwinsTextEncoder } from '../encoders/vttwins-text-encoder';
 import type { VttwinsVideoEncoder } from '../encoders/vttwins-video-encoder';
 import { milNceLoss } from '../losses/mil-nce.loss';
-import { s2dtwContrastiveLoss } from '../losses/s2dtw-contrastive.loss';
+import { s2dtwContrastiveLoss, s2dtwPairMatrices, sequenceInfoNceLoss } from '../losses/s2dtw-contrastive.loss';
 import { enumerateLocalPermutations, sampleTemporalPermutation } from '../losses/temporal-augmentation';
-import { PLAIN_SOFT_DTW_OPTIONS } from '../s2dtw/s2dtw-options';
+import { PLAIN_SOFT_DTW_OPTIONS, resolveS2dtwOptions, type S2dtwOptions } from '../s2dtw/s2dtw-options';
+import { s2dtwBackwardBatch, s2dtwForwardBatch } from '../s2dtw/s2dtw.kernel';
 import type { VttwinsConfig } from './vttwins-config';
 
 /**
@@ -100,6 +101,51 @@ export class VttwinsTrainer {
   }
 
   /**
+   * step() for any backend, WebGPU included: every download is `await data()`. The S2DTW recursion
+   * runs on the host between two device passes (hostOpValueAndGrads), and TDA samples its permutations
+   * from downloaded embeddings first. Same loss, gradients and update as step().
+   */
+  async stepAsync(batch: VttwinsBatch): Promise<number> {
+    const vars = [...this.video.variables, ...this.text.variables];
+    const mats = this.config.temporalAugmentation ? await this.samplePermutations(batch) : undefined;
+    const c = this.config;
+    let value: number;
+    let grads: tf.NamedTensorMap;
+    if (c.loss === 'mil-nce') {
+      const r = tf.tidy(() =>
+        tf.variableGrads(() => {
+          const { v, t } = this.embedPair(batch, mats);
+          return milNceLoss(v, t, { window: c.milNceWindow, temperature: c.milNceTemperature });
+        }, vars),
+      );
+      value = (await r.value.data())[0];
+      r.value.dispose();
+      grads = r.grads;
+    } else {
+      const o = resolveS2dtwOptions(
+        c.loss === 's2dtw'
+          ? { gamma: c.gamma, gammaLocal: c.gammaLocal, delta: c.delta }
+          : { ...PLAIN_SOFT_DTW_OPTIONS, gamma: c.gamma },
+      );
+      const r = await hostOpValueAndGrads(
+        () => {
+          const { v, t } = this.embedPair(batch, mats);
+          return s2dtwPairMatrices(v, t);
+        },
+        s2dtwHostOp(batch.videos, o),
+        (y) => sequenceInfoNceLoss(y as tf.Tensor2D),
+        vars,
+      );
+      value = r.value;
+      grads = r.grads;
+    }
+    this.optimizer.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+    this.stepCount++;
+    return value;
+  }
+
+  /**
    * Runs the steps from the current one up to `config.steps` (or `until`, for a deliberate stop) on
    * batches from `nextBatch(step)`, reporting progress and checkpoints; returns the losses of these steps.
    * For an exact resume, `nextBatch` must depend on the step number only, not on earlier calls.
@@ -111,7 +157,7 @@ export class VttwinsTrainer {
     const losses: number[] = [];
     const started = performance.now();
     for (let s = first; s < end; s++) {
-      losses.push(this.step(nextBatch(s)));
+      losses.push(await this.stepAsync(nextBatch(s)));
       const done = s + 1;
       const elapsed = performance.now() - started;
       this.hooks.onProgress?.({
@@ -173,13 +219,64 @@ export class VttwinsTrainer {
 
   /** TDA: reorder each sequence by a permutation sampled from its detached self-similarity. */
   private permute(x: tf.Tensor, rng: Rng): tf.Tensor {
-    const [b, n, d] = x.shape as [number, number, number];
-    const values = x.dataSync();
+    const [b, n] = x.shape as [number, number, number];
+    return tf.matMul(tf.tensor3d(this.permutationMatrices(x.dataSync(), x.shape, rng), [b, n, n]), x);
+  }
+
+  /** One permutation matrix per sequence of x (b, n, d), drawn from `rng` in sequence order. */
+  private permutationMatrices(values: ArrayLike<number>, shape: number[], rng: Rng): Float32Array {
+    const [b, n, d] = shape as [number, number, number];
     const mats = new Float32Array(b * n * n);
     for (let s = 0; s < b; s++) {
-      const p = sampleTemporalPermutation(values.subarray(s * n * d, (s + 1) * n * d), n, d, rng, this.permutations);
+      const seq = Float32Array.from({ length: n * d }, (_, k) => values[s * n * d + k]);
+      const p = sampleTemporalPermutation(seq, n, d, rng, this.permutations);
       for (let i = 0; i < n; i++) mats[s * n * n + i * n + p[i]] = 1;
     }
-    return tf.matMul(tf.tensor3d(mats, [b, n, n]), x);
+    return mats;
   }
+
+  /** The TDA permutations of this step (video, then text, as lossTensor draws them), from downloaded embeddings. */
+  private async samplePermutations(batch: VttwinsBatch): Promise<{ video: Float32Array; text: Float32Array }> {
+    const { v, t } = tf.tidy(() => this.embedPair(batch));
+    try {
+      const [vv, tv] = await Promise.all([v.data(), t.data()]);
+      const rng = new Rng((Math.imul(this.config.seed + 1, 0x9e3779b1) ^ this.stepCount) >>> 0);
+      return { video: this.permutationMatrices(vv, v.shape, rng), text: this.permutationMatrices(tv, t.shape, rng) };
+    } finally {
+      tf.dispose([v, t]);
+    }
+  }
+
+  /** Video and text embeddings (b, n, d) of a batch, reordered by `mats` when given. */
+  private embedPair(
+    batch: VttwinsBatch,
+    mats?: { video: Float32Array; text: Float32Array },
+  ): { v: tf.Tensor; t: tf.Tensor } {
+    const n = this.config.clipsPerVideo;
+    const b = batch.videos;
+    const count = b * n;
+    const words = this.text.config.maxWords;
+    if (batch.tokens.length !== count * words) {
+      throw new DimensionMismatchError(`batch has ${batch.tokens.length} tokens, expected ${b}×${n}×${words}`);
+    }
+    const d = this.video.config.jointDim;
+    let v: tf.Tensor = tf.reshape(this.video.encode(batch.frames, count), [b, n, d]);
+    let t: tf.Tensor = tf.reshape(this.text.encode(batch.tokens, count), [b, n, d]);
+    if (mats) {
+      v = tf.matMul(tf.tensor3d(mats.video, [b, n, n]), v);
+      t = tf.matMul(tf.tensor3d(mats.text, [b, n, n]), t);
+    }
+    return { v, t };
+  }
+}
+
+/** S2DTW over the b² pair matrices on the host, with its exact backward, for hostOpValueAndGrads. */
+function s2dtwHostOp(b: number, o: S2dtwOptions): HostOp {
+  return {
+    forward(z, shape) {
+      const [pairs, n, m] = shape as [number, number, number];
+      const { similarity, state } = s2dtwForwardBatch(z, pairs, n, m, o);
+      return { output: Float32Array.from(similarity), shape: [b, b], backward: (dy) => s2dtwBackwardBatch(state, dy) };
+    },
+  };
 }
