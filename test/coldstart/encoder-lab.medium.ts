@@ -5,6 +5,8 @@ import { needsSharedData } from '@tessera/testing';
 import {
   type ColdStartConfigInput,
   ColdStartMethodRegistry,
+  ContentKnnRecommender,
+  DEFAULT_TFIDF_CONFIG,
   evaluateColdStart,
   type EvalSetting,
   formatColdStartTable,
@@ -15,6 +17,7 @@ import {
   type ColdStartRun,
 } from '@tessera/models/coldstart';
 import { describe, expect, it } from 'vitest';
+import { LowRankTfIdfRecommender } from './low-rank-tfidf.testing';
 import {
   coldStartModalities,
   labelClassifierConfig,
@@ -84,6 +87,14 @@ describe.skipIf(!enabled || !!merge || data.skip)(
             );
         },
       });
+      // Diagnostics: TF-IDF profiles restricted to terms seen in ≥ N items (LAB_TFIDF_MINDF=5,20,100).
+      for (const n of (process.env.LAB_TFIDF_MINDF ?? '').split(',').filter(Boolean).map(Number))
+        registry.register(
+          `content-tfidf-mindf${n}`,
+          () => new ContentKnnRecommender({ ...DEFAULT_TFIDF_CONFIG, minDf: n }),
+        );
+      for (const k of (process.env.LAB_TFIDF_RANK ?? '').split(',').filter(Boolean).map(Number))
+        registry.register(`content-tfidf-rank${k}`, ({ seed }) => new LowRankTfIdfRecommender(k, seed));
       const classifier = labelClassifierConfig(datasetName);
       if (classifier)
         registry.register('label-classifier', ({ seed }) => new LabelClassifierRecommender(classifier, seed));
