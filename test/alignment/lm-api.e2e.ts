@@ -218,6 +218,16 @@ describe('language models: SFT and DPO versions, /lm/generate and /lm/score over
     });
     expect(out.card.metrics).toMatchObject({ steps: 2, heldOutPairAccuracy: expect.any(Number) });
     expect((await app.get(ModelRepository).get(LM_MODEL_ID, 'tiny-dpo')).status).toBe('ready');
+    const listed = await request(url).get('/lm/models').expect(200);
+    expect(listed.body.models.map((m: { version: string }) => m.version)).toEqual(['tiny-dpo', 'tiny-sft']);
+    const card = await request(url).get('/lm/models/tiny-dpo').expect(200);
+    expect(card.body).toMatchObject({
+      status: 'ready',
+      kind: 'dpo',
+      reference: 'tiny-sft',
+      card: { backend: expect.any(String) },
+    });
+    await request(url).get('/lm/models/nope').expect(404);
     // the newest ready version is now the aligned one
     const res = await request(url).post('/lm/generate').send({ prompt: 'Human: hi', maxTokens: 3 }).expect(200);
     expect(res.body.model).toBe('tiny-dpo');

@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { InvalidInputError } from '@tessera/common';
-import { GenerateLmTextUsecase, ScoreLmTextUsecase } from '../../../platform/src';
-import { GeneratedTextDto, GenerateTextDto, ScoredTextDto, ScoreTextDto } from './lm.dto';
+import type { ModelRecord } from '@tessera/db';
+import { GenerateLmTextUsecase, LmModels, ScoreLmTextUsecase } from '../../../platform/src';
+import { GeneratedTextDto, GenerateTextDto, LmVersionDto, LmVersionsDto, ScoredTextDto, ScoreTextDto } from './lm.dto';
 
 @ApiTags('language models')
 @Controller('lm')
@@ -10,7 +11,23 @@ export class LmController {
   constructor(
     private readonly generateText: GenerateLmTextUsecase,
     private readonly scoreText: ScoreLmTextUsecase,
+    private readonly versions: LmModels,
   ) {}
+
+  /** Stored LM versions, newest first: status, kind, reference and metrics. */
+  @Get('models')
+  @ApiOkResponse({ type: LmVersionsDto })
+  async list(): Promise<LmVersionsDto> {
+    return { models: (await this.versions.list()).map(toVersionDto) };
+  }
+
+  /** One version's full card (data, config, metrics, backend; the reference of an aligned version). */
+  @Get('models/:version')
+  @ApiOkResponse({ type: LmVersionDto })
+  @ApiNotFoundResponse({ description: 'unknown model version' })
+  async describe(@Param('version') version: string): Promise<LmVersionDto> {
+    return toVersionDto(await this.versions.describe(version));
+  }
 
   /** Continue a prompt with a stored LM version (greedy, temperature, top-k, top-p, stop strings). */
   @Post('generate')
@@ -37,4 +54,15 @@ export class LmController {
       continuations: body.continuations ?? [body.continuation!],
     });
   }
+}
+
+function toVersionDto(r: ModelRecord): LmVersionDto {
+  return {
+    version: r.version,
+    status: r.status,
+    kind: String(r.card.kind ?? ''),
+    reference: typeof r.card.reference === 'string' ? r.card.reference : undefined,
+    createdAt: r.createdAt,
+    card: r.card,
+  };
 }

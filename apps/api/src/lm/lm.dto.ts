@@ -154,3 +154,32 @@ export class ScoredTextDto {
   @ApiProperty({ type: [String] })
   warnings!: string[];
 }
+
+export class LmVersionDto {
+  @ApiProperty()
+  version!: string;
+
+  @ApiProperty({ enum: ['training', 'ready', 'failed', 'retired'], description: 'only ready versions are served' })
+  status!: string;
+
+  @ApiProperty({ enum: ['sft', 'dpo', 'kto', 'bco'] })
+  kind!: string;
+
+  @ApiPropertyOptional({ description: 'aligned versions: the SFT version used as the frozen reference' })
+  reference?: string;
+
+  @ApiProperty()
+  createdAt!: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'data, model, tokenizer, training, metrics, backend',
+  })
+  card!: Record<string, unknown>;
+}
+
+export class LmVersionsDto {
+  @ApiProperty({ type: [LmVersionDto] })
+  models!: LmVersionDto[];
+}

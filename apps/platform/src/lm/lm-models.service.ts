@@ -41,6 +41,20 @@ export class LmModels implements OnApplicationShutdown {
     return record;
   }
 
+  /** Every registered version, newest first, with status and card (unfinished and failed ones included). */
+  async list(): Promise<ModelRecord[]> {
+    const all = await this.models.list({ modelId: LM_MODEL_ID });
+    return all.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.version.localeCompare(a.version));
+  }
+
+  /** One version's record and card, whatever its status. */
+  async describe(version: string): Promise<ModelRecord> {
+    if (version === 'latest') return this.resolve(version);
+    const record = await this.models.find(LM_MODEL_ID, assertLmVersionName(version));
+    if (!record) throw new NotFoundError(`language-model version "${version}" does not exist`, { version });
+    return record;
+  }
+
   async get(version?: string): Promise<LoadedLmVersion> {
     const record = await this.resolve(version);
     let entry = this.loaded.get(record.version);
