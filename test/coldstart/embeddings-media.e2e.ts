@@ -318,7 +318,7 @@ describe('POST /embeddings with pictures, video items and store; models trained 
       [
         request(url).post('/embeddings').field('modelVersion', 'txt').attach('image', good, 'x.png'),
         422,
-        'http_error',
+        'unsupported_modality',
         /"txt" was not trained on image content \(its modalities: text, genres\)/,
       ],
       [

@@ -11,6 +11,7 @@ const EXIT_CODES: Record<string, number> = {
   payload_too_large: 8,
   upstream_unavailable: 9,
   corrupt_data: 10,
+  unsupported_modality: 11,
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -47,6 +47,11 @@ export class UnsupportedMediaError extends TesseraError {
   readonly code = 'unsupported_media';
 }
 
+/** Well-formed input the chosen model cannot handle, e.g. an image sent to a text-only model. */
+export class UnsupportedModalityError extends TesseraError {
+  readonly code = 'unsupported_modality';
+}
+
 export class UpstreamUnavailableError extends TesseraError {
   readonly code = 'upstream_unavailable';
   override readonly retryable = true;

@@ -1,24 +1,12 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  UnprocessableEntityException,
-  UploadedFiles,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UploadedFiles, UseInterceptors } from '@nestjs/common';
 import { readFile, rm } from 'node:fs/promises';
-import { InvalidInputError, isTesseraError } from '@tessera/common';
+import { InvalidInputError } from '@tessera/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Filter } from '@tessera/vector-store';
 import {
   type EmbedContentInput,
   ItemAudienceUsecase,
   ItemEmbeddingUsecase,
-  MODALITY_NOT_TRAINED,
   RecommendItemsUsecase,
   RecordInteractionsUsecase,
   SimilarItemsUsecase,
@@ -95,24 +83,18 @@ export class RecommendController {
       const { items, modelVersion, ...one } = body;
       if (files.length && items) throw new InvalidInputError('send uploaded images or JSON `items`, not both');
       if (!files.length && !items) {
-        return { embeddings: [await this.single(() => this.embeddings.embedSingle(one, modelVersion))] };
+        return { embeddings: [await this.embeddings.embedSingle(one, modelVersion)] };
       }
       const inputs: EmbedContentInput[] = items
         ? items
         : await Promise.all(
             files.map(async (f) => ({ ...one, image: { bytes: await readFile(f.path), filename: f.originalname } })),
           );
-      if (files.length === 1)
-        return { embeddings: [await this.single(() => this.embeddings.embedSingle(inputs[0], modelVersion))] };
+      if (files.length === 1) return { embeddings: [await this.embeddings.embedSingle(inputs[0], modelVersion)] };
       const report = await this.embeddings.embed(inputs, modelVersion);
       return {
         embeddings: report.embeddings,
-        errors: report.errors.map(({ index, error }) => ({
-          index,
-          code: error.code,
-          message: error.message,
-          ...(error.details.reason ? { reason: error.details.reason } : {}),
-        })),
+        errors: report.errors.map(({ index, error }) => ({ index, code: error.code, message: error.message })),
       };
     } finally {
       // multer's temporary files: nothing is kept unless stored through the blob store
@@ -126,16 +108,5 @@ export class RecommendController {
   @ApiOkResponse({ description: '{ recorded, duplicates, errors, userIds }' })
   recordInteractions(@Body() body: InteractionsDto) {
     return this.interactions.execute(body.interactions);
-  }
-
-  /** A request for a modality the model never learned is well-formed but unprocessable: 422. */
-  private async single<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (e) {
-      if (isTesseraError(e) && e.details.reason === MODALITY_NOT_TRAINED)
-        throw new UnprocessableEntityException(e.message);
-      throw e;
-    }
   }
 }

@@ -236,11 +236,8 @@ export class EmbeddingErrorDto {
   @ApiProperty({ description: 'position of the failed input in the batch' })
   index!: number;
 
-  @ApiProperty({ description: 'the typed error code (invalid_input, not_found, unsupported_media, ...)' })
+  @ApiProperty({ description: 'the typed error code (invalid_input, not_found, unsupported_media, unsupported_modality, ...)' })
   code!: string;
-
-  @ApiPropertyOptional({ description: 'modality_not_trained when the model never learned that kind of content' })
-  reason?: string;
 
   @ApiProperty()
   message!: string;

@@ -3,6 +3,7 @@ import {
   ConflictError,
   DimensionMismatchError,
   InvalidInputError,
+  UnsupportedModalityError,
   isTesseraError,
   NotFoundError,
   sha256,
@@ -59,9 +60,6 @@ export interface EmbedContentReport {
   embeddings: (EmbeddingView | null)[];
   errors: { index: number; error: TesseraError }[];
 }
-
-/** The reason recorded with a request for a modality the model never learned. */
-export const MODALITY_NOT_TRAINED = 'modality_not_trained';
 
 /** Item embeddings: stored ones from the served collection, or fresh ones from content never seen before. */
 @Injectable()
@@ -248,12 +246,12 @@ export class ItemEmbeddingUsecase {
   }
 }
 
-function modalityNotTrained(modality: string, loaded: LoadedColdStartModel, itemId?: string): InvalidInputError {
+function modalityNotTrained(modality: string, loaded: LoadedColdStartModel, itemId?: string): UnsupportedModalityError {
   const trained = loaded.card.encoder.modalities.map((m) => m.name);
-  return new InvalidInputError(
+  return new UnsupportedModalityError(
     `model version "${loaded.version}" was not trained on ${modality} content (its modalities: ${trained.join(', ')})${
       itemId ? `, and item ${itemId} has no text to fall back on` : ''
     }`,
-    { reason: MODALITY_NOT_TRAINED, modality, trained, modelVersion: loaded.version },
+    { modality, trained, modelVersion: loaded.version },
   );
 }
