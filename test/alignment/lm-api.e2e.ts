@@ -262,6 +262,19 @@ describe('language models: SFT and DPO versions, /lm/generate and /lm/score over
     const version = (kto.result as { version: string }).version;
     expect(version).toMatch(/^kto-job-/);
     expect((await app.get(ModelRepository).get(LM_MODEL_ID, version)).card).toMatchObject({ kind: 'kto' });
+    const diverged = await done(
+      (
+        await jobs.enqueue(TRAIN_LM_JOB, {
+          ...TINY,
+          path: corpus,
+          version: 'job-nan',
+          learningRate: 1e30,
+          checkpointEvery: 1,
+        })
+      ).id,
+    );
+    expect(diverged).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(diverged.errors.at(-1)?.message).toMatch(/non-finite.*not retried/);
   });
 
   it('a diverging run stops with a clear error, keeps the last good checkpoint, and resumes', async () => {
