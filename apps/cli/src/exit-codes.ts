@@ -12,6 +12,7 @@ const EXIT_CODES: Record<string, number> = {
   upstream_unavailable: 9,
   corrupt_data: 10,
   unsupported_modality: 11,
+  training_diverged: 12,
 };
 
 export function exitCodeFor(err: unknown): number {
