@@ -1,9 +1,18 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '@tessera/common';
 import { initTensorBackend } from '@tessera/tensor';
 import { needsSharedData } from '@tessera/testing';
-import { chanceLevels, describeMomentEvaluation, evaluateVttwinsRealVideo } from '../../apps/platform/src';
+import {
+  buildVttwinsTrainingSet,
+  chanceLevels,
+  describeMomentEvaluation,
+  evaluateVttwinsRealVideo,
+  VTTWINS_FRAME,
+} from '../../apps/platform/src';
 
 // The leave-one-video-out protocol end to end on the bundled Popeye clips, with a token training budget.
 describe('VT-TWINS held-out real-video evaluation', () => {
@@ -62,5 +71,61 @@ describe.skipIf(annotations.skip)(`QVHighlights/DiDeMo moment sets${annotations.
       ['didemo-val', 4180, 1094, 0],
     ]);
     expect(report.reason).toMatch(/none of the videos is staged \(YouTube clips/);
+  });
+});
+
+describe('moment retrieval on staged videos', () => {
+  beforeAll(async () => {
+    await initTensorBackend('wasm');
+  });
+
+  it('runs as soon as an annotated video is staged: R1@IoU over its queries, unstaged ones counted', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tessera-moments-'));
+    const qv = join(root, 'video', 'annotations', 'qvhighlights');
+    mkdirSync(join(qv, 'videos'), { recursive: true });
+    // a 4-s video cut into two 2-s clips: every candidate window ([0,2], [2,4], [0,4]) has IoU ≥ 0.5 with [0,4]
+    execFileSync(
+      'ffmpeg',
+      ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=duration=4:size=64x48:rate=5'].concat([
+        '-pix_fmt',
+        'yuv420p',
+        join(qv, 'videos', 'abc_0_4.mp4'),
+      ]),
+    );
+    const rows = [
+      { qid: 1, query: 'a moving test pattern', duration: 4, vid: 'abc_0_4', relevant_windows: [[0, 4]] },
+      { qid: 2, query: 'numbers on a screen', duration: 4, vid: 'abc_0_4', relevant_windows: [[0, 4]] },
+      { qid: 3, query: 'a video nobody staged', duration: 10, vid: 'missing_0_10', relevant_windows: [[2, 6]] },
+    ];
+    writeFileSync(join(qv, 'highlight_val_release.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
+
+    const before = await describeMomentEvaluation(root);
+    expect(before.sets[0]).toMatchObject({ status: 'ready', queries: 3, videos: 2, stagedVideos: 1 });
+
+    const size = VTTWINS_FRAME.frames * VTTWINS_FRAME.height * VTTWINS_FRAME.width * VTTWINS_FRAME.channels;
+    const clip = (caption: string, fill: number) => ({ frames: new Uint8Array(size).fill(fill), caption });
+    const { model } = await buildVttwinsTrainingSet(
+      [
+        { id: 'a', clips: [clip('a moving pattern', 10), clip('numbers count', 90)] },
+        { id: 'b', clips: [clip('a screen of colour', 200), clip('test pattern again', 40)] },
+      ],
+      { version: 'moments-test', clipsPerVideo: 2, batchSize: 2, steps: 0, seed: 1 },
+    );
+    try {
+      const report = await describeMomentEvaluation(root, { model });
+      expect(report.status).toBe('ran');
+      expect(report.sets[0].result).toEqual({
+        'R1@0.5': 1,
+        'R1@0.7': expect.any(Number),
+        mIoU: expect.any(Number),
+        queries: 2,
+        videos: 1,
+        skippedQueries: 1,
+        failed: [],
+      });
+      expect(report.sets[0].result!.mIoU).toBeGreaterThanOrEqual(0.5);
+    } finally {
+      model.dispose();
+    }
   });
 });

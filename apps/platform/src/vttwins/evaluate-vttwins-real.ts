@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { projectRoot } from '@tessera/common';
+import { NotFoundError, projectRoot } from '@tessera/common';
 import {
   rankOf,
   retrievalMetricsFromRanks,
@@ -319,6 +319,47 @@ async function rankOwnClips(model: VttwinsModel, video: PreparedVideo): Promise<
   const scores = (await sim.data()) as Float32Array;
   sim.dispose();
   return queries.map((q, k) => rankOf(scores.subarray(k * n, (k + 1) * n), q.gold));
+}
+
+/** An S2DTW model trained on every subtitled real video found (seed 1, the evaluation's settings). */
+export async function trainOnRealVideos(opts: RealVideoEvalOptions = {}): Promise<VttwinsModel> {
+  const found = locateRealVideos(opts.dataRoot);
+  if ('reason' in found) throw new NotFoundError(found.reason);
+  const ffmpeg = opts.ffmpeg ?? new FfmpegMediaRepository();
+  const videos: PreparedVideo[] = [];
+  for (const p of POPEYE)
+    videos.push(
+      await loadSubtitledVideo(
+        ffmpeg,
+        join(found.root, 'popeye', `${p}.mkv`),
+        join(found.root, 'popeye', `${p}.eng.srt`),
+      ),
+    );
+  const me = join(found.root, 'mediaelement');
+  if (existsSync(join(me, 'echo-hereweare.webm')))
+    videos.push(await loadSubtitledVideo(ffmpeg, join(me, 'echo-hereweare.webm'), join(me, 'mediaelement.srt')));
+  const seed = opts.seeds?.[0] ?? 1;
+  const set = await buildVttwinsTrainingSet(videos, {
+    version: `eval-real-all-${seed}`,
+    clipsPerVideo: opts.clipsPerVideo ?? 4,
+    batchSize: opts.batchSize ?? 4,
+    steps: opts.steps ?? 80,
+    seed,
+    splitVideos: true,
+  });
+  try {
+    await runVttwinsTraining({
+      config: set.config,
+      video: set.model.video,
+      text: set.model.text,
+      store: set.model.store,
+      nextBatch: set.nextBatch,
+    });
+  } catch (e) {
+    set.model.dispose();
+    throw e;
+  }
+  return set.model;
 }
 
 /** Expected R@k and median rank when the gold clip's rank is uniform over a pool of n. */

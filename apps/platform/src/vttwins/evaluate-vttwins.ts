@@ -3,6 +3,7 @@ import { QUICK_SYNTHETIC_EVAL, runSyntheticAlignmentEval } from '@tessera/models
 import { describeMomentEvaluation, type MomentEvalReport } from './evaluate-vttwins-moments';
 import {
   evaluateVttwinsRealVideo,
+  trainOnRealVideos,
   REAL_EVAL_METHODS,
   type RealEvalMethod,
   type RealVideoEvalReport,
@@ -71,6 +72,16 @@ export async function evaluateVttwins(
   }
   if (parts.includes('moments')) {
     report.moments = await describeMomentEvaluation(opts.dataRoot);
+    if (report.moments.sets.some((s) => s.status === 'ready')) {
+      // videos are staged: run with an S2DTW model trained on every subtitled real video here
+      log('moment retrieval: training an S2DTW model on the real videos…');
+      const model = await trainOnRealVideos({ dataRoot: opts.dataRoot, seeds: opts.seeds, steps: opts.steps });
+      try {
+        report.moments = await describeMomentEvaluation(opts.dataRoot, { model });
+      } finally {
+        model.dispose();
+      }
+    }
     text.push(`moment retrieval (QVHighlights/DiDeMo): ${report.moments.status}: ${report.moments.reason}`);
   }
   return { report, table: text.join('\n\n') };
