@@ -10,6 +10,7 @@ import {
   buildVttwinsTrainingSet,
   chanceLevels,
   describeMomentEvaluation,
+  evaluateVttwins,
   evaluateVttwinsRealVideo,
   VTTWINS_FRAME,
 } from '../../apps/platform/src';
@@ -53,6 +54,11 @@ describe('VT-TWINS held-out real-video evaluation', () => {
   it('skips with a reason when no subtitled video is staged', async () => {
     const report = await evaluateVttwinsRealVideo({ dataRoot: join(projectRoot(), 'no-such-folder') });
     expect(report).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/no Popeye clips/) });
+  });
+
+  it('refuses unknown parts and methods before running anything', async () => {
+    await expect(evaluateVttwins({ parts: ['nope' as never] })).rejects.toThrow(/unknown part nope/);
+    await expect(evaluateVttwins({ parts: ['real'], methods: ['clip'] })).rejects.toThrow(/unknown method clip/);
   });
 
   it('chance levels of a uniform ranking', () => {
