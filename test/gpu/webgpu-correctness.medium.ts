@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@tessera/common';
+import { CorruptDataError, Rng } from '@tessera/common';
 import { ByteTokenizer, SftTrainer, TransformerLm } from '@tessera/alignment/lm';
 import {
   ColdStartModel,
@@ -10,6 +10,11 @@ import {
   parseColdStartConfig,
 } from '@tessera/models/coldstart';
 import {
+  SyntheticVideoWorld,
+  VttwinsConfig,
+  VttwinsTextEncoder,
+  VttwinsTrainer,
+  VttwinsVideoEncoder,
   type S2dtwOptions,
   resolveS2dtwOptions,
   s2dtwBackwardBatch,
@@ -18,6 +23,7 @@ import {
   sequenceInfoNceLoss,
 } from '@tessera/models/vttwins';
 import {
+  describeBackend,
   type HostOp,
   hostOpValueAndGrads,
   initTensorBackend,
@@ -25,6 +31,7 @@ import {
   runOnBackends,
   sparseSoftmaxCrossEntropy,
   summarizeBackend,
+  webGpuDeviceErrors,
 } from '@tessera/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { probeWebGpuSync } from './webgpu-probe';
@@ -229,6 +236,57 @@ describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, 
     expectClose('S2DTW encoder grads', gpu.grads, cpu.grads);
   });
 
+  it('VT-TWINS trainer: two async steps (S2DTW loss, temporal augmentation) give the same losses and embeddings', async () => {
+    const world = new SyntheticVideoWorld(
+      { clipsPerVideo: 4, concepts: 6, topics: 4, fillerWords: 5, frames: 2, maxShift: 1 },
+      5,
+    );
+    const o = world.options;
+    const batch = world.batch(new Rng(2), 3);
+    const probeVideo = world.video(new Rng(3)).frames;
+    const out = await runOnBackends(
+      [...BACKENDS],
+      async () => {
+        const video = new VttwinsVideoEncoder({
+          frames: o.frames,
+          height: o.height,
+          width: o.width,
+          channels: o.channels,
+          patch: 4,
+          hidden: 16,
+          jointDim: 8,
+          seed: 1,
+        });
+        const text = new VttwinsTextEncoder({
+          vocabSize: world.vocabSize,
+          maxWords: o.maxWords,
+          wordDim: 16,
+          hidden: 16,
+          jointDim: 8,
+          seed: 2,
+        });
+        const config = VttwinsConfig.create({
+          clipsPerVideo: 4,
+          batchSize: 3,
+          learningRate: 1e-2,
+          temporalAugmentation: true,
+        });
+        const trainer = new VttwinsTrainer(config, video, text);
+        const losses = [await trainer.stepAsync(batch), await trainer.stepAsync(batch)];
+        const z = video.encode(probeVideo, 4);
+        const embedding = Array.from(await z.data());
+        z.dispose();
+        trainer.dispose();
+        video.dispose();
+        text.dispose();
+        return { losses, embedding };
+      },
+      WEBGPU_OPTS,
+    );
+    expect(relErr(out.webgpu.losses, out.cpu.losses)).toBeLessThan(REL_TOL);
+    expect(relErr(out.webgpu.embedding, out.cpu.embedding)).toBeLessThan(2e-4);
+  });
+
   it('transformer LM: next-token loss gradients and two SFT steps', async () => {
     const tok = new ByteTokenizer();
     const rows = [
@@ -271,5 +329,17 @@ describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, 
     expect(relErr([gpu.loss], [cpu.loss])).toBeLessThan(REL_TOL);
     expectClose('LM grads', gpu.grads, cpu.grads, REL_TOL, cpu.names);
     expect(relErr(gpu.sft, cpu.sft)).toBeLessThan(2e-4);
+  });
+
+  // Last: a device error poisons every later read in this process, by design.
+  it('a tensor over maxStorageBufferBindingSize makes the next read throw CorruptDataError, not return wrong numbers', async () => {
+    const d = await initTensorBackend('webgpu', WEBGPU_OPTS);
+    const limit = d.adapter!.limits.maxStorageBufferBindingSize;
+    const x = tf.fill([Math.ceil(limit / 4) + 1024], 1);
+    const y = tf.add(x, 1);
+    await expect(y.data()).rejects.toBeInstanceOf(CorruptDataError);
+    expect(webGpuDeviceErrors()[0]).toMatch(/maximum storage buffer binding size/);
+    expect(describeBackend().deviceErrors?.length).toBeGreaterThan(0);
+    tf.dispose([x, y]);
   });
 });
