@@ -27,6 +27,7 @@ export class VttwinsProcessors {
         stop: () => undefined,
       },
     });
+    if (!trained.finished) return { version: trained.version, finished: false, metrics: trained.card.metrics };
     const embedded = await this.embed.execute({ version: trained.version });
     await ctx.reportProgress(total + 1, total + 1, 'done');
     for (const s of trained.skipped) await ctx.reportItemError(s.itemId, new Error(s.reason));
