@@ -6,6 +6,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_input: HttpStatus.BAD_REQUEST,
   dimension_mismatch: HttpStatus.BAD_REQUEST,
   unsupported_media: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  unsupported_modality: HttpStatus.UNPROCESSABLE_ENTITY,
   payload_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
   not_found: HttpStatus.NOT_FOUND,
   conflict: HttpStatus.CONFLICT,
