@@ -25,7 +25,7 @@ function positiveInt(flag: string, value: string): number {
 @Command({
   name: 'bench',
   arguments: '<area>',
-  description: 'run one benchmark area (tensor, s2dtw, vectors, ingest) and print its result',
+  description: 'run one benchmark area (tensor, vectors, ingest, s2dtw, coldstart) and print its result',
 })
 export class BenchCommand extends CommandRunner {
   async run(params: string[], options: BenchOptions): Promise<void> {
