@@ -128,8 +128,9 @@ describe('drift and judged samples on a tiny LM', () => {
       { prompt: 'q', completion: 'bad!' },
       { prompt: 'r', completion: 'no' },
     ]);
+    const labels = await enc.labels.data();
     const f = () => {
-      const r = rm.rewards(enc.inputIds, enc.labels);
+      const r = rm.rewards(enc.inputIds, labels);
       return bradleyTerryLoss(tf.slice(r, [0], [2]), tf.slice(r, [2], [2])).loss;
     };
     const vars = [

@@ -45,14 +45,21 @@ export function ktoLoss(batch: UnpairedLogProbs, options: KtoOptions): UnpairedL
 
 /**
  * KTO's reference point: z0 = max(0, mean(log π_θ(y'|x) − log π_ref(y'|x))) over mismatched pairs
- * (see `mismatchCompletions`). Read back as a number, so it is detached by construction.
+ * (see `mismatchCompletions`). Read back as a number (`await data()`, any backend), so it is detached by construction.
  */
-export function ktoReferencePoint(policyMismatched: tf.Tensor1D, referenceMismatched: tf.Tensor1D): number {
+export async function ktoReferencePoint(
+  policyMismatched: tf.Tensor1D,
+  referenceMismatched: tf.Tensor1D,
+): Promise<number> {
   if (policyMismatched.shape[0] !== referenceMismatched.shape[0] || policyMismatched.shape[0] === 0) {
     throw new InvalidInputError('mismatched log-probs must be non-empty and the same length');
   }
-  const mean = tf.tidy(() => tf.mean(tf.sub(policyMismatched, referenceMismatched)).dataSync()[0]);
-  return Math.max(0, mean);
+  const m = tf.tidy(() => tf.mean(tf.sub(policyMismatched, referenceMismatched)));
+  try {
+    return Math.max(0, (await m.data())[0]);
+  } finally {
+    m.dispose();
+  }
 }
 
 /**

@@ -35,10 +35,14 @@ export class BradleyTerryRewardModel {
     return this.backbone.tokenizerFingerprint;
   }
 
-  /** Differentiable rewards [B] for an encoded batch (ids and completion labels as the policy port builds them). */
-  rewards(inputIds: tf.Tensor2D, labels: tf.Tensor2D): tf.Tensor1D {
+  /**
+   * Differentiable rewards [B] for an encoded batch. `labels` are the completion labels as the policy port builds
+   * them, already on the host (`await enc.labels.data()`): pooling is decided on the CPU, and reading them here
+   * would be a synchronous download inside the taped pass, which WebGPU cannot do.
+   */
+  rewards(inputIds: tf.Tensor2D, labels: ArrayLike<number>): tf.Tensor1D {
     const [b, t] = inputIds.shape;
-    const weights = poolingWeights(labels.dataSync(), b, t, this.pooling);
+    const weights = poolingWeights(labels, b, t, this.pooling);
     try {
       return tf.tidy(() =>
         pooledReward(
@@ -55,7 +59,7 @@ export class BradleyTerryRewardModel {
 
   /** Rewards of already-encoded rows (e.g. sampled token ids), as numbers. */
   async scoreEncoded(inputIds: tf.Tensor2D, labels: tf.Tensor2D): Promise<Float32Array> {
-    const r = this.rewards(inputIds, labels);
+    const r = this.rewards(inputIds, await labels.data());
     const out = (await r.data()) as Float32Array;
     r.dispose();
     return out;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
-import { clipByGlobalNorm } from '../clip-gradients';
+import { clipByGlobalNormAsync } from '../clip-gradients';
 import type { PreferencePair } from '../data/preference-example.types';
 import { TrainingDivergedError } from '../training-diverged.error';
 import type { BradleyTerryRewardModel } from './bradley-terry-reward-model';
@@ -64,19 +64,35 @@ export class RewardModelTrainer {
       ...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })),
       ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected })),
     ]);
-    let correct = 0;
+    // Every read is an `await data()` (labels before the taped pass, margins after), so a step runs on WebGPU too.
+    let labels: ArrayLike<number>;
+    try {
+      labels = await enc.labels.data();
+    } catch (e) {
+      tf.dispose([enc.inputIds, enc.labels]);
+      throw e;
+    }
+    let margins: tf.Tensor1D | undefined;
     const { value, grads } = this.optimizer.computeGradients(() => {
-      const r = this.model.rewards(enc.inputIds, enc.labels);
+      const r = this.model.rewards(enc.inputIds, labels);
       const rw = tf.slice(r, [0], [n]) as tf.Tensor1D;
       const rl = tf.slice(r, [n], [n]) as tf.Tensor1D;
-      const diff = tf.sub(rw, rl).dataSync();
-      for (const d of diff) correct += d > 0 ? 1 : d === 0 ? 0.5 : 0;
+      margins = tf.keep(tf.sub(rw, rl));
       return bradleyTerryLoss(rw, rl).loss;
     }, this.model.trainableVariables());
     tf.dispose([enc.inputIds, enc.labels]);
-    const loss = value.dataSync()[0];
-    value.dispose();
-    const clipped = clipByGlobalNorm(grads, this.config.clipNorm);
+    let loss: number;
+    let correct = 0;
+    try {
+      loss = (await value.data())[0];
+      for (const d of await margins!.data()) correct += d > 0 ? 1 : d === 0 ? 0.5 : 0;
+    } catch (e) {
+      tf.dispose(Object.values(grads));
+      throw e;
+    } finally {
+      tf.dispose([value, ...(margins ? [margins] : [])]);
+    }
+    const clipped = await clipByGlobalNormAsync(grads, this.config.clipNorm);
     if (!Number.isFinite(loss) || !Number.isFinite(clipped.norm)) {
       tf.dispose(Object.values(clipped.grads));
       throw new TrainingDivergedError(

@@ -223,8 +223,9 @@ describe('BradleyTerryRewardModel + RewardModelTrainer', () => {
       ...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })),
       ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected })),
     ]);
+    const labels = await enc.labels.data();
     const f = () => {
-      const r = rm.rewards(enc.inputIds, enc.labels);
+      const r = rm.rewards(enc.inputIds, labels);
       return bradleyTerryLoss(tf.slice(r, [0], [4]), tf.slice(r, [4], [4])).loss;
     };
     const res = gradientCheckVariables(f, rm.trainableVariables(), { eps: 1e-2, rtol: 2e-2, maxPerInput: 40 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
 import type { CausalLmPolicy, EncodedCompletions, PromptCompletion } from '../causal-lm-policy.port';
-import { clipByGlobalNorm } from '../clip-gradients';
+import { clipByGlobalNormAsync } from '../clip-gradients';
 import type { BinaryFeedback, PreferencePair } from '../data/preference-example.types';
 import { unpairPreferences } from '../data/unpair-preferences';
 import { DensityRatioEstimator } from '../density-ratio-estimator';
@@ -228,12 +228,22 @@ export class PreferenceTrainer {
     return tf.tidy(() => sequenceLogProb(this.reference.logits(enc.inputIds), enc.labels, this.logProbOptions));
   }
 
-  /** Applies gradients only when loss and gradient norm are finite; otherwise throws with the last good checkpoint. */
-  private optimise(lossFn: () => tf.Scalar): { loss: number; gradNorm: number } {
+  /**
+   * Applies gradients only when loss and gradient norm are finite; otherwise throws with the last good checkpoint.
+   * Every read is an `await data()`, so a step runs on backends without synchronous downloads (WebGPU).
+   */
+  private async optimise(lossFn: () => tf.Scalar): Promise<{ loss: number; gradNorm: number }> {
     const { value, grads } = this.optimizer.computeGradients(lossFn, this.policy.trainableVariables());
-    const loss = value.dataSync()[0];
-    value.dispose();
-    const clipped = clipByGlobalNorm(grads, this.config.clipNorm);
+    let loss: number;
+    try {
+      loss = (await value.data())[0];
+    } catch (e) {
+      tf.dispose(Object.values(grads));
+      throw e;
+    } finally {
+      value.dispose();
+    }
+    const clipped = await clipByGlobalNormAsync(grads, this.config.clipNorm);
     if (!Number.isFinite(loss) || !Number.isFinite(clipped.norm)) {
       tf.dispose(Object.values(clipped.grads));
       throw new TrainingDivergedError(
@@ -262,7 +272,7 @@ export class PreferenceTrainer {
     let kept: tf.Tensor1D | undefined;
     try {
       const lossFn = pairedLosses[c.loss];
-      const { loss, gradNorm } = this.optimise(() => {
+      const { loss, gradNorm } = await this.optimise(() => {
         const lp = sequenceLogProb(this.policy.logits(enc.inputIds), enc.labels, this.logProbOptions);
         kept = tf.keep(lp.clone());
         const out = lossFn(
@@ -276,8 +286,8 @@ export class PreferenceTrainer {
         );
         return out.loss;
       });
-      const p = kept!.dataSync();
-      const r = ref.dataSync();
+      const p = await kept!.data();
+      const r = await ref.data();
       let sw = 0;
       let sl = 0;
       let wins = 0;
@@ -326,8 +336,11 @@ export class PreferenceTrainer {
           tf.tidy(() => sequenceLogProb(this.policy.logits(mism.inputIds), mism.labels, this.logProbOptions)),
           this.referenceLogProbs(mism),
         ];
-        z0 = ktoReferencePoint(lp, lr);
-        tf.dispose([lp, lr, mism.inputIds, mism.labels]);
+        try {
+          z0 = await ktoReferencePoint(lp, lr);
+        } finally {
+          tf.dispose([lp, lr, mism.inputIds, mism.labels]);
+        }
       }
       if (c.algorithm === 'bco' && this.densityRatio) {
         await this.embedPrompts(rows.map((r) => r.prompt));
@@ -338,7 +351,24 @@ export class PreferenceTrainer {
           ),
         );
       }
-      const { loss, gradNorm } = this.optimise(() => {
+      if (c.algorithm === 'bco') {
+        if (!c.rewardShift) delta = 0;
+        else if (c.deltaUpdate === 'beforeUse') {
+          // δ is a constant of the loss, so it is read before the taped pass: one extra forward, no sync read.
+          const shifted = tf.tidy(() =>
+            tf.mul(
+              c.beta,
+              tf.sub(sequenceLogProb(this.policy.logits(enc.inputIds), enc.labels, this.logProbOptions), ref),
+            ),
+          );
+          try {
+            delta = this.runningMean.update(await shifted.data());
+          } finally {
+            shifted.dispose();
+          }
+        } else delta = this.runningMean.mean;
+      }
+      const { loss, gradNorm } = await this.optimise(() => {
         const lp = sequenceLogProb(this.policy.logits(enc.inputIds), enc.labels, this.logProbOptions);
         kept = tf.keep(lp.clone());
         const batch = { policy: lp, reference: ref, labels };
@@ -350,14 +380,10 @@ export class PreferenceTrainer {
             undesirableWeight: c.undesirableWeight,
           }).loss;
         }
-        if (!c.rewardShift) delta = 0;
-        else if (c.deltaUpdate === 'beforeUse')
-          delta = this.runningMean.update(tf.mul(c.beta, tf.sub(lp, ref)).dataSync());
-        else delta = this.runningMean.mean;
-        return bcoLoss(batch, { beta: c.beta, delta, udmWeights: udm }).loss;
+        return bcoLoss(batch, { beta: c.beta, delta: delta!, udmWeights: udm }).loss;
       });
-      const p = kept!.dataSync();
-      const r = ref.dataSync();
+      const p = await kept!.data();
+      const r = await ref.data();
       const rewards = Array.from(p, (x, i) => c.beta * (x - r[i]));
       if (c.algorithm === 'bco' && c.rewardShift && c.deltaUpdate === 'afterUse') this.runningMean.update(rewards);
       const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
