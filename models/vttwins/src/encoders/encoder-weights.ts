@@ -43,12 +43,12 @@ export class EncoderWeights {
     return this.names.map((n) => this.store.get(`${this.prefix}.${n}`));
   }
 
-  /** Copies of this encoder's weights as Float32Array, keyed `<prefix>.<name>`. */
-  export(): Record<string, { shape: number[]; values: Float32Array }> {
+  /** Copies of this encoder's weights as Float32Array, keyed `<prefix>.<name>` (awaited reads: any backend). */
+  async export(): Promise<Record<string, { shape: number[]; values: Float32Array }>> {
     const out: Record<string, { shape: number[]; values: Float32Array }> = {};
     for (const n of this.names) {
       const v = this.store.get(`${this.prefix}.${n}`);
-      out[`${this.prefix}.${n}`] = { shape: v.shape.slice(), values: v.dataSync() as Float32Array };
+      out[`${this.prefix}.${n}`] = { shape: v.shape.slice(), values: (await v.data()) as Float32Array };
     }
     return out;
   }

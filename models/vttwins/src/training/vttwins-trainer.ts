@@ -168,17 +168,19 @@ export class VttwinsTrainer {
       });
       const every = this.config.checkpointEvery;
       if (this.hooks.onCheckpoint && ((every > 0 && done % every === 0) || done === total)) {
-        await this.hooks.onCheckpoint(this.checkpoint());
+        await this.hooks.onCheckpoint(await this.checkpoint());
       }
     }
     return losses;
   }
 
-  checkpoint(): VttwinsCheckpoint {
+  /** The current weights (downloaded with awaited reads, so WebGPU can checkpoint), config and optimiser. */
+  async checkpoint(): Promise<VttwinsCheckpoint> {
+    const [video, text] = [await this.video.weights.export(), await this.text.weights.export()];
     return {
       step: this.stepCount,
       config: this.config.toJSON(),
-      weights: { ...this.video.weights.export(), ...this.text.weights.export() },
+      weights: { ...video, ...text },
       stores: [...new Set([this.video.weights.store, this.text.weights.store])],
       optimizer: this.optimizer,
     };

@@ -140,7 +140,7 @@ export async function runVttwinsTraining(opts: VttwinsRunOptions): Promise<Vttwi
     const finished = steps >= config.steps;
     // train() checkpoints on its interval and at the last step; an early stop is saved here
     if (!finished && (config.checkpointEvery === 0 || steps % config.checkpointEvery !== 0))
-      await save(trainer.checkpoint());
+      await save(await trainer.checkpoint());
     return { losses: [...losses], resumedFrom, steps, finished };
   } finally {
     trainer.dispose();
