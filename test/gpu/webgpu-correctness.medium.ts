@@ -1,6 +1,18 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CorruptDataError, Rng } from '@tessera/common';
 import { ByteTokenizer, SftTrainer, TransformerLm } from '@tessera/alignment/lm';
+import {
+  BradleyTerryRewardModel,
+  PreferenceTrainer,
+  RewardModelTrainer,
+  parseDpoConfig,
+  parseKtoConfig,
+  type BinaryFeedback,
+  type PreferencePair,
+} from '@tessera/alignment/preference';
 import {
   ColdStartModel,
   ColdStartTrainer,
@@ -27,8 +39,10 @@ import {
   type HostOp,
   hostOpValueAndGrads,
   initTensorBackend,
+  loadCheckpoint,
   maxAbsDiff,
   runOnBackends,
+  saveCheckpoint,
   sparseSoftmaxCrossEntropy,
   summarizeBackend,
   webGpuDeviceErrors,
@@ -329,6 +343,191 @@ describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, 
     expect(relErr([gpu.loss], [cpu.loss])).toBeLessThan(REL_TOL);
     expectClose('LM grads', gpu.grads, cpu.grads, REL_TOL, cpu.names);
     expect(relErr(gpu.sft, cpu.sft)).toBeLessThan(2e-4);
+  });
+
+  // Toy preference data shared by the DPO, KTO and reward-model steps: " yes" is preferred to " no".
+  const prefPairs: PreferencePair[] = ['Q1:', 'Q2:', 'Q3:', 'Q4:'].map((prompt, i) => ({
+    id: `p${i}`,
+    prompt,
+    chosen: ' yes',
+    rejected: i % 2 ? ' no' : ' nope',
+    source: 'toy',
+  }));
+  const prefThumbs: BinaryFeedback[] = prefPairs.flatMap((p) => [
+    { id: `${p.id}+`, prompt: p.prompt, completion: p.chosen, label: true, source: 'toy' },
+    { id: `${p.id}-`, prompt: p.prompt, completion: p.rejected, label: false, source: 'toy' },
+  ]);
+  const prefTok = new ByteTokenizer();
+  const prefLm = () =>
+    new TransformerLm(
+      { vocabSize: prefTok.vocabSize, contextLength: 16, dModel: 16, nHeads: 2, nLayers: 1, seed: 3 },
+      prefTok,
+    );
+  const PREF_LR = 1e-2;
+
+  /** Two preference steps against a frozen copy; the step metrics, the weights after, and their update sizes. */
+  async function preferenceSteps(algorithm: 'dpo' | 'kto') {
+    const out = await runOnBackends(
+      [...BACKENDS],
+      async () => {
+        const policy = prefLm();
+        const reference = policy.frozenCopy();
+        const before: number[][] = [];
+        for (const v of policy.trainableVariables()) before.push(Array.from(await v.data()));
+        const config =
+          algorithm === 'dpo'
+            ? parseDpoConfig({ batchSize: 4, learningRate: PREF_LR })
+            : parseKtoConfig({ batchSize: 8, learningRate: PREF_LR });
+        const trainer = new PreferenceTrainer({ policy, reference, config });
+        const steps =
+          algorithm === 'dpo'
+            ? [await trainer.stepPaired(prefPairs), await trainer.stepPaired(prefPairs)]
+            : [await trainer.stepUnpaired(prefThumbs), await trainer.stepUnpaired(prefThumbs)];
+        const weights: number[][] = [];
+        for (const v of policy.trainableVariables()) weights.push(Array.from(await v.data()));
+        trainer.dispose();
+        reference.dispose();
+        policy.dispose();
+        return {
+          metrics: steps.flatMap((m) => [m.loss, m.gradNorm, m.rewardChosen, m.rewardRejected]),
+          z0: steps.map((m) => m.z0 ?? 0),
+          weights,
+          moved: weights.map((w, i) => maxAbsDiff(w, before[i])),
+        };
+      },
+      WEBGPU_OPTS,
+    );
+    return { cpu: out.cpu, gpu: out.webgpu };
+  }
+
+  /**
+   * Weights after two Adam steps: each moved by about lr per step on both backends; tensors whose gradient
+   * is float noise (the attention key bias) may move differently, so most — not all — must agree to 5% of lr.
+   */
+  function expectWeightsAgree(cpu: { weights: number[][]; moved: number[] }, gpu: { weights: number[][] }): void {
+    expect(Math.max(...cpu.moved)).toBeGreaterThan(0.5 * PREF_LR); // the steps did update the policy
+    const diffs = gpu.weights.map((w, i) => maxAbsDiff(w, cpu.weights[i]));
+    expect(Math.max(...diffs)).toBeLessThan(2.5 * PREF_LR);
+    expect(diffs.filter((d) => d < 0.05 * PREF_LR).length).toBeGreaterThan(0.75 * diffs.length);
+  }
+
+  it('DPO: two PreferenceTrainer steps (losses, grad norms, implicit rewards, weights)', async () => {
+    const { cpu, gpu } = await preferenceSteps('dpo');
+    expect(cpu.metrics[0]).toBeCloseTo(Math.LN2, 5); // against an identical reference
+    expect(relErr(gpu.metrics, cpu.metrics)).toBeLessThan(2e-4);
+    expectWeightsAgree(cpu, gpu);
+  });
+
+  it('KTO: two PreferenceTrainer steps (z0 from mismatched pairs, losses, weights)', async () => {
+    const { cpu, gpu } = await preferenceSteps('kto');
+    expect(cpu.metrics[0]).toBeCloseTo(0.5, 5);
+    expect(relErr(gpu.metrics, cpu.metrics)).toBeLessThan(2e-4);
+    expect(maxAbsDiff(gpu.z0, cpu.z0)).toBeLessThan(1e-5);
+    expectWeightsAgree(cpu, gpu);
+  });
+
+  it('reward model: two Bradley–Terry training steps on a transformer backbone, then scoring', async () => {
+    const out = await runOnBackends(
+      [...BACKENDS],
+      async () => {
+        const lm = prefLm();
+        const rm = new BradleyTerryRewardModel(lm, { seed: 2 });
+        const trainer = new RewardModelTrainer(rm, { learningRate: PREF_LR, batchSize: 4 });
+        const steps = [await trainer.step(prefPairs), await trainer.step(prefPairs, 1)];
+        const scores = await rm.score(prefPairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })));
+        const head = Array.from(await rm.headWeight.data());
+        trainer.dispose();
+        rm.dispose();
+        lm.dispose();
+        return {
+          metrics: steps.flatMap((s) => [s.loss, s.gradNorm]),
+          accuracy: steps.map((s) => s.accuracy),
+          scores: Array.from(scores),
+          head,
+        };
+      },
+      WEBGPU_OPTS,
+    );
+    const [cpu, gpu] = [out.cpu, out.webgpu];
+    expect(cpu.metrics[0]).toBeCloseTo(Math.LN2, 2); // rewards start near 0
+    expect(relErr(gpu.metrics, cpu.metrics)).toBeLessThan(2e-4);
+    expect(gpu.accuracy).toEqual(cpu.accuracy);
+    expect(relErr(gpu.scores, cpu.scores)).toBeLessThan(2e-3);
+    expect(maxAbsDiff(gpu.head, cpu.head)).toBeLessThan(0.05 * PREF_LR);
+  });
+
+  it('VT-TWINS train() with a checkpoint hook saves every step, and the saved weights load back', async () => {
+    const world = new SyntheticVideoWorld(
+      { clipsPerVideo: 4, concepts: 6, topics: 4, fillerWords: 5, frames: 2, maxShift: 1 },
+      5,
+    );
+    const o = world.options;
+    const root = mkdtempSync(join(tmpdir(), 'tessera-gpu-ckpt-'));
+    try {
+      const out = await runOnBackends(
+        [...BACKENDS],
+        async () => {
+          const build = () => {
+            const video = new VttwinsVideoEncoder({
+              frames: o.frames,
+              height: o.height,
+              width: o.width,
+              channels: o.channels,
+              patch: 4,
+              hidden: 16,
+              jointDim: 8,
+              seed: 1,
+            });
+            const text = new VttwinsTextEncoder(
+              { vocabSize: world.vocabSize, maxWords: o.maxWords, wordDim: 16, hidden: 16, jointDim: 8, seed: 2 },
+              video.weights.store,
+            );
+            return { video, text };
+          };
+          const { video, text } = build();
+          const config = VttwinsConfig.create({
+            clipsPerVideo: 4,
+            batchSize: 3,
+            learningRate: 1e-2,
+            steps: 2,
+            checkpointEvery: 1,
+          });
+          const dir = join(root, tf.getBackend());
+          const saved: { step: number; weights: Record<string, { values: Float32Array }> }[] = [];
+          const trainer = new VttwinsTrainer(config, video, text, {
+            onCheckpoint: async (c) => {
+              saved.push({ step: c.step, weights: c.weights });
+              await saveCheckpoint(dir, c.stores[0], { optimizer: c.optimizer });
+            },
+          });
+          const losses = await trainer.train((s) => world.batch(new Rng(10 + s), 3));
+          // The last checkpoint on disk restores the trained weights into fresh encoders.
+          const fresh = build();
+          await loadCheckpoint(dir, fresh.video.weights.store);
+          const restored: number[] = [];
+          const trained: number[] = [];
+          for (const [name, v] of fresh.video.weights.store.entries()) {
+            restored.push(...(await v.data()));
+            trained.push(...(await video.weights.store.get(name).data()));
+          }
+          const last = saved[saved.length - 1].weights['video.patchW'].values;
+          trainer.dispose();
+          video.dispose();
+          text.dispose();
+          fresh.video.dispose();
+          fresh.text.dispose();
+          return { steps: saved.map((c) => c.step), losses, restored, trained, last: Array.from(last) };
+        },
+        WEBGPU_OPTS,
+      );
+      const [cpu, gpu] = [out.cpu, out.webgpu];
+      expect(gpu.steps).toEqual([1, 2]);
+      expect(gpu.restored).toEqual(gpu.trained);
+      expect(relErr(gpu.losses, cpu.losses)).toBeLessThan(REL_TOL);
+      expect(relErr(gpu.last, cpu.last)).toBeLessThan(2e-4);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   // Last: a device error poisons every later read in this process, by design.
