@@ -69,7 +69,7 @@ export async function runColdStartBench(opts: ColdStartBenchOptions = {}): Promi
   log(`[coldstart] embedding ${n} items, text only`);
   let t0 = performance.now();
   const tokens: ItemTokens[] = ids.map((id) => tokenizer.tokenize(contents.get(id)!));
-  const vectors = textEncoder.encodeItems(tokens, BATCH);
+  const vectors = await textEncoder.encodeItems(tokens, BATCH);
   const textMs = performance.now() - t0;
 
   const mmCount = Math.min(n, 2048);
@@ -84,7 +84,7 @@ export async function runColdStartBench(opts: ColdStartBenchOptions = {}): Promi
     },
   }));
   t0 = performance.now();
-  mmEncoder.encodeItems(withImages, BATCH);
+  await mmEncoder.encodeItems(withImages, BATCH);
   const mmMs = performance.now() - t0;
 
   log('[coldstart] TF-IDF baseline: vectorising the same items');

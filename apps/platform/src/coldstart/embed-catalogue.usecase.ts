@@ -55,7 +55,7 @@ export class EmbedCatalogueUsecase {
           if (Object.keys(m.modalities).length) withMedia++;
           tokens.push({ modalities: { ...t.modalities, ...m.modalities } });
         }
-        const vectors = loaded.model.encodeItems(tokens);
+        const vectors = await loaded.model.encodeItems(tokens);
         await this.vectors.upsert(
           collection,
           batch.map((it, j) => ({ id: pointIdFor(it.id), vector: vectors[j], payload: pointPayload(it, loaded) })),

@@ -30,7 +30,7 @@ export class ItemAudienceUsecase {
     if (!point?.vector || !Array.isArray(point.vector))
       throw new NotFoundError(`item ${itemId} is not embedded yet (tessera embed coldstart)`, { itemId });
     const numericUsers = [...loaded.warmUsers.values()];
-    const scores = loaded.model.scoreUsers(numericUsers, [Float32Array.from(point.vector)]);
+    const scores = await loaded.model.scoreUsers(numericUsers, [Float32Array.from(point.vector)]);
     const ranked: AudienceHit[] = numericUsers.map((u, j) => ({ userId: loaded.ids.users[u], score: scores[j] }));
     ranked.sort((a, b) => b.score - a.score);
     const limit = q.limit ?? 20;

@@ -174,7 +174,7 @@ export class ItemEmbeddingUsecase {
         throw modalityNotTrained(item.kind === 'video' ? VIDEO_MODALITY : IMAGE_MODALITY, loaded, item.id);
       throw new InvalidInputError('content is empty: give at least one non-empty text field or an image');
     }
-    const [vector] = model.encodeItems([tokens]);
+    const [vector] = await model.encodeItems([tokens]);
     const view: EmbeddingView = {
       vector: Array.from(vector),
       modelId: loaded.card.modelId,

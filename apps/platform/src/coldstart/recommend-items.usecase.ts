@@ -55,7 +55,7 @@ export class RecommendItemsUsecase {
       const seen = await this.loader.seenBy(cmd.userId);
       if (!cmd.includeSeen) for (const s of seen) exclude.add(s.itemId);
       const numericId = loaded.warmUsers.get(cmd.userId);
-      if (numericId !== undefined) userVector = loaded.model.userEmbedding(numericId);
+      if (numericId !== undefined) userVector = await loaded.model.userEmbedding(numericId);
       else liked = [...liked, ...seen.filter((s) => s.value >= LIKED_MIN).map((s) => s.itemId)];
       if (!userVector && liked.length === 0 && disliked.length === 0)
         throw new InvalidInputError(`user ${cmd.userId} has no liked items yet; send liked/disliked item ids`, {

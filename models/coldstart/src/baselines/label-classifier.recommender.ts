@@ -100,7 +100,7 @@ export class LabelClassifierRecommender implements ColdStartRecommender {
     if (config.epochs < 1) throw new InvalidInputError('label-classifier: epochs must be ≥ 1');
   }
 
-  fit(train: TrainingSet, contents: ItemContentMap): void {
+  async fit(train: TrainingSet, contents: ItemContentMap): Promise<void> {
     this.dispose();
     this.contents = contents;
     const counts = new Map<string, number>();
@@ -138,7 +138,7 @@ export class LabelClassifierRecommender implements ColdStartRecommender {
           const rows = order.slice(s, s + this.config.itemsPerBatch);
           const y = new Float32Array(rows.length * L);
           rows.forEach((r, k) => y.set(targets.subarray(r * L, (r + 1) * L), k * L));
-          sum += this.step(
+          sum += await this.step(
             rows.map((r) => tokens[r]),
             y,
             optimizer,
@@ -161,7 +161,12 @@ export class LabelClassifierRecommender implements ColdStartRecommender {
   }
 
   /** One Adam step of the classifier on a batch of items; returns the loss and leaves no tensors behind. */
-  step(items: readonly ItemTokens[], targets: Float32Array, optimizer: tf.Optimizer, seed: number): number {
+  async step(
+    items: readonly ItemTokens[],
+    targets: Float32Array,
+    optimizer: tf.Optimizer,
+    seed: number,
+  ): Promise<number> {
     const encoder = this.encoder;
     const head = this.head;
     if (!encoder || !head || !this.store) throw new InvalidInputError('label-classifier: fit() first');
@@ -175,17 +180,20 @@ export class LabelClassifierRecommender implements ColdStartRecommender {
       optimizer.applyGradients(grads);
       return value;
     });
-    const v = loss.dataSync()[0];
-    loss.dispose();
-    return v;
+    // `await data()`: trains on any backend (WebGPU has no synchronous download).
+    try {
+      return (await loss.data())[0];
+    } finally {
+      loss.dispose();
+    }
   }
 
-  scoreUsers(userIds: readonly number[], candidateItemIds: readonly number[]): Float32Array {
+  async scoreUsers(userIds: readonly number[], candidateItemIds: readonly number[]): Promise<Float32Array> {
     if (!this.encoder) throw new InvalidInputError('label-classifier: fit() before scoreUsers()');
     const d = this.encoder.dim;
     const nc = candidateItemIds.length;
     const out = new Float32Array(userIds.length * nc);
-    this.embedMissing([...candidateItemIds, ...userIds.flatMap((u) => this.positivesOf.get(u) ?? [])]);
+    await this.embedMissing([...candidateItemIds, ...userIds.flatMap((u) => this.positivesOf.get(u) ?? [])]);
     const cand = candidateItemIds.map((id) => this.embedding(id));
     userIds.forEach((u, r) => {
       const p = this.profile(u);
@@ -241,12 +249,12 @@ export class LabelClassifierRecommender implements ColdStartRecommender {
   }
 
   /** Encodes the not-yet-cached items in batches (one forward pass per 256, not one per item). */
-  private embedMissing(ids: readonly number[]): void {
+  private async embedMissing(ids: readonly number[]): Promise<void> {
     const missing = [...new Set(ids)].filter(
       (id) => !this.embeddings.has(id) && Object.keys(this.tokensOf(id).modalities).length > 0,
     );
     if (missing.length === 0) return;
-    const z = this.encoder!.encodeItems(missing.map((id) => this.tokensOf(id)));
+    const z = await this.encoder!.encodeItems(missing.map((id) => this.tokensOf(id)));
     missing.forEach((id, i) => {
       const e = z[i];
       let n = 0;

@@ -98,7 +98,7 @@ describe('label-classifier baseline (spec §7 baseline 5)', () => {
     const data = clustered();
     const m = new LabelClassifierRecommender({ ...config, epochs: 2 }, 2);
     const items = [...data.contents.keys()];
-    m.fit(
+    await m.fit(
       {
         interactions: data.interactions,
         positives: data.interactions,
@@ -122,11 +122,11 @@ describe('label-classifier baseline (spec §7 baseline 5)', () => {
     }
   });
 
-  it('refuses a dataset whose training items have no labels', () => {
+  it('refuses a dataset whose training items have no labels', async () => {
     const m = new LabelClassifierRecommender({ ...config, labelField: 'missing' });
     const contents = new Map<number, ItemContent>([[1, { itemId: 1, fields: { title: 'x' } }]]);
-    expect(() =>
+    await expect(
       m.fit({ interactions: [], positives: [], users: [1], warmItems: [1], allItems: [1], seed: 1 }, contents),
-    ).toThrow(InvalidInputError);
+    ).rejects.toThrow(InvalidInputError);
   });
 });

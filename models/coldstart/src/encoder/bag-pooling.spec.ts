@@ -38,13 +38,13 @@ function lnOfMean(rows: number[][]): number[] {
 }
 
 describe.each(['token', 'mean', 'early'] as FusionStrategy[])('cls+bag pooling, %s fusion', (fusion) => {
-  it('adds LN(mean of the raw token embeddings over all present modalities) to the cls output', () => {
+  it('adds LN(mean of the raw token embeddings over all present modalities) to the cls output', async () => {
     const plain = new ColdStartItemEncoder(config(fusion, 'cls'));
     const bag = new ColdStartItemEncoder(config(fusion, 'cls+bag'));
     try {
       // Same seed, same parameter order: the bag LayerNorm is the only extra (and it draws no randomness).
-      const zc = plain.encodeItems(items);
-      const zb = bag.encodeItems(items);
+      const zc = await plain.encodeItems(items);
+      const zb = await bag.encodeItems(items);
       const tags = bag.store.get('enc.tags.tok').arraySync() as number[][];
       const cites = bag.store.get('enc.cites.tok').arraySync() as number[][];
       const expected = [
@@ -62,13 +62,13 @@ describe.each(['token', 'mean', 'early'] as FusionStrategy[])('cls+bag pooling, 
     }
   });
 
-  it('padding ids do not change the embedding, and an item without tokens gets no bag term', () => {
+  it('padding ids do not change the embedding, and an item without tokens gets no bag term', async () => {
     const enc = new ColdStartItemEncoder(config(fusion, 'cls+bag'));
     try {
-      const [a] = enc.encodeItems([items[2]]);
-      const [b] = enc.encodeItems([{ modalities: { tags: { kind: 'ids', tokens: [7, 0, 0] } } }]);
+      const [a] = await enc.encodeItems([items[2]]);
+      const [b] = await enc.encodeItems([{ modalities: { tags: { kind: 'ids', tokens: [7, 0, 0] } } }]);
       a.forEach((v, k) => expect(b[k]).toBeCloseTo(v, 5));
-      const [empty] = enc.encodeItems([{ modalities: {} }]);
+      const [empty] = await enc.encodeItems([{ modalities: {} }]);
       expect(empty.every(Number.isFinite)).toBe(true);
     } finally {
       enc.dispose();

@@ -39,8 +39,8 @@ describe.each(['token', 'mean', 'early'] as FusionStrategy[])('item encoder, %s 
   const enc = new ColdStartItemEncoder(config(fusion));
   afterAll(() => enc.dispose());
 
-  it('text-only, image-only and video+text items all get finite d-dimensional embeddings', () => {
-    const out = enc.encodeItems([textOnly, imageOnly, video]);
+  it('text-only, image-only and video+text items all get finite d-dimensional embeddings', async () => {
+    const out = await enc.encodeItems([textOnly, imageOnly, video]);
     expect(out).toHaveLength(3);
     for (const z of out) {
       expect(z).toBeInstanceOf(Float32Array);
@@ -51,25 +51,25 @@ describe.each(['token', 'mean', 'early'] as FusionStrategy[])('item encoder, %s 
     expect(close(out[0], out[1])).toBe(false);
   });
 
-  it("an item's embedding does not depend on its batch neighbours or on padding (masking = removing tokens)", () => {
-    const [alone] = enc.encodeItems([textOnly]);
-    const [, inBatch] = enc.encodeItems([video, textOnly, imageOnly]);
+  it("an item's embedding does not depend on its batch neighbours or on padding (masking = removing tokens)", async () => {
+    const [alone] = await enc.encodeItems([textOnly]);
+    const [, inBatch] = await enc.encodeItems([video, textOnly, imageOnly]);
     expect(close(alone, inBatch)).toBe(true);
     const padded: ItemTokens = { modalities: { text: { kind: 'ids', tokens: [3, 9, 11, 0, 0] } } };
-    expect(close(enc.encodeItems([padded, video])[0], alone)).toBe(true);
+    expect(close((await enc.encodeItems([padded, video]))[0], alone)).toBe(true);
     // A modality given with zero tokens is the same as no modality at all.
     const emptyImage: ItemTokens = { modalities: { ...textOnly.modalities, image: { kind: 'dense', tokens: [] } } };
-    expect(close(enc.encodeItems([emptyImage])[0], alone)).toBe(true);
+    expect(close((await enc.encodeItems([emptyImage]))[0], alone)).toBe(true);
   });
 
-  it('an item with no modality at all still encodes (to the learned empty embedding)', () => {
-    const [z] = enc.encodeItems([{ modalities: {} }]);
+  it('an item with no modality at all still encodes (to the learned empty embedding)', async () => {
+    const [z] = await enc.encodeItems([{ modalities: {} }]);
     expect(z.every(Number.isFinite)).toBe(true);
   });
 
-  it('leaves no tensors behind and gradients reach the token tables', () => {
+  it('leaves no tensors behind and gradients reach the token tables', async () => {
     const before = tf.memory().numTensors;
-    enc.encodeItems([textOnly, imageOnly, video], 2);
+    await enc.encodeItems([textOnly, imageOnly, video], 2);
     expect(tf.memory().numTensors).toBe(before);
     const tok = enc.store.get('enc.text.tok');
     const { grads, value } = tf.variableGrads(
@@ -111,21 +111,25 @@ describe('item encoder inputs and config', () => {
     ).toThrow(InvalidInputError);
   });
 
-  it('bad items get typed errors; encodeItemsReport goes on past them', () => {
+  it('bad items get typed errors; encodeItemsReport goes on past them', async () => {
     const enc = new ColdStartItemEncoder(config('token'));
-    expect(() => enc.encodeItems([{ modalities: { text: { kind: 'ids', tokens: [50] } } }])).toThrow(
+    await expect(enc.encodeItems([{ modalities: { text: { kind: 'ids', tokens: [50] } } }])).rejects.toThrow(
       /outside \[0, 50\)/,
     );
-    expect(() => enc.encodeItems([{ modalities: { image: { kind: 'dense', tokens: frames(1, 5) } } }])).toThrow(
+    await expect(enc.encodeItems([{ modalities: { image: { kind: 'dense', tokens: frames(1, 5) } } }])).rejects.toThrow(
       DimensionMismatchError,
     );
-    expect(() => enc.encodeItems([{ modalities: { audio: { kind: 'dense', tokens: frames(1, 6) } } }])).toThrow(
+    await expect(enc.encodeItems([{ modalities: { audio: { kind: 'dense', tokens: frames(1, 6) } } }])).rejects.toThrow(
       /unknown modality 'audio'/,
     );
-    const r = enc.encodeItemsReport([textOnly, { modalities: { text: { kind: 'ids', tokens: [-1] } } }, imageOnly]);
+    const r = await enc.encodeItemsReport([
+      textOnly,
+      { modalities: { text: { kind: 'ids', tokens: [-1] } } },
+      imageOnly,
+    ]);
     expect(r.errors.map((e) => e.index)).toEqual([1]);
     expect(r.embeddings[1]).toBeNull();
-    expect(close(r.embeddings[0]!, enc.encodeItems([textOnly])[0])).toBe(true);
+    expect(close(r.embeddings[0]!, (await enc.encodeItems([textOnly]))[0])).toBe(true);
     enc.dispose();
   });
 });

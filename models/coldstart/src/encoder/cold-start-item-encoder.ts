@@ -115,15 +115,20 @@ export class ColdStartItemEncoder {
 
   /**
    * Serving path: embeddings as plain arrays, `batchSize` items per forward pass, no tensors left
-   * behind. Bad items throw before any work; see `encodeItemsReport` to go on past them.
+   * behind. Bad items throw before any work; see `encodeItemsReport` to go on past them. Reads are
+   * `await data()`, so it serves on any backend (WebGPU has no synchronous download).
    */
-  encodeItems(items: readonly ItemTokens[], batchSize = 256): Float32Array[] {
+  async encodeItems(items: readonly ItemTokens[], batchSize = 256): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     for (let s = 0; s < items.length; s += batchSize) {
       const chunk = items.slice(s, s + batchSize);
       const z = tf.tidy(() => this.encode(chunk).z);
-      const values = z.dataSync() as Float32Array;
-      z.dispose();
+      let values: Float32Array;
+      try {
+        values = (await z.data()) as Float32Array;
+      } finally {
+        z.dispose();
+      }
       const d = this.dim;
       for (let i = 0; i < chunk.length; i++) out.push(Float32Array.from(values.subarray(i * d, (i + 1) * d)));
     }
@@ -131,10 +136,10 @@ export class ColdStartItemEncoder {
   }
 
   /** Like encodeItems, but a bad item gets `null` and an error entry while the rest still encode. */
-  encodeItemsReport(
+  async encodeItemsReport(
     items: readonly ItemTokens[],
     batchSize = 256,
-  ): { embeddings: (Float32Array | null)[]; errors: { index: number; message: string }[] } {
+  ): Promise<{ embeddings: (Float32Array | null)[]; errors: { index: number; message: string }[] }> {
     const errors: { index: number; message: string }[] = [];
     const good: number[] = [];
     items.forEach((it, i) => {
@@ -145,7 +150,7 @@ export class ColdStartItemEncoder {
     const embeddings: (Float32Array | null)[] = items.map(() => null);
     const encoded =
       good.length > 0
-        ? this.encodeItems(
+        ? await this.encodeItems(
             good.map((i) => items[i]),
             batchSize,
           )

@@ -97,13 +97,13 @@ describe('media patch tokenizer', () => {
     expect(card.media).toEqual(media.state());
     expect(JSON.parse(await readFile(join(dir, 'card.json'), 'utf8')).media).toEqual(media.state());
     const items = [...itemTokens.values()];
-    const before = model.encodeItems(items);
+    const before = await model.encodeItems(items);
     const loaded = await loadColdStartModel(dir);
     expect(loaded.model.media?.modalitySpecs()).toEqual(media.modalitySpecs());
-    const after = loaded.model.encodeItems(items);
+    const after = await loaded.model.encodeItems(items);
     after.forEach((z, i) => z.forEach((v, k) => expect(v).toBeCloseTo(before[i][k], 5)));
     // the pixels matter: the same title with the other colour embeds differently
-    const [red, blue] = loaded.model.encodeItems(
+    const [red, blue] = await loaded.model.encodeItems(
       [0, 1].map((i) => ({ modalities: { image: itemTokens.get(i)!.modalities.image } })),
     );
     expect(red.some((v, k) => Math.abs(v - blue[k]) > 1e-4)).toBe(true);

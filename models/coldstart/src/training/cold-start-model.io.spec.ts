@@ -62,10 +62,10 @@ describe('cold-start training step and model folder', () => {
       new Rng(1),
       config,
     )!;
-    const before = model.encodeItems(allTokens.slice(0, 3));
-    const leak = await assertNoLeak(() => trainer.step(batch, (id) => itemTokens.get(id), 7));
+    const before = await model.encodeItems(allTokens.slice(0, 3));
+    const leak = await assertNoLeak(() => trainer.stepAsync(batch, (id) => itemTokens.get(id), 7));
     expect(leak).toBe(0);
-    expect(model.encodeItems(allTokens.slice(0, 3))[0]).not.toEqual(before[0]);
+    expect((await model.encodeItems(allTokens.slice(0, 3)))[0]).not.toEqual(before[0]);
     trainer.dispose();
     model.dispose();
   });
@@ -87,12 +87,12 @@ describe('cold-start training step and model folder', () => {
     const { model: back, card: readCard } = await loadColdStartModel(dir);
     expect(readCard.backend.name).toBe('wasm');
     expect(readCard.encoder.fusion).toBe('token');
-    const a = model.encodeItems(allTokens);
-    const b = back.encodeItems(allTokens);
+    const a = await model.encodeItems(allTokens);
+    const b = await back.encodeItems(allTokens);
     b.forEach((z, i) => expect(Array.from(z)).toEqual(Array.from(a[i])));
-    expect(back.userEmbedding(train.users[0])).toEqual(model.userEmbedding(train.users[0]));
-    expect(Array.from(back.scoreUsers(train.users.slice(0, 3), b))).toEqual(
-      Array.from(model.scoreUsers(train.users.slice(0, 3), a)),
+    expect(await back.userEmbedding(train.users[0])).toEqual(await model.userEmbedding(train.users[0]));
+    expect(Array.from(await back.scoreUsers(train.users.slice(0, 3), b))).toEqual(
+      Array.from(await model.scoreUsers(train.users.slice(0, 3), a)),
     );
     // The tokenizer travels with the model.
     expect(back.tokenize(dataset.contents.get(train.allItems[0])!)).toEqual(itemTokens.get(train.allItems[0]));
@@ -133,8 +133,8 @@ describe('cold-start training step and model folder', () => {
     expect(resumed.report.bestEpoch).toBe(straight.report.bestEpoch);
     expect(resumed.card.status).toBe('complete');
     await expect(stat(`${crashDir}.resume`)).rejects.toThrow();
-    const a = straight.model.encodeItems(allTokens);
-    const b = resumed.model.encodeItems(allTokens);
+    const a = await straight.model.encodeItems(allTokens);
+    const b = await resumed.model.encodeItems(allTokens);
     b.forEach((z, i) => z.forEach((x, k) => expect(x).toBeCloseTo(a[i][k], 5)));
     straight.model.dispose();
     resumed.model.dispose();

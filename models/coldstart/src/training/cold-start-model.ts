@@ -61,26 +61,28 @@ export class ColdStartModel {
     return this.tokenizer.tokenize(content);
   }
 
-  /** Item embeddings for serving (plain arrays; no tensors survive). */
-  encodeItems(items: readonly ItemTokens[], batchSize = 256): Float32Array[] {
+  /** Item embeddings for serving (plain arrays; no tensors survive; awaited reads, any backend). */
+  encodeItems(items: readonly ItemTokens[], batchSize = 256): Promise<Float32Array[]> {
     return this.encoder.encodeItems(items, batchSize);
   }
 
   /** Warm-user embeddings as plain arrays; an unknown user gets undefined. */
-  userEmbedding(userId: number): Float32Array | undefined {
+  async userEmbedding(userId: number): Promise<Float32Array | undefined> {
     const row = this.userRow.get(userId);
     if (row === undefined) return undefined;
     const t = tf.tidy(() => tf.slice(this.userTable, [row, 0], [1, this.dim]));
-    const v = t.dataSync() as Float32Array;
-    t.dispose();
-    return Float32Array.from(v);
+    try {
+      return Float32Array.from((await t.data()) as Float32Array);
+    } finally {
+      t.dispose();
+    }
   }
 
   /**
    * Row-major users × items scores s(u, i) = <z_u, z_i>. Users the model never saw score 0 everywhere
    * (they have no embedding; a cold user is another recommender's job).
    */
-  scoreUsers(userIds: readonly number[], itemEmbeddings: readonly Float32Array[]): Float32Array {
+  async scoreUsers(userIds: readonly number[], itemEmbeddings: readonly Float32Array[]): Promise<Float32Array> {
     const d = this.dim;
     const nI = itemEmbeddings.length;
     const out = new Float32Array(userIds.length * nI);
@@ -100,8 +102,12 @@ export class ColdStartModel {
     const s = tf.tidy(() =>
       tf.matMul(tf.gather(this.userTable, tf.tensor1d(rows, 'int32')), tf.tensor2d(z, [nI, d]), false, true),
     );
-    const values = s.dataSync() as Float32Array;
-    s.dispose();
+    let values: Float32Array;
+    try {
+      values = (await s.data()) as Float32Array;
+    } finally {
+      s.dispose();
+    }
     known.forEach((k, r) => out.set(values.subarray(r * nI, (r + 1) * nI), k * nI));
     return out;
   }

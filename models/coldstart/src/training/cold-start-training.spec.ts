@@ -87,14 +87,14 @@ describe('encoder on wasm and cpu', () => {
     const items = Array.from({ length: 4 }, () => ({
       modalities: { text: { kind: 'ids' as const, tokens: Array.from({ length: 5 }, () => 1 + rng.int(30)) } },
     }));
-    const out = await runOnBackends(['cpu', 'wasm'], () => {
+    const out = await runOnBackends(['cpu', 'wasm'], async () => {
       const enc = new ColdStartItemEncoder({
         dModel: 16,
         numHeads: 4,
         seed: 3,
         modalities: [{ name: 'text', kind: 'ids', vocabSize: 32, maxLength: 8 }],
       });
-      const z = enc.encodeItems(items).flatMap((v) => Array.from(v));
+      const z = (await enc.encodeItems(items)).flatMap((v) => Array.from(v));
       enc.dispose();
       return z;
     });
@@ -125,8 +125,8 @@ describe('alignment loss in a training step', () => {
       const model = new ColdStartModel({ ...config, modalities: tokenizer.modalitySpecs() }, [1, 2, 3], tokenizer);
       const trainer = new ColdStartTrainer(config, model);
       const batch = buildBatch(interactions, index, (u) => model.rowOf(u), new Rng(1), config)!;
-      losses.push(trainer.step(batch, (id) => tokens.get(id), 1));
-      expect(await assertNoLeak(() => trainer.step(batch, (id) => tokens.get(id), 1))).toBe(0);
+      losses.push(await trainer.stepAsync(batch, (id) => tokens.get(id), 1));
+      expect(await assertNoLeak(() => trainer.stepAsync(batch, (id) => tokens.get(id), 1))).toBe(0);
       trainer.dispose();
       model.dispose();
     }

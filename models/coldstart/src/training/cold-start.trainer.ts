@@ -105,15 +105,10 @@ export class ColdStartTrainer {
     this.userOptimizer = (optimizers.users ?? tf.train.adam(config.userLr)) as tf.AdamOptimizer;
   }
 
-  /** One optimisation step on a prepared batch; returns the loss. Leaves no tensors behind. */
-  step(batch: PreparedBatch, tokensOf: (itemId: number) => ItemTokens | undefined, seed: number): number {
-    const value = this.applyStep(batch, tokensOf, seed);
-    const v = value.dataSync()[0];
-    value.dispose();
-    return v;
-  }
-
-  /** step() for any backend: reads the loss with `await data()` (WebGPU has no synchronous download). */
+  /**
+   * One optimisation step on a prepared batch; returns the loss. Leaves no tensors behind. Reads the loss
+   * with `await data()`, so it runs on any backend (WebGPU has no synchronous download).
+   */
   async stepAsync(
     batch: PreparedBatch,
     tokensOf: (itemId: number) => ItemTokens | undefined,
@@ -169,10 +164,10 @@ export class ColdStartTrainer {
   }
 
   /** Cold-validation Recall@K (K = config.validationK) on a fixed, seeded subset of users. */
-  validate(task: RankingTask, tokensOf: (itemId: number) => ItemTokens | undefined): number {
+  async validate(task: RankingTask, tokensOf: (itemId: number) => ItemTokens | undefined): Promise<number> {
     const users = this.validationUsers(task);
     const k = this.config.validationK;
-    return evaluateRankingTask(this.model, task, tokensOf, [k], users)[`recall@${k}`];
+    return (await evaluateRankingTask(this.model, task, tokensOf, [k], users))[`recall@${k}`];
   }
 
   async fit(data: ColdStartTrainingData, opts: FitOptions = {}): Promise<TrainingReport> {
@@ -243,7 +238,7 @@ export class ColdStartTrainer {
       const record: EpochRecord = { epoch, loss: steps > 0 ? lossSum / steps : Number.NaN, ms: 0 };
       let improved = false;
       if (data.validation) {
-        record.validationRecall = this.validate(data.validation, tokensOf);
+        record.validationRecall = await this.validate(data.validation, tokensOf);
         if (record.validationRecall > state.bestValidation) {
           improved = true;
           state.bestValidation = record.validationRecall;

@@ -14,22 +14,22 @@ export interface RankingTask {
  * Encodes the candidates from content, scores every task user and returns macro-averaged
  * Recall/NDCG@ks (Tessera's min(K, |Rel|) recall). Items without tokens encode as empty content.
  */
-export function evaluateRankingTask(
+export async function evaluateRankingTask(
   model: ColdStartModel,
   task: RankingTask,
   tokensOf: (itemId: number) => ItemTokens | undefined,
   ks: readonly number[],
   users?: readonly number[],
-): MetricTable & { users: number } {
+): Promise<MetricTable & { users: number }> {
   const candidates = [...task.candidates];
-  const z = model.encodeItems(candidates.map((id) => tokensOf(id) ?? { modalities: {} }));
+  const z = await model.encodeItems(candidates.map((id) => tokensOf(id) ?? { modalities: {} }));
   const userList = users ?? [...task.relevant.keys()];
   const kMax = Math.max(...ks);
   const rankings: { ranked: number[]; relevant: ReadonlySet<number> }[] = [];
   const chunk = 256;
   for (let s = 0; s < userList.length; s += chunk) {
     const part = userList.slice(s, s + chunk);
-    const scores = model.scoreUsers(part, z);
+    const scores = await model.scoreUsers(part, z);
     part.forEach((u, r) => {
       const row = scores.subarray(r * candidates.length, (r + 1) * candidates.length);
       const ex = task.exclude?.get(u);

@@ -45,7 +45,7 @@ describe('synthetic recoverability (spec §9.5): content determines taste', () =
       validation: valTask,
     });
     const test = data.task('cold', 'test');
-    const encoder = evaluateRankingTask(model, test, (id) => itemTokens.get(id), [10]);
+    const encoder = await evaluateRankingTask(model, test, (id) => itemTokens.get(id), [10]);
     // The optimum is 1 by construction (every liked-cluster cold item fits in the top 10).
     expect(encoder['recall@10']).toBeGreaterThan(0.95);
     expect(report.bestValidation).toBeGreaterThan(0.9);

@@ -96,12 +96,12 @@ export class TesseraEncoderRecommender implements ColdStartRecommender {
     }
   }
 
-  scoreUsers(userIds: readonly number[], candidateItemIds: readonly number[]): Float32Array {
+  async scoreUsers(userIds: readonly number[], candidateItemIds: readonly number[]): Promise<Float32Array> {
     const model = this.model;
     if (!model) throw new InvalidInputError('tessera-encoder: fit() before scoreUsers()');
     const missing = candidateItemIds.filter((id) => !this.embeddings.has(id));
     if (missing.length > 0) {
-      const z = model.encodeItems(missing.map((id) => this.tokens.get(id) ?? { modalities: {} }));
+      const z = await model.encodeItems(missing.map((id) => this.tokens.get(id) ?? { modalities: {} }));
       missing.forEach((id, i) => this.embeddings.set(id, z[i]));
     }
     return model.scoreUsers(
