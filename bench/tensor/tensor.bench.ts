@@ -8,7 +8,7 @@ import {
   ParamStore,
   sparseSoftmaxCrossEntropy,
   TransformerEncoder,
-  trainStep,
+  trainStepAsync,
   uninstallKernelFixes,
 } from '@tessera/tensor';
 import { cpus, loadavg } from 'node:os';
@@ -76,6 +76,22 @@ function time(fn: () => void, warmup: number, iters: number): { medianMs: number
   return stats(ms);
 }
 
+/** time() for a step that awaits its read-back (training steps read their loss with `await data()`). */
+async function timeAsync(
+  fn: () => Promise<unknown>,
+  warmup: number,
+  iters: number,
+): Promise<{ medianMs: number; p90Ms: number; n: number }> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return stats(ms);
+}
+
 function matmulGflops(n: number, transposed: boolean, iters: number): number {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
@@ -93,13 +109,13 @@ function matmulGflops(n: number, transposed: boolean, iters: number): number {
 }
 
 /** One LM-style training step: causal encoder, vocabulary head, next-token cross-entropy, Adam. */
-function transformerStep(
+async function transformerStep(
   size: Sizes,
   seed: number,
   warmup: number,
   steps: number,
   recompute: boolean,
-): { medianMs: number; p90Ms: number; n: number; loss: number; params: number } {
+): Promise<{ medianMs: number; p90Ms: number; n: number; loss: number; params: number }> {
   const store = new ParamStore();
   const rng = new Rng(seed);
   const encoder = new TransformerEncoder(
@@ -124,15 +140,15 @@ function transformerStep(
   const optimizer = tf.train.adam(1e-3);
   let step = 0;
   let loss = NaN;
-  const run = () => {
+  const run = async () => {
     step += 1;
-    loss = trainStep(optimizer, store, () => {
+    loss = await trainStepAsync(optimizer, store, () => {
       const h = encoder.apply(inputs, { causal: true, training: true, seed: seed + step, recompute });
       const logits = tf.reshape(head.apply(h), [-1, size.vocab]);
       return sparseSoftmaxCrossEntropy(logits as tf.Tensor2D, targets);
     });
   };
-  const timing = time(run, warmup, steps);
+  const timing = await timeAsync(run, warmup, steps);
   const params = store.size();
   optimizer.dispose();
   store.dispose();
@@ -196,7 +212,7 @@ export async function runTensorBench(opts: TensorBenchOptions = {}): Promise<Rec
       log(
         `[tensor] ${d.backend}: transformer step (${sizeName}), ${slow ? cpuSteps : steps} steps after ${slow ? 1 : warmup} warm-up`,
       );
-      const r = transformerStep(size, seed, slow ? 1 : warmup, slow ? cpuSteps : steps, recompute);
+      const r = await transformerStep(size, seed, slow ? 1 : warmup, slow ? cpuSteps : steps, recompute);
       stepMs[d.backend] = r.medianMs;
       stepP90Ms[d.backend] = r.p90Ms;
       stepRuns[d.backend] = r.n;

@@ -9,7 +9,7 @@ import { Dense } from '../layers/dense';
 import { ParamStore } from '../layers/param-store';
 import { TransformerEncoder } from '../layers/transformer-encoder';
 import { sparseSoftmaxCrossEntropy } from '../losses/sparse-softmax-cross-entropy.loss';
-import { trainStep } from '../training/train-step';
+import { trainStepAsync } from '../training/train-step';
 import { loadCheckpoint, readCheckpointManifest, saveCheckpoint } from './checkpoint-io';
 
 /** A tiny causal LM built the same way each time (same names, same shapes). */
@@ -55,7 +55,7 @@ describe('checkpoints', () => {
     const optA = tf.train.adam(1e-2);
     const loss = (m: ReturnType<typeof buildModel>, step: number) => () =>
       sparseSoftmaxCrossEntropy(m.logits(x, true, step), y);
-    for (let s = 1; s <= 3; s++) trainStep(optA, a.store, loss(a, s));
+    for (let s = 1; s <= 3; s++) await trainStepAsync(optA, a.store, loss(a, s));
     const dir = join(root, 'lm');
     const manifest = await saveCheckpoint(dir, a.store, {
       optimizer: optA,
@@ -76,8 +76,8 @@ describe('checkpoints', () => {
     const predB = tf.tidy(() => Array.from(b.logits(x, false).dataSync()));
     expect(predB).toEqual(predA);
 
-    const lossA = trainStep(optA, a.store, loss(a, 4));
-    const lossB = trainStep(optB, b.store, loss(b, 4));
+    const lossA = await trainStepAsync(optA, a.store, loss(a, 4));
+    const lossB = await trainStepAsync(optB, b.store, loss(b, 4));
     expect(lossB).toBe(lossA);
     for (const name of a.store.names()) {
       expect(Array.from(b.store.get(name).dataSync())).toEqual(Array.from(a.store.get(name).dataSync()));

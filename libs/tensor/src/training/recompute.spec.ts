@@ -7,7 +7,7 @@ import { TransformerEncoder } from '../layers/transformer-encoder';
 import { assertNoLeak } from '../testing/leak-check';
 import { maxAbsDiff } from '../testing/run-on-backends';
 import { recomputeInBackward } from './recompute';
-import { trainStep } from './train-step';
+import { trainStepAsync } from './train-step';
 
 describe('recomputeInBackward (activation checkpointing)', () => {
   beforeAll(async () => {
@@ -64,7 +64,7 @@ describe('recomputeInBackward (activation checkpointing)', () => {
     let step = 0;
     const loss = () =>
       tf.mean(tf.square(enc.apply(ids, { training: true, seed: ++step, recompute: true }))) as tf.Scalar;
-    await expect(assertNoLeak(() => trainStep(opt, store, loss), 3)).resolves.toBe(0);
+    await expect(assertNoLeak(() => trainStepAsync(opt, store, loss), 3)).resolves.toBe(0);
     expect(() => tf.tidy(() => enc.apply(ids, { training: true, recompute: true }))).toThrow(InvalidInputError);
     // a bare use with an explicit parameter list
     const w = store.get('e.0.ffn.up.w');

@@ -6,9 +6,9 @@ import { ParamStore } from '../layers/param-store';
 import { TransformerEncoder } from '../layers/transformer-encoder';
 import { sparseSoftmaxCrossEntropy } from '../losses/sparse-softmax-cross-entropy.loss';
 import { assertNoLeak } from '../testing/leak-check';
-import { trainStep, trainStepWithGrads } from './train-step';
+import { trainStepAsync, trainStepWithGrads } from './train-step';
 
-describe('trainStep', () => {
+describe('trainStepAsync', () => {
   beforeAll(async () => {
     await initTensorBackend('wasm');
   });
@@ -42,18 +42,18 @@ describe('trainStep', () => {
       const h = enc.apply(ids, { causal: true, keyMask, training: true, seed: step });
       return sparseSoftmaxCrossEntropy(tf.reshape(head.apply(h), [-1, 20]) as tf.Tensor2D, next);
     };
-    const first = trainStep(opt, store, loss);
-    for (let i = 0; i < 40; i++) trainStep(opt, store, loss);
-    const last = trainStep(opt, store, loss);
+    const first = await trainStepAsync(opt, store, loss);
+    for (let i = 0; i < 40; i++) await trainStepAsync(opt, store, loss);
+    const last = await trainStepAsync(opt, store, loss);
     expect(first).toBeGreaterThan(2.5); // about ln 20 = 3.0 at start
     expect(last).toBeLessThan(first * 0.5);
 
-    await expect(assertNoLeak(() => trainStep(opt, store, loss), 3)).resolves.toBe(0);
+    await expect(assertNoLeak(() => trainStepAsync(opt, store, loss), 3)).resolves.toBe(0);
 
     const w = store.get('head.w');
     const before = w.dataSync().slice();
     const sgd = tf.train.sgd(1);
-    const { gradNorm } = trainStepWithGrads(sgd, store, loss, { clipNorm: 1e-3 });
+    const { gradNorm } = await trainStepWithGrads(sgd, store, loss, { clipNorm: 1e-3 });
     const after = w.dataSync();
     let moved = 0;
     for (let i = 0; i < before.length; i++) moved += (after[i] - before[i]) ** 2;
