@@ -186,6 +186,51 @@ describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, 
     expect(Math.max(...moved)).toBeLessThan(0.05 * lr);
   });
 
+  it('cold-start serving: encodeItems, userEmbedding and scoreUsers after a training step', async () => {
+    const tokenizer = new ItemContentTokenizer([{ name: 'title', fields: ['text'], maxLength: 6, buckets: 64 }]);
+    const texts = ['red fox jumps', 'blue whale sings', 'green frog', 'red wine', 'blue moon rises', 'old oak'];
+    const items = texts.map((t, i) => tokenizer.tokenize({ itemId: i + 1, fields: { text: t } }));
+    const interactions = [
+      { userId: 1, itemId: 1 },
+      { userId: 2, itemId: 2 },
+      { userId: 3, itemId: 3 },
+    ];
+    const out = await runOnBackends(
+      [...BACKENDS],
+      async () => {
+        const config = parseColdStartConfig({ dModel: 16, numHeads: 2, dropout: 0, seed: 4 });
+        const model = new ColdStartModel({ ...config, modalities: tokenizer.modalitySpecs() }, [1, 2, 3], tokenizer);
+        const trainer = new ColdStartTrainer(config, model);
+        const batch = buildBatch(
+          interactions,
+          indexInteractions(interactions),
+          (u) => model.rowOf(u),
+          new Rng(1),
+          config,
+        )!;
+        await trainer.stepAsync(batch, (id) => items[id - 1], 1);
+        const before = tf.memory().numTensors;
+        // batch size 4 over 6 items: two forward passes, the second one partial
+        const z = await model.encodeItems(items, 4);
+        const user = await model.userEmbedding(2);
+        const scores = await model.scoreUsers([1, 99, 3], z);
+        const leaked = tf.memory().numTensors - before;
+        trainer.dispose();
+        model.dispose();
+        return { z: z.flatMap((v) => Array.from(v)), user: Array.from(user!), scores: Array.from(scores), leaked };
+      },
+      WEBGPU_OPTS,
+    );
+    const [cpu, gpu] = [out.cpu, out.webgpu];
+    expect(gpu.leaked).toBe(0);
+    expect(gpu.z).toHaveLength(6 * 16);
+    expect(relErr(gpu.z, cpu.z)).toBeLessThan(2e-4);
+    expect(relErr(gpu.user, cpu.user)).toBeLessThan(2e-4);
+    // user 99 was never seen: a zero row on both backends
+    expect(gpu.scores.slice(6, 12)).toEqual(new Array(6).fill(0));
+    expect(relErr(gpu.scores, cpu.scores)).toBeLessThan(5e-4);
+  });
+
   it('S2DTW: contrastive loss and encoder gradients through the host op, forward and backward', async () => {
     const [b, n, m, d, f] = [3, 5, 4, 8, 12];
     const opts: S2dtwOptions = resolveS2dtwOptions({ gamma: 0.1 });
