@@ -224,11 +224,11 @@ describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, 
     const [cpu, gpu] = [out.cpu, out.webgpu];
     expect(gpu.leaked).toBe(0);
     expect(gpu.z).toHaveLength(6 * 16);
-    expect(relErr(gpu.z, cpu.z)).toBeLessThan(2e-4);
-    expect(relErr(gpu.user, cpu.user)).toBeLessThan(2e-4);
+    expect(relErr(gpu.z, cpu.z)).toBeLessThan(REL_TOL);
+    expect(relErr(gpu.user, cpu.user)).toBeLessThan(REL_TOL);
     // user 99 was never seen: a zero row on both backends
     expect(gpu.scores.slice(6, 12)).toEqual(new Array(6).fill(0));
-    expect(relErr(gpu.scores, cpu.scores)).toBeLessThan(5e-4);
+    expect(relErr(gpu.scores, cpu.scores)).toBeLessThan(REL_TOL);
   });
 
   it('S2DTW: contrastive loss and encoder gradients through the host op, forward and backward', async () => {
@@ -445,28 +445,24 @@ describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, 
     return { cpu: out.cpu, gpu: out.webgpu };
   }
 
-  /**
-   * Weights after two Adam steps: each moved by about lr per step on both backends; tensors whose gradient
-   * is float noise (the attention key bias) may move differently, so most — not all — must agree to 5% of lr.
-   */
+  /** Weights after two Adam steps (each moves a weight by about lr): the backends agree to 5% of one step. */
   function expectWeightsAgree(cpu: { weights: number[][]; moved: number[] }, gpu: { weights: number[][] }): void {
     expect(Math.max(...cpu.moved)).toBeGreaterThan(0.5 * PREF_LR); // the steps did update the policy
     const diffs = gpu.weights.map((w, i) => maxAbsDiff(w, cpu.weights[i]));
-    expect(Math.max(...diffs)).toBeLessThan(2.5 * PREF_LR);
-    expect(diffs.filter((d) => d < 0.05 * PREF_LR).length).toBeGreaterThan(0.75 * diffs.length);
+    expect(Math.max(...diffs)).toBeLessThan(0.05 * PREF_LR);
   }
 
   it('DPO: two PreferenceTrainer steps (losses, grad norms, implicit rewards, weights)', async () => {
     const { cpu, gpu } = await preferenceSteps('dpo');
     expect(cpu.metrics[0]).toBeCloseTo(Math.LN2, 5); // against an identical reference
-    expect(relErr(gpu.metrics, cpu.metrics)).toBeLessThan(2e-4);
+    expect(relErr(gpu.metrics, cpu.metrics)).toBeLessThan(REL_TOL);
     expectWeightsAgree(cpu, gpu);
   });
 
   it('KTO: two PreferenceTrainer steps (z0 from mismatched pairs, losses, weights)', async () => {
     const { cpu, gpu } = await preferenceSteps('kto');
     expect(cpu.metrics[0]).toBeCloseTo(0.5, 5);
-    expect(relErr(gpu.metrics, cpu.metrics)).toBeLessThan(2e-4);
+    expect(relErr(gpu.metrics, cpu.metrics)).toBeLessThan(REL_TOL);
     expect(maxAbsDiff(gpu.z0, cpu.z0)).toBeLessThan(1e-5);
     expectWeightsAgree(cpu, gpu);
   });
@@ -495,9 +491,9 @@ describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, 
     );
     const [cpu, gpu] = [out.cpu, out.webgpu];
     expect(cpu.metrics[0]).toBeCloseTo(Math.LN2, 2); // rewards start near 0
-    expect(relErr(gpu.metrics, cpu.metrics)).toBeLessThan(2e-4);
+    expect(relErr(gpu.metrics, cpu.metrics)).toBeLessThan(REL_TOL);
     expect(gpu.accuracy).toEqual(cpu.accuracy);
-    expect(relErr(gpu.scores, cpu.scores)).toBeLessThan(2e-3);
+    expect(relErr(gpu.scores, cpu.scores)).toBeLessThan(REL_TOL);
     expect(maxAbsDiff(gpu.head, cpu.head)).toBeLessThan(0.05 * PREF_LR);
   });
 
@@ -569,7 +565,7 @@ describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, 
       expect(gpu.steps).toEqual([1, 2]);
       expect(gpu.restored).toEqual(gpu.trained);
       expect(relErr(gpu.losses, cpu.losses)).toBeLessThan(REL_TOL);
-      expect(relErr(gpu.last, cpu.last)).toBeLessThan(2e-4);
+      expect(relErr(gpu.last, cpu.last)).toBeLessThan(REL_TOL);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
