@@ -5,7 +5,7 @@ export interface LogisticRegressionOptions {
   l2?: number;
   /** Full-batch gradient steps; default 300. */
   iterations?: number;
-  /** Step size on standardised features; default 0.5. */
+  /** Step size on standardised features; default 0.5, capped at 4 / (max class weight · (d + 1)) for stability. */
   learningRate?: number;
   /** Weight each class by n / (2·n_class), like scikit-learn's class_weight='balanced'; default true. */
   balanced?: boolean;
@@ -55,7 +55,10 @@ export class LogisticRegression {
     const balanced = options.balanced ?? true;
     const cw = balanced ? [n / (2 * nNeg), n / (2 * nPos)] : [1, 1];
     const l2 = options.l2 ?? 1e-3;
-    const lr = options.learningRate ?? 0.5;
+    // Gradient descent is stable only below 2 / λ_max of the Hessian, and λ_max ≤ ¼·max(cw)·(d + 1) on standardised
+    // features (+1 for the bias). Nearly collinear features (mean-token embeddings of a trained LM) reach that bound,
+    // and a fixed 0.5 then blows rounding noise up into confident nonsense; cap the step at half the limit.
+    const lr = Math.min(options.learningRate ?? 0.5, 4 / (Math.max(cw[0], cw[1]) * (d + 1)));
     const w = new Float64Array(d);
     let b = 0;
     const gw = new Float64Array(d);
