@@ -263,8 +263,9 @@ export async function runSyntheticAlignmentEval(
         const count = held.length * o.clipsPerVideo;
         const ce = video.encode(batch.frames, count);
         const te = text.encode(batch.tokens, count);
-        const r = syntheticRanks(held, ce.dataSync() as Float32Array, te.dataSync() as Float32Array, jointDim);
+        const [cv, tv] = [(await ce.data()) as Float32Array, (await te.data()) as Float32Array];
         tf.dispose([ce, te]);
+        const r = syntheticRanks(held, cv, tv, jointDim);
         pooled.ranks.push(...r.ranks);
         pooled.aligned.push(...r.aligned);
         pooled.trueCellE.push(...r.trueCellE);

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { VttwinsTextEncoder } from '../encoders/vttwins-text-encoder';
 import { VttwinsVideoEncoder } from '../encoders/vttwins-video-encoder';
+import { s2dtwContrastiveLoss } from '../losses/s2dtw-contrastive.loss';
+import { PLAIN_SOFT_DTW_OPTIONS } from '../s2dtw/s2dtw-options';
 import { SyntheticVideoWorld } from '../synthetic/synthetic-videos';
 import { VttwinsConfig } from './vttwins-config';
 import { type VttwinsCheckpoint, type VttwinsProgress, VttwinsTrainer } from './vttwins-trainer';
@@ -146,9 +148,9 @@ describe('VttwinsTrainer', () => {
       onCheckpoint: (c) => void checkpoints.push(c),
     });
     const batch = world.batch(new Rng(2), 4);
-    const before = trainer.loss(batch);
+    const before = await trainer.loss(batch);
     const losses = await trainer.train(() => batch);
-    const after = trainer.loss(batch);
+    const after = await trainer.loss(batch);
     expect(after).toBeLessThan(before);
     expect(losses).toHaveLength(25);
     expect(progress.map((p) => p.step)).toEqual(Array.from({ length: 25 }, (_, k) => k + 1));
@@ -222,7 +224,7 @@ describe('VttwinsTrainer', () => {
     storeB.dispose();
   });
 
-  it('a training step leaks no tensors, for every loss and with temporal augmentation', () => {
+  it('a training step leaks no tensors, for every loss and with temporal augmentation', async () => {
     const world = new SyntheticVideoWorld(worldOptions, 6);
     for (const extra of [
       { loss: 's2dtw' as const },
@@ -237,9 +239,9 @@ describe('VttwinsTrainer', () => {
         text,
       );
       const batch = world.batch(new Rng(1), 3);
-      trainer.step(batch); // optimiser slots are created on the first step
+      await trainer.stepAsync(batch); // optimiser slots are created on the first step
       const before = tf.memory().numTensors;
-      for (let k = 0; k < 3; k++) expect(Number.isFinite(trainer.step(batch))).toBe(true);
+      for (let k = 0; k < 3; k++) expect(Number.isFinite(await trainer.stepAsync(batch))).toBe(true);
       expect(tf.memory().numTensors).toBe(before);
       trainer.dispose();
       video.dispose();
@@ -247,32 +249,74 @@ describe('VttwinsTrainer', () => {
     }
   });
 
-  it('stepAsync (every read awaited, S2DTW on the host between device passes) matches step, leak-free', async () => {
+  it('stepAsync (S2DTW on the host between device passes) matches Adam taped through the customGrad S2DTW op', async () => {
     const world = new SyntheticVideoWorld(worldOptions, 9);
+    for (const extra of [
+      { loss: 's2dtw' as const, gamma: 0.1, gammaLocal: 0.05, delta: 0.5 },
+      { loss: 'soft-dtw' as const, gamma: 0.1 },
+    ]) {
+      const config = VttwinsConfig.create({ clipsPerVideo: 4, batchSize: 3, learningRate: 1e-2, ...extra });
+      const a = tinySetup(world, 3);
+      const b = tinySetup(world, 3);
+      // The reference: the synchronous customGrad op (cpu/wasm only), under a plain optimizer.minimize.
+      const opt = tf.train.adam(1e-2);
+      const options =
+        extra.loss === 's2dtw'
+          ? { gamma: extra.gamma, gammaLocal: extra.gammaLocal, delta: extra.delta }
+          : { ...PLAIN_SOFT_DTW_OPTIONS, gamma: extra.gamma };
+      const vars = [...a.video.variables, ...a.text.variables];
+      const trainer = new VttwinsTrainer(config, b.video, b.text);
+      const batch = world.batch(new Rng(4), 3);
+      const [n, count, d] = [4, 12, a.video.config.jointDim];
+      for (let k = 0; k < 3; k++) {
+        const before = k === 2 ? tf.memory().numTensors : 0;
+        const cost = opt.minimize(
+          () =>
+            s2dtwContrastiveLoss(
+              tf.reshape(a.video.encode(batch.frames, count), [3, n, d]),
+              tf.reshape(a.text.encode(batch.tokens, count), [3, n, d]),
+              options,
+            ),
+          true,
+          vars,
+        )!;
+        const la = (await cost.data())[0];
+        cost.dispose();
+        const lb = await trainer.stepAsync(batch);
+        expect(lb).toBeCloseTo(la, 5);
+        if (k === 2) expect(tf.memory().numTensors).toBe(before);
+      }
+      const wa = await a.video.encode(world.video(new Rng(5)).frames, 4).data();
+      const wb = await b.video.encode(world.video(new Rng(5)).frames, 4).data();
+      wa.forEach((x, i) => expect(wb[i]).toBeCloseTo(x, 4));
+      expect(trainer.steps).toBe(3);
+      opt.dispose();
+      trainer.dispose();
+      [a.video, a.text, b.video, b.text].forEach((e) => e.dispose());
+    }
+  });
+
+  it('loss() is the loss the next stepAsync reports (same TDA permutations), for every loss', async () => {
+    const world = new SyntheticVideoWorld(worldOptions, 10);
     for (const extra of [
       { loss: 's2dtw' as const, temporalAugmentation: true },
       { loss: 'soft-dtw' as const },
       { loss: 'mil-nce' as const, temporalAugmentation: true },
     ]) {
-      const config = VttwinsConfig.create({ clipsPerVideo: 4, batchSize: 3, learningRate: 1e-2, ...extra });
-      const a = tinySetup(world, 3);
-      const b = tinySetup(world, 3);
-      const sync = new VttwinsTrainer(config, a.video, a.text);
-      const async = new VttwinsTrainer(config, b.video, b.text);
-      const batch = world.batch(new Rng(4), 3);
-      for (let k = 0; k < 3; k++) {
-        const before = k === 2 ? tf.memory().numTensors : 0;
-        const la = sync.step(batch);
-        const lb = await async.stepAsync(batch);
-        expect(lb).toBeCloseTo(la, 5);
-        if (k === 2) expect(tf.memory().numTensors).toBe(before);
+      const { video, text } = tinySetup(world, 4);
+      const trainer = new VttwinsTrainer(
+        VttwinsConfig.create({ clipsPerVideo: 4, batchSize: 3, learningRate: 1e-2, ...extra }),
+        video,
+        text,
+      );
+      const batch = world.batch(new Rng(6), 3);
+      for (let k = 0; k < 2; k++) {
+        const predicted = await trainer.loss(batch);
+        expect(await trainer.stepAsync(batch)).toBeCloseTo(predicted, 5);
       }
-      const wa = a.video.encode(world.video(new Rng(5)).frames, 4).dataSync();
-      const wb = b.video.encode(world.video(new Rng(5)).frames, 4).dataSync();
-      wa.forEach((x, i) => expect(wb[i]).toBeCloseTo(x, 4));
-      expect(async.steps).toBe(3);
-      [sync, async].forEach((t) => t.dispose());
-      [a.video, a.text, b.video, b.text].forEach((e) => e.dispose());
+      trainer.dispose();
+      video.dispose();
+      text.dispose();
     }
   });
 });

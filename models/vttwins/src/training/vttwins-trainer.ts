@@ -4,7 +4,7 @@ import { hostOpValueAndGrads, type HostOp, type ParamStore } from '@tessera/tens
 import type { VttwinsTextEncoder } from '../encoders/vttwins-text-encoder';
 import type { VttwinsVideoEncoder } from '../encoders/vttwins-video-encoder';
 import { milNceLoss } from '../losses/mil-nce.loss';
-import { s2dtwContrastiveLoss, s2dtwPairMatrices, sequenceInfoNceLoss } from '../losses/s2dtw-contrastive.loss';
+import { s2dtwPairMatrices, sequenceInfoNceLoss } from '../losses/s2dtw-contrastive.loss';
 import { enumerateLocalPermutations, sampleTemporalPermutation } from '../losses/temporal-augmentation';
 import { PLAIN_SOFT_DTW_OPTIONS, resolveS2dtwOptions, type S2dtwOptions } from '../s2dtw/s2dtw-options';
 import { s2dtwBackwardBatch, s2dtwForwardBatch } from '../s2dtw/s2dtw.kernel';
@@ -82,28 +82,44 @@ export class VttwinsTrainer {
     this.stepCount = step;
   }
 
-  /** The batch loss without updating (for evaluation and tests). */
-  loss(batch: VttwinsBatch): number {
-    const l = tf.tidy(() => this.lossTensor(batch));
-    const value = l.dataSync()[0];
-    l.dispose();
-    return value;
-  }
-
-  /** One optimisation step; returns the loss before the update. */
-  step(batch: VttwinsBatch): number {
-    const vars = [...this.video.variables, ...this.text.variables];
-    const cost = this.optimizer.minimize(() => this.lossTensor(batch), true, vars);
-    const value = cost ? cost.dataSync()[0] : Number.NaN;
-    cost?.dispose();
-    this.stepCount++;
-    return value;
+  /**
+   * The batch loss without updating (for evaluation and tests), with the permutations the next step would
+   * draw. Reads are `await data()`; the S2DTW recursion runs on the host between two device passes.
+   */
+  async loss(batch: VttwinsBatch): Promise<number> {
+    const mats = this.config.temporalAugmentation ? await this.samplePermutations(batch) : undefined;
+    const c = this.config;
+    let l: tf.Scalar;
+    if (c.loss === 'mil-nce') {
+      l = tf.tidy(() => {
+        const { v, t } = this.embedPair(batch, mats);
+        return milNceLoss(v, t, { window: c.milNceWindow, temperature: c.milNceTemperature });
+      });
+    } else {
+      const z = tf.tidy(() => {
+        const { v, t } = this.embedPair(batch, mats);
+        return s2dtwPairMatrices(v, t);
+      });
+      let values: Float32Array;
+      try {
+        values = (await z.data()) as Float32Array;
+      } finally {
+        z.dispose();
+      }
+      const sim = s2dtwHostOp(batch.videos, this.s2dtwOptions).forward(values, z.shape);
+      l = tf.tidy(() => sequenceInfoNceLoss(tf.tensor2d(sim.output, sim.shape as [number, number])));
+    }
+    try {
+      return (await l.data())[0];
+    } finally {
+      l.dispose();
+    }
   }
 
   /**
-   * step() for any backend, WebGPU included: every download is `await data()`. The S2DTW recursion
-   * runs on the host between two device passes (hostOpValueAndGrads), and TDA samples its permutations
-   * from downloaded embeddings first. Same loss, gradients and update as step().
+   * One optimisation step on any backend, WebGPU included; returns the loss before the update. Every
+   * download is `await data()`: the S2DTW recursion runs on the host between two device passes
+   * (hostOpValueAndGrads), and TDA samples its permutations from downloaded embeddings first.
    */
   async stepAsync(batch: VttwinsBatch): Promise<number> {
     const vars = [...this.video.variables, ...this.text.variables];
@@ -122,17 +138,12 @@ export class VttwinsTrainer {
       r.value.dispose();
       grads = r.grads;
     } else {
-      const o = resolveS2dtwOptions(
-        c.loss === 's2dtw'
-          ? { gamma: c.gamma, gammaLocal: c.gammaLocal, delta: c.delta }
-          : { ...PLAIN_SOFT_DTW_OPTIONS, gamma: c.gamma },
-      );
       const r = await hostOpValueAndGrads(
         () => {
           const { v, t } = this.embedPair(batch, mats);
           return s2dtwPairMatrices(v, t);
         },
-        s2dtwHostOp(batch.videos, o),
+        s2dtwHostOp(batch.videos, this.s2dtwOptions),
         (y) => sequenceInfoNceLoss(y as tf.Tensor2D),
         vars,
       );
@@ -191,38 +202,14 @@ export class VttwinsTrainer {
     this.optimizer.dispose();
   }
 
-  private lossTensor(batch: VttwinsBatch): tf.Scalar {
-    const n = this.config.clipsPerVideo;
-    const b = batch.videos;
-    const count = b * n;
-    const words = this.text.config.maxWords;
-    if (batch.tokens.length !== count * words) {
-      throw new DimensionMismatchError(`batch has ${batch.tokens.length} tokens, expected ${b}×${n}×${words}`);
-    }
-    const d = this.video.config.jointDim;
-    let v: tf.Tensor = tf.reshape(this.video.encode(batch.frames, count), [b, n, d]);
-    let t: tf.Tensor = tf.reshape(this.text.encode(batch.tokens, count), [b, n, d]);
-    if (this.config.temporalAugmentation) {
-      // seeded by (seed, step) rather than one running generator, so a resumed run draws the same permutations
-      const rng = new Rng((Math.imul(this.config.seed + 1, 0x9e3779b1) ^ this.stepCount) >>> 0);
-      v = this.permute(v, rng);
-      t = this.permute(t, rng);
-    }
+  /** S2DTW settings of the configured loss ('s2dtw', or plain soft-DTW). */
+  private get s2dtwOptions(): S2dtwOptions {
     const c = this.config;
-    switch (c.loss) {
-      case 's2dtw':
-        return s2dtwContrastiveLoss(v, t, { gamma: c.gamma, gammaLocal: c.gammaLocal, delta: c.delta });
-      case 'soft-dtw':
-        return s2dtwContrastiveLoss(v, t, { ...PLAIN_SOFT_DTW_OPTIONS, gamma: c.gamma });
-      case 'mil-nce':
-        return milNceLoss(v, t, { window: c.milNceWindow, temperature: c.milNceTemperature });
-    }
-  }
-
-  /** TDA: reorder each sequence by a permutation sampled from its detached self-similarity. */
-  private permute(x: tf.Tensor, rng: Rng): tf.Tensor {
-    const [b, n] = x.shape as [number, number, number];
-    return tf.matMul(tf.tensor3d(this.permutationMatrices(x.dataSync(), x.shape, rng), [b, n, n]), x);
+    return resolveS2dtwOptions(
+      c.loss === 's2dtw'
+        ? { gamma: c.gamma, gammaLocal: c.gammaLocal, delta: c.delta }
+        : { ...PLAIN_SOFT_DTW_OPTIONS, gamma: c.gamma },
+    );
   }
 
   /** One permutation matrix per sequence of x (b, n, d), drawn from `rng` in sequence order. */
@@ -237,7 +224,7 @@ export class VttwinsTrainer {
     return mats;
   }
 
-  /** The TDA permutations of this step (video, then text, as lossTensor draws them), from downloaded embeddings. */
+  /** The TDA permutations of this step (video, then text), seeded by (seed, step), from downloaded embeddings. */
   private async samplePermutations(batch: VttwinsBatch): Promise<{ video: Float32Array; text: Float32Array }> {
     const { v, t } = tf.tidy(() => this.embedPair(batch));
     try {
