@@ -6,7 +6,9 @@ import { s2dtwBackwardBatch, s2dtwForwardBatch } from './s2dtw.kernel';
 /**
  * S2DTW similarities s = −S2DTW for a batch of similarity matrices Z (B×n×m, rows clips, columns
  * sentences), as a differentiable TF.js op. Forward and backward run in the JS kernel; the gradient is
- * the exact expected-alignment recursion, not autodiff through the cells.
+ * the exact expected-alignment recursion, not autodiff through the cells. Inside tf.customGrad the input
+ * has to be read with dataSync(), so this op runs on cpu/wasm only; training uses the host-op route
+ * (hostOpValueAndGrads, any backend), and this op stays as the reference it is tested against.
  */
 export function s2dtwSimilarity(z: tf.Tensor, options: Partial<S2dtwOptions> = {}): tf.Tensor1D {
   const o = resolveS2dtwOptions(options);
