@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
+import type { LmTokenizer } from './lm-tokenizer';
 import type { TransformerLm } from './transformer-lm';
 
 export interface GenerateOptions {
@@ -31,6 +32,30 @@ export async function generateText(
   prompt: string,
   options: GenerateOptions = {},
 ): Promise<GenerateResult> {
+  resolveGenerateOptions(options);
+  const { tokenizer } = model;
+  const context = [tokenizer.bosId, ...(await tokenizer.encodeBatch([prompt]))[0]];
+  const window = model.config.contextLength;
+  return decodeTokens(
+    async (generated) => {
+      const ids = [...context, ...generated].slice(-window);
+      const last = tf.tidy(() => {
+        const logits = model.logits(tf.tensor2d([ids], [1, ids.length], 'int32'));
+        return tf.reshape(tf.slice(logits, [0, ids.length - 1, 0], [1, 1, -1]), [-1]);
+      });
+      const values = await last.data();
+      last.dispose();
+      return values;
+    },
+    tokenizer,
+    options,
+  );
+}
+
+/** Options with their defaults, checked; throws `InvalidInputError` on a value out of range. */
+export function resolveGenerateOptions(
+  options: GenerateOptions,
+): Required<Omit<GenerateOptions, 'stop' | 'seed'>> & { stop: readonly string[]; seed: number } {
   const maxTokens = options.maxTokens ?? 64;
   const temperature = options.temperature ?? 1;
   const topK = options.topK ?? 0;
@@ -43,27 +68,31 @@ export async function generateText(
       topP,
     });
   }
-  const { tokenizer } = model;
-  const rng = new Rng(options.seed ?? 0);
-  const context = [tokenizer.bosId, ...(await tokenizer.encodeBatch([prompt]))[0]];
+  return { maxTokens, temperature, topK, topP, stop: options.stop ?? [], seed: options.seed ?? 0 };
+}
+
+/**
+ * The token-by-token loop shared by every model: `nextLogits(generated)` gives the next-token logits after
+ * the tokens generated so far; this picks the token (greedy or sampled), stops on EOS, a stop string or
+ * `maxTokens`. Seeded: the same seed gives the same tokens.
+ */
+export async function decodeTokens(
+  nextLogits: (generated: readonly number[]) => Promise<ArrayLike<number>>,
+  tokenizer: Pick<LmTokenizer, 'eosId' | 'decode'>,
+  options: GenerateOptions = {},
+): Promise<GenerateResult> {
+  const { maxTokens, temperature, topK, topP, stop, seed } = resolveGenerateOptions(options);
+  const rng = new Rng(seed);
   const generated: number[] = [];
-  const window = model.config.contextLength;
   for (let step = 0; step < maxTokens; step++) {
-    const ids = context.slice(-window);
-    const last = tf.tidy(() => {
-      const logits = model.logits(tf.tensor2d([ids], [1, ids.length], 'int32'));
-      return tf.reshape(tf.slice(logits, [0, ids.length - 1, 0], [1, 1, -1]), [-1]);
-    });
-    const logits = await last.data();
-    last.dispose();
+    const logits = await nextLogits(generated);
     const next = temperature === 0 ? argmax(logits) : sampleToken(logits, temperature, topK, topP, rng);
     if (next === tokenizer.eosId)
       return { text: await tokenizer.decode(generated), tokens: generated, finishReason: 'eos' };
     generated.push(next);
-    context.push(next);
-    if (options.stop?.length) {
+    if (stop.length) {
       const text = await tokenizer.decode(generated);
-      const hit = firstStop(text, options.stop);
+      const hit = firstStop(text, stop);
       if (hit >= 0) return { text: text.slice(0, hit), tokens: generated, finishReason: 'stop' };
     }
   }

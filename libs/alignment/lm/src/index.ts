@@ -11,3 +11,6 @@ export * from './preference-evaluation';
 export * from './sample-completions';
 export * from './judge-samples';
 export * from './alignment-evaluation';
+export * from './seq2seq-lm.config';
+export * from './seq2seq-lm';
+export * from './seq2seq-policy.adapter';

@@ -5,7 +5,9 @@ import { CorruptDataError, InvalidInputError, NotFoundError, newId, sha256 } fro
 import { ByteTokenizer } from './byte-tokenizer';
 import type { LmTokenizer } from './lm-tokenizer';
 import { SubwordLmTokenizer } from './subword-lm-tokenizer';
-import { TransformerLm } from './transformer-lm';
+import { Seq2SeqLm } from './seq2seq-lm';
+import type { Seq2SeqLmConfig } from './seq2seq-lm.config';
+import { type NamedWeight, TransformerLm } from './transformer-lm';
 import type { TransformerLmConfig } from './transformer-lm.config';
 
 export const LM_CHECKPOINT_FORMAT = 'tessera-lm/1';
@@ -20,9 +22,13 @@ export interface LmModelCard {
   notes?: string;
 }
 
-export interface LmCheckpointMeta {
+/** Which architecture a checkpoint holds; absent in checkpoints written before the encoder–decoder model. */
+export type LmCheckpointKind = 'decoder' | 'seq2seq';
+
+export interface LmCheckpointMeta<C = TransformerLmConfig> {
   format: string;
-  config: TransformerLmConfig;
+  kind?: LmCheckpointKind;
+  config: C;
   tokenizer: { fingerprint: string; spec: Record<string, unknown> };
   weights: { name: string; shape: number[]; offset: number }[];
   weightsSha256: string;
@@ -44,11 +50,38 @@ export async function saveLmCheckpoint(
   card: LmModelCard,
   options: { step?: number; state?: Record<string, unknown> } = {},
 ): Promise<LmCheckpointMeta> {
+  return writeCheckpoint(dir, model, 'decoder', card, options);
+}
+
+/** `saveLmCheckpoint` for the encoder–decoder model: same files, `kind: "seq2seq"`. */
+export async function saveSeq2SeqCheckpoint(
+  dir: string,
+  model: Seq2SeqLm,
+  card: LmModelCard,
+  options: { step?: number; state?: Record<string, unknown> } = {},
+): Promise<LmCheckpointMeta<Seq2SeqLmConfig>> {
+  return writeCheckpoint(dir, model, 'seq2seq', card, options);
+}
+
+interface CheckpointableLm<C> {
+  readonly config: C & { seed: number };
+  readonly tokenizer: LmTokenizer;
+  readonly tokenizerFingerprint: string;
+  namedWeights(): NamedWeight[];
+}
+
+async function writeCheckpoint<C>(
+  dir: string,
+  model: CheckpointableLm<C>,
+  kind: LmCheckpointKind,
+  card: LmModelCard,
+  options: { step?: number; state?: Record<string, unknown> },
+): Promise<LmCheckpointMeta<C>> {
   const named = model.namedWeights();
   const parts = await Promise.all(named.map((w) => w.variable.data() as Promise<Float32Array>));
   const total = parts.reduce((n, p) => n + p.length, 0);
   const flat = new Float32Array(total);
-  const weights: LmCheckpointMeta['weights'] = [];
+  const weights: LmCheckpointMeta<C>['weights'] = [];
   let offset = 0;
   named.forEach((w, i) => {
     flat.set(parts[i], offset);
@@ -56,8 +89,9 @@ export async function saveLmCheckpoint(
     offset += parts[i].length;
   });
   const bytes = new Uint8Array(flat.buffer);
-  const meta: LmCheckpointMeta = {
+  const meta: LmCheckpointMeta<C> = {
     format: LM_CHECKPOINT_FORMAT,
+    kind,
     config: model.config,
     tokenizer: { fingerprint: model.tokenizerFingerprint, spec: model.tokenizer.describe() },
     weights,
@@ -109,26 +143,63 @@ export interface LoadedLm {
   state?: Record<string, unknown>;
 }
 
+export interface LoadedSeq2SeqLm {
+  model: Seq2SeqLm;
+  meta: LmCheckpointMeta<Seq2SeqLmConfig>;
+  state?: Record<string, unknown>;
+}
+
+export interface LoadLmOptions {
+  loadTokenizer?: (dir: string, spec: Record<string, unknown>) => Promise<LmTokenizer>;
+  trainable?: boolean;
+}
+
 /**
  * Loads a checkpoint written by `saveLmCheckpoint`. Byte and `@tessera/text` subword tokenizers are rebuilt
  * automatically; other kinds come from `loadTokenizer`. Sizes and the weights hash are checked before any weight is set.
  */
-export async function loadLmCheckpoint(
+export async function loadLmCheckpoint(dir: string, options: LoadLmOptions = {}): Promise<LoadedLm> {
+  return readCheckpoint<TransformerLmConfig, TransformerLm>(
+    dir,
+    'decoder',
+    (config, tokenizer, trainable) => new TransformerLm(config, tokenizer, { trainable }),
+    options,
+  );
+}
+
+/** Loads a checkpoint written by `saveSeq2SeqCheckpoint`; a decoder-only checkpoint is refused, and vice versa. */
+export async function loadSeq2SeqCheckpoint(dir: string, options: LoadLmOptions = {}): Promise<LoadedSeq2SeqLm> {
+  return readCheckpoint<Seq2SeqLmConfig, Seq2SeqLm>(
+    dir,
+    'seq2seq',
+    (config, tokenizer, trainable) => new Seq2SeqLm(config, tokenizer, { trainable }),
+    options,
+  );
+}
+
+async function readCheckpoint<C, M extends { namedWeights(): NamedWeight[]; dispose(): void }>(
   dir: string,
-  options: {
-    loadTokenizer?: (dir: string, spec: Record<string, unknown>) => Promise<LmTokenizer>;
-    trainable?: boolean;
-  } = {},
-): Promise<LoadedLm> {
+  kind: LmCheckpointKind,
+  build: (config: C, tokenizer: LmTokenizer, trainable: boolean) => M,
+  options: LoadLmOptions,
+): Promise<{ model: M; meta: LmCheckpointMeta<C>; state?: Record<string, unknown> }> {
   let metaText: string;
   try {
     metaText = await readFile(join(dir, 'meta.json'), 'utf8');
   } catch (e) {
     throw new NotFoundError(`no LM checkpoint at ${dir}`, { dir }, { cause: e });
   }
-  const meta = parseJson(metaText, 'meta.json') as LmCheckpointMeta;
+  const meta = parseJson(metaText, 'meta.json') as LmCheckpointMeta<C>;
   if (meta.format !== LM_CHECKPOINT_FORMAT)
     throw new CorruptDataError(`unknown checkpoint format ${String(meta.format)}`);
+  const found = meta.kind ?? 'decoder';
+  if (found !== kind) {
+    throw new InvalidInputError(`checkpoint at ${dir} holds a "${String(found)}" model, not a "${kind}" one`, {
+      dir,
+      found,
+      expected: kind,
+    });
+  }
   const bytes = new Uint8Array(await readFile(join(dir, 'weights.bin')));
   if (sha256(bytes) !== meta.weightsSha256)
     throw new CorruptDataError(`weights.bin in ${dir} does not match its recorded sha256`);
@@ -144,7 +215,7 @@ export async function loadLmCheckpoint(
   if (tokenizer.fingerprint() !== meta.tokenizer.fingerprint)
     throw new CorruptDataError('tokenizer fingerprint differs from the one recorded in the checkpoint');
   const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  const model = new TransformerLm(meta.config, tokenizer, { trainable: options.trainable ?? true });
+  const model = build(meta.config, tokenizer, options.trainable ?? true);
   const byName = new Map(meta.weights.map((w) => [w.name, w]));
   try {
     for (const { name, variable } of model.namedWeights()) {
