@@ -236,7 +236,9 @@ export class EmbeddingErrorDto {
   @ApiProperty({ description: 'position of the failed input in the batch' })
   index!: number;
 
-  @ApiProperty({ description: 'the typed error code (invalid_input, not_found, unsupported_media, unsupported_modality, ...)' })
+  @ApiProperty({
+    description: 'the typed error code (invalid_input, not_found, unsupported_media, unsupported_modality, ...)',
+  })
   code!: string;
 
   @ApiProperty()
