@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
 import * as tf from '@tensorflow/tfjs';
-import { CorruptDataError } from '@tessera/common';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { CorruptDataError, projectRoot } from '@tessera/common';
 import type { WebGpuAdapterDescription } from './backend-description';
 
 export interface WebGpuLoadResult {
@@ -127,6 +130,16 @@ export async function loadWebGpuBackend(
     if (opts.cpuForward !== undefined) tf.env().set('WEBGPU_CPU_FORWARD', opts.cpuForward);
     if (await tf.setBackend('webgpu')) return built.result;
   }
+  // Only the real package is probed first: tests pass fake modules.
+  if (!opts.importModule && !opts.allowSoftwareAdapter) {
+    const seen = await probeWebGpuAdapter();
+    if (!seen.ok) return { ok: false, reason: seen.reason };
+    if (seen.software)
+      return {
+        ok: false,
+        reason: `only a software adapter: ${seen.reason}; set TESSERA_WEBGPU_ALLOW_SOFTWARE=1 to use it`,
+      };
+  }
   let dawn: Record<string, unknown>;
   try {
     dawn = await load('webgpu');
@@ -207,38 +220,47 @@ export async function loadWebGpuBackend(
   }
 }
 
+// Run with `node -e <script> <path of the webgpu package>`; prints the adapter's info as JSON.
+const ADAPTER_PROBE_SCRIPT = `
+const dawn = require(process.argv[1]);
+Object.assign(globalThis, dawn.globals || {});
+const done = (v) => { process.stdout.write(JSON.stringify(v)); process.exit(0); };
+dawn.create([]).requestAdapter({ powerPreference: 'high-performance' }).then(
+  (a) => done(a ? { vendor: a.info && a.info.vendor, architecture: a.info && a.info.architecture,
+    description: a.info && a.info.description,
+    isFallbackAdapter: Boolean(a.isFallbackAdapter || (a.info && a.info.isFallbackAdapter)) } : null),
+  (e) => done({ error: String((e && e.message) || e) }));
+`;
+
 /**
- * Whether a WebGPU adapter is there, without registering or selecting anything: for suites
- * that skip with a reason, and for `tessera doctor`. Never throws.
+ * Looks at the machine's WebGPU adapter from a short-lived child process, without loading Dawn here.
+ * Creating a Dawn instance prints driver notices straight to this process's stderr (lavapipe warns
+ * about its limits), which would break the CLI's one-line errors on every machine that only has a
+ * software driver; the child's stderr is dropped. Never throws.
  */
-export async function probeWebGpuAdapter(
-  opts: { allowSoftwareAdapter?: boolean; importModule?: (name: string) => Promise<Record<string, unknown>> } = {},
-): Promise<{ ok: boolean; reason: string; software?: boolean }> {
-  const load = opts.importModule ?? importOptional;
-  for (const pkg of ['webgpu', '@tensorflow/tfjs-backend-webgpu']) {
-    try {
-      await load(pkg);
-    } catch (e) {
-      return { ok: false, reason: `package '${pkg}' not installed (${firstLine(e)})` };
-    }
-  }
+export async function probeWebGpuAdapter(): Promise<{ ok: boolean; reason: string; software?: boolean }> {
+  let packagePath: string;
   try {
-    const dawn = await load('webgpu');
-    const gpu = (dawn.create as (flags: string[]) => GpuLike)([]);
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter)
-      return { ok: false, reason: 'no WebGPU adapter (no Vulkan driver; see scripts/install-vulkan-sw.sh)' };
-    const info = adapter.info ?? {};
-    const software = isSoftwareAdapter({
-      ...info,
-      isFallbackAdapter: adapter.isFallbackAdapter || info.isFallbackAdapter,
-    });
-    const label = `${info.vendor || 'unknown'} ${info.architecture || 'unknown'} ${info.description ?? ''}`.trim();
-    if (software && !opts.allowSoftwareAdapter)
-      return { ok: false, reason: `only a software adapter: ${label}`, software };
-    return { ok: true, reason: label, software };
+    packagePath = createRequire(join(projectRoot(), 'package.json')).resolve('webgpu');
   } catch (e) {
-    return { ok: false, reason: firstLine(e) };
+    return { ok: false, reason: `package 'webgpu' not installed (${firstLine(e)})` };
+  }
+  const output = await new Promise<string>((resolve) => {
+    execFile(process.execPath, ['-e', ADAPTER_PROBE_SCRIPT, packagePath], { timeout: 30_000 }, (err, stdout) =>
+      resolve(err ? JSON.stringify({ error: firstLine(err) }) : stdout),
+    );
+  });
+  try {
+    const info = JSON.parse(output) as
+      | null
+      | { error: string }
+      | { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
+    if (info === null) return { ok: false, reason: 'no WebGPU adapter found (no Vulkan driver for Dawn)' };
+    if ('error' in info) return { ok: false, reason: `adapter probe failed: ${info.error}` };
+    const label = `${info.vendor || 'unknown'} ${info.architecture || 'unknown'}${info.description ? ` (${info.description})` : ''}`;
+    return { ok: true, reason: label, software: isSoftwareAdapter(info) };
+  } catch {
+    return { ok: false, reason: `adapter probe printed no result (${output.slice(0, 100)})` };
   }
 }
 
