@@ -22,3 +22,11 @@ export function projectRoot(): string {
 export function tesseraVersion(): string {
   return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
+
+/**
+ * The staged public datasets (`../shared/data` beside the project), or `TESSERA_SHARED_DATA` when the
+ * tree runs from a copy elsewhere (as the Node LTS CI run does).
+ */
+export function stagedDataDir(): string {
+  return process.env.TESSERA_SHARED_DATA ?? join(projectRoot(), '..', 'shared', 'data');
+}

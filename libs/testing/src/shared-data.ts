@@ -1,11 +1,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { stagedDataDir } from '@tessera/common';
 
-/**
- * The staged public datasets beside the project (read-only; absent on some machines).
- * `TESSERA_SHARED_DATA` points elsewhere, e.g. when the suite runs from a copy of the tree.
- */
-export const SHARED_DATA_DIR = process.env.TESSERA_SHARED_DATA ?? resolve(__dirname, '../../../../shared/data');
+/** The staged public datasets (read-only; absent on some machines): see `stagedDataDir`. */
+export const SHARED_DATA_DIR = stagedDataDir();
 
 export function sharedDataPath(...parts: string[]): string {
   return resolve(SHARED_DATA_DIR, ...parts);

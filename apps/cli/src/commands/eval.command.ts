@@ -10,7 +10,7 @@ import {
   runAlignmentEvaluation,
   type EvalAlgorithm,
 } from '@tessera/alignment/lm';
-import { InvalidInputError, loadConfig, projectRoot } from '@tessera/common';
+import { InvalidInputError, loadConfig, stagedDataDir } from '@tessera/common';
 import { describeBackend, initTensorBackend } from '@tessera/tensor';
 import { evaluateColdStartDataset, evaluateVttwins, type VttwinsEvalPart } from '../../../platform/src';
 
@@ -93,9 +93,7 @@ export class EvalCommand extends CommandRunner {
       throw new InvalidInputError(`unknown algorithm ${unknown.join(', ')}; known: ${EVAL_ALGORITHMS.join(', ')}`);
     const seeds = options.seeds ?? [1, 2, 3];
     if (seeds.some((x) => !Number.isInteger(x))) throw new InvalidInputError('--seeds must be integers');
-    const path =
-      options.path ??
-      join(projectRoot(), '..', 'shared', 'data', 'alignment', 'hh-rlhf', 'harmless-base-test.jsonl.gz');
+    const path = options.path ?? join(stagedDataDir(), 'alignment', 'hh-rlhf', 'harmless-base-test.jsonl.gz');
     const outBase = options.out
       ? resolve(options.out).replace(/\.json$/, '')
       : join(dataDir, 'eval', `alignment-${preset}-${Date.now()}`);

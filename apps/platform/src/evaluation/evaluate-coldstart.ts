@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { InvalidInputError, projectRoot } from '@tessera/common';
+import { InvalidInputError, stagedDataDir } from '@tessera/common';
 import {
   ColdStartMethodRegistry,
   DEFAULT_LABEL_CLASSIFIER_CONFIG,
@@ -123,7 +123,7 @@ export async function evaluateColdStartDataset(
   cmd: EvaluateColdStartCommand,
 ): Promise<{ report: ColdStartReport; table: string }> {
   {
-    const shared = join(projectRoot(), '..', 'shared', 'data');
+    const shared = stagedDataDir();
     const modalities = coldStartModalities(cmd.dataset);
     let dataset;
     if (cmd.dataset === 'movielens') dataset = await loadMovieLensColdStart(cmd.path ?? join(shared, 'movielens'));

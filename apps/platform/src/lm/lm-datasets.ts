@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { InvalidInputError, projectRoot } from '@tessera/common';
+import { InvalidInputError, stagedDataDir } from '@tessera/common';
 import {
   loadHhRlhf,
   loadOasst2,
@@ -31,7 +31,7 @@ export function assertLmSource(source: string): LmSource {
 }
 
 export function defaultLmSourcePath(source: LmSource): string {
-  return join(projectRoot(), '..', 'shared', 'data', 'alignment', ...DEFAULT_FILES[source]);
+  return join(stagedDataDir(), 'alignment', ...DEFAULT_FILES[source]);
 }
 
 export interface LmSplit<T> {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeError, projectRoot } from '@tessera/common';
+import { describeError, stagedDataDir } from '@tessera/common';
 import { ImportReportBuilder, readDidemo, readQvHighlights } from '@tessera/ingest/datasets';
 import { FfmpegMediaRepository, planClips } from '@tessera/ingest/video';
 import { momentRecallAt1, rankMomentWindows, type MomentRetrievalMetrics, type Window } from '@tessera/models/vttwins';
@@ -55,7 +55,7 @@ export async function describeMomentEvaluation(
   dataRoot?: string,
   run?: { model: VttwinsModel; ffmpeg?: FfmpegMediaRepository },
 ): Promise<MomentEvalReport> {
-  const root = join(dataRoot ?? join(projectRoot(), '..', 'shared', 'data'), 'video', 'annotations');
+  const root = join(dataRoot ?? stagedDataDir(), 'video', 'annotations');
   const sets: MomentSetStatus[] = [];
   const metrics = ['R1@0.5', 'R1@0.7', 'mIoU'];
   const staged = (dir: string, names: Iterable<string>) => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { NotFoundError, projectRoot } from '@tessera/common';
+import { NotFoundError, projectRoot, stagedDataDir } from '@tessera/common';
 import {
   rankOf,
   retrievalMetricsFromRanks,
@@ -90,7 +90,7 @@ const POPEYE = ['popeye-p2', 'popeye-p3', 'popeye-p4'];
 export function locateRealVideos(dataRoot?: string): { root: string } | { reason: string } {
   const candidates = dataRoot
     ? [join(dataRoot, 'video')]
-    : [join(projectRoot(), '..', 'shared', 'data', 'video'), join(projectRoot(), 'test', 'fixtures', 'video')];
+    : [join(stagedDataDir(), 'video'), join(projectRoot(), 'test', 'fixtures', 'video')];
   for (const root of candidates) {
     if (
       POPEYE.every(
