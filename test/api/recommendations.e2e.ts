@@ -122,7 +122,10 @@ describe.skipIf(ml.skip)(`cold-start endpoints on a MovieLens slice${ml.reason}`
       .get(`/items/${items[0].id}/similar`)
       .query({ limit: 3, filter: JSON.stringify({ must: [{ key: 'title', match: { value: items[2].title } }] }) })
       .expect(200);
-    expect(filtered.body.hits.map((h: { itemId: string }) => h.itemId)).toEqual([items[2].id]);
+    // MovieLens has a few titles shared by two films, and the slice's item order varies between runs
+    const sameTitle = items.filter((i) => i.title === items[2].title && i.id !== items[0].id).map((i) => i.id);
+    expect(sameTitle.length).toBeLessThanOrEqual(3);
+    expect(filtered.body.hits.map((h: { itemId: string }) => h.itemId).sort()).toEqual(sameTitle.sort());
     const audience = await request(url).get(`/items/${items[0].id}/audience`).query({ limit: 3 }).expect(200);
     expect(audience.body.users).toHaveLength(3);
     expect(audience.body.users[0].score).toBeGreaterThanOrEqual(audience.body.users[2].score);
