@@ -1,24 +1,20 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { InvalidInputError, progressBar } from '@tessera/common';
-import { ALIGN_ALGORITHMS, AlignLmUsecase } from '../../../platform/src';
+import {
+  ALIGN_ALGORITHMS,
+  AlignLmUsecase,
+  LM_RUN_DEFAULTS,
+  pickLmRunOptions,
+  type LmRunOptions,
+} from '../../../platform/src';
 import { withPlatform } from '../platform/with-platform';
 import { toNumber } from './train-lm.runner';
 
-interface AlignOptions {
+interface AlignOptions extends Omit<LmRunOptions, 'splitSeed' | 'progress'> {
   reference?: string;
   data?: string;
-  path?: string;
-  version?: string;
-  steps?: number;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
   beta?: number;
   udm?: boolean;
-  maxRows?: number;
-  heldOutRows?: number;
-  checkpointEvery?: number;
-  seed?: number;
   json?: boolean;
 }
 
@@ -36,21 +32,12 @@ export class AlignCommand extends CommandRunner {
       throw new InvalidInputError('--reference is required: the SFT version (tessera train lm) to start from');
     const out = await withPlatform((ctx) =>
       ctx.get(AlignLmUsecase).execute({
+        ...pickLmRunOptions(options),
         algorithm,
         reference: options.reference!,
         data: options.data,
-        path: options.path,
-        version: options.version,
-        steps: options.steps,
-        epochs: options.epochs,
-        batchSize: options.batchSize,
-        learningRate: options.learningRate,
         beta: options.beta,
         udm: options.udm,
-        maxRows: options.maxRows,
-        heldOutRows: options.heldOutRows,
-        checkpointEvery: options.checkpointEvery,
-        seed: options.seed,
         progress: progressBar(`align ${algorithm} (steps)`),
       }),
     );
@@ -96,22 +83,31 @@ export class AlignCommand extends CommandRunner {
     return toNumber(v);
   }
 
-  @Option({ flags: '--epochs <n>', description: 'passes over the training rows (default 1)' })
+  @Option({
+    flags: '--epochs <n>',
+    description: `passes over the training rows (default ${LM_RUN_DEFAULTS.align.epochs})`,
+  })
   parseEpochs(v: string): number {
     return toNumber(v);
   }
 
-  @Option({ flags: '--batch-size <n>', description: 'rows (dpo: pairs) per step (default 16)' })
+  @Option({
+    flags: '--batch-size <n>',
+    description: `rows (dpo: pairs) per step (default ${LM_RUN_DEFAULTS.align.batchSize})`,
+  })
   parseBatchSize(v: string): number {
     return toNumber(v);
   }
 
-  @Option({ flags: '--learning-rate <lr>', description: 'Adam step size (default 1e-4)' })
+  @Option({
+    flags: '--learning-rate <lr>',
+    description: `Adam step size (default ${LM_RUN_DEFAULTS.align.learningRate.toExponential()})`,
+  })
   parseLearningRate(v: string): number {
     return toNumber(v);
   }
 
-  @Option({ flags: '--beta <b>', description: 'implicit-reward temperature β (default 0.1)' })
+  @Option({ flags: '--beta <b>', description: `implicit-reward temperature β (default ${LM_RUN_DEFAULTS.align.beta})` })
   parseBeta(v: string): number {
     return toNumber(v);
   }
@@ -126,17 +122,23 @@ export class AlignCommand extends CommandRunner {
     return toNumber(v);
   }
 
-  @Option({ flags: '--held-out-rows <n>', description: 'held-out rows evaluated at the end (default 128)' })
+  @Option({
+    flags: '--held-out-rows <n>',
+    description: `held-out rows evaluated at the end (default ${LM_RUN_DEFAULTS.heldOutRows})`,
+  })
   parseHeldOutRows(v: string): number {
     return toNumber(v);
   }
 
-  @Option({ flags: '--checkpoint-every <n>', description: 'checkpoint every n steps (default 50)' })
+  @Option({
+    flags: '--checkpoint-every <n>',
+    description: `checkpoint every n steps (default ${LM_RUN_DEFAULTS.checkpointEvery})`,
+  })
   parseCheckpointEvery(v: string): number {
     return toNumber(v);
   }
 
-  @Option({ flags: '--seed <n>', description: 'seed of the shuffles and sampling (default 1)' })
+  @Option({ flags: '--seed <n>', description: `seed of the shuffles and sampling (default ${LM_RUN_DEFAULTS.seed})` })
   parseSeed(v: string): number {
     return toNumber(v);
   }

@@ -1,24 +1,14 @@
 import { InvalidInputError, progressBar } from '@tessera/common';
-import { TrainLmUsecase } from '../../../platform/src';
+import { pickLmRunOptions, TrainLmUsecase, type LmRunOptions } from '../../../platform/src';
 import { withPlatform } from '../platform/with-platform';
 
 /** The options `tessera train lm` reads (declared on TrainCommand, which owns the `train` verb). */
-export interface TrainLmOptions {
+export interface TrainLmOptions extends Omit<LmRunOptions, 'splitSeed' | 'progress'> {
   source?: string;
-  path?: string;
-  version?: string;
   size?: string;
   tokenizer?: string;
   vocabSize?: number;
   context?: number;
-  steps?: number;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-  maxRows?: number;
-  heldOutRows?: number;
-  checkpointEvery?: number;
-  seed?: number;
   json?: boolean;
 }
 
@@ -29,21 +19,12 @@ export async function runTrainLm(options: TrainLmOptions): Promise<void> {
     throw new InvalidInputError(`--tokenizer must be subword or byte, got "${options.tokenizer}"`);
   const out = await withPlatform((ctx) =>
     ctx.get(TrainLmUsecase).execute({
+      ...pickLmRunOptions(options),
       source: options.source!,
-      path: options.path,
-      version: options.version,
       size: options.size,
       tokenizer: options.tokenizer as 'subword' | 'byte' | undefined,
       vocabSize: options.vocabSize,
       model: options.context ? { contextLength: options.context } : undefined,
-      steps: options.steps,
-      epochs: options.epochs,
-      batchSize: options.batchSize,
-      learningRate: options.learningRate,
-      maxRows: options.maxRows,
-      heldOutRows: options.heldOutRows,
-      checkpointEvery: options.checkpointEvery,
-      seed: options.seed,
       progress: progressBar(`train lm (${options.source}, steps)`),
     }),
   );

@@ -3,6 +3,7 @@ import { InvalidInputError, progressBar } from '@tessera/common';
 import {
   EmbedCatalogueUsecase,
   EmbedClipsUsecase,
+  LM_RUN_DEFAULTS,
   TrainColdStartUsecase,
   TrainVttwinsUsecase,
 } from '../../../platform/src';
@@ -163,12 +164,15 @@ export class TrainCommand extends CommandRunner {
     return toNumber(v);
   }
 
-  @Option({ flags: '--batch-size <n>', description: 'lm: rows per step (default 16)' })
+  @Option({ flags: '--batch-size <n>', description: `lm: rows per step (default ${LM_RUN_DEFAULTS.sft.batchSize})` })
   parseBatchSize(v: string): number {
     return toNumber(v);
   }
 
-  @Option({ flags: '--learning-rate <lr>', description: 'lm: Adam step size (default 1e-3)' })
+  @Option({
+    flags: '--learning-rate <lr>',
+    description: `lm: Adam step size (default ${LM_RUN_DEFAULTS.sft.learningRate.toExponential()})`,
+  })
   parseLearningRate(v: string): number {
     return toNumber(v);
   }
@@ -178,17 +182,26 @@ export class TrainCommand extends CommandRunner {
     return toNumber(v);
   }
 
-  @Option({ flags: '--held-out-rows <n>', description: 'lm: held-out rows scored before and after (default 128)' })
+  @Option({
+    flags: '--held-out-rows <n>',
+    description: `lm: held-out rows scored before and after (default ${LM_RUN_DEFAULTS.heldOutRows})`,
+  })
   parseHeldOutRows(v: string): number {
     return toNumber(v);
   }
 
-  @Option({ flags: '--checkpoint-every <n>', description: 'lm: checkpoint every n steps (default 50)' })
+  @Option({
+    flags: '--checkpoint-every <n>',
+    description: `lm: checkpoint every n steps (default ${LM_RUN_DEFAULTS.checkpointEvery})`,
+  })
   parseCheckpointEvery(v: string): number {
     return toNumber(v);
   }
 
-  @Option({ flags: '--seed <n>', description: 'lm: seed of initialisation, tokenizer and shuffles (default 1)' })
+  @Option({
+    flags: '--seed <n>',
+    description: `lm: seed of initialisation, tokenizer and shuffles (default ${LM_RUN_DEFAULTS.seed})`,
+  })
   parseSeed(v: string): number {
     return toNumber(v);
   }

@@ -1,13 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
-import {
-  AppConfig,
-  ConflictError,
-  InvalidInputError,
-  ProgressReporter,
-  silentProgress,
-  TesseraConfig,
-} from '@tessera/common';
+import { AppConfig, ConflictError, InvalidInputError, silentProgress, TesseraConfig } from '@tessera/common';
 import { loadLmCheckpoint, meanTokenEmbedder, type TransformerLm } from '@tessera/alignment/lm';
 import {
   evaluatePreferencePairs,
@@ -36,32 +29,20 @@ import {
   type LmVersionCard,
 } from './lm-model.store';
 import { LmModels } from './lm-models.service';
+import { LM_RUN_DEFAULTS, type LmRunOptions } from './lm-run-options';
 
 export const ALIGN_ALGORITHMS = ['dpo', 'kto', 'bco'] as const;
 export type AlignAlgorithm = (typeof ALIGN_ALGORITHMS)[number];
 
-export interface AlignLmCommand {
+export interface AlignLmCommand extends LmRunOptions {
   algorithm: string;
   /** The SFT version used as the frozen reference and as the starting policy (`latest` allowed). */
   reference: string;
   /** Preference data: dpo takes pairs (hh-rlhf default, oasst2); kto and bco take thumbs (oasst2 default, hh-rlhf unpaired, topical-chat). */
   data?: string;
-  path?: string;
-  version?: string;
-  steps?: number;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
   beta?: number;
   /** BCO only: weight rows by the prompt density ratio (UDM), prompts embedded by the reference's token table. */
   udm?: boolean;
-  maxRows?: number;
-  heldOutRows?: number;
-  /** Checkpoint every this many steps (default 50; 0 = only at the start and the end). */
-  checkpointEvery?: number;
-  seed?: number;
-  splitSeed?: number;
-  progress?: ProgressReporter;
 }
 
 export interface AlignLmResult {
@@ -102,7 +83,7 @@ export class AlignLmUsecase {
       throw new ConflictError(`language-model version "${version}" already exists; choose another --version`, {
         version,
       });
-    const seed = cmd.seed ?? 1;
+    const seed = cmd.seed ?? LM_RUN_DEFAULTS.seed;
     const splitSeed = cmd.splitSeed ?? LM_SPLIT_SEED;
     const data = await this.loadData(algorithm, source, cmd, splitSeed, seed);
 
@@ -120,7 +101,7 @@ export class AlignLmUsecase {
         batchSize: cmd.batchSize,
         epochs: cmd.epochs,
         maxSteps: cmd.steps,
-        checkpointEvery: cmd.checkpointEvery ?? 50,
+        checkpointEvery: cmd.checkpointEvery ?? LM_RUN_DEFAULTS.checkpointEvery,
         seed,
       };
       const config: PreferenceConfig =
@@ -243,7 +224,7 @@ export class AlignLmUsecase {
     skipped: number;
   }> {
     const opts = { path: cmd.path, splitSeed };
-    const heldOutRows = cmd.heldOutRows ?? 128;
+    const heldOutRows = cmd.heldOutRows ?? LM_RUN_DEFAULTS.heldOutRows;
     if (algorithm === 'dpo') {
       const pairs = await loadPreferencePairs(source, opts);
       return {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppConfig, ConflictError, ProgressReporter, Rng, silentProgress, TesseraConfig } from '@tessera/common';
+import { AppConfig, ConflictError, Rng, silentProgress, TesseraConfig } from '@tessera/common';
 import {
   ByteTokenizer,
   loadLmCheckpoint,
@@ -25,13 +25,12 @@ import {
   type LmRunState,
   type LmVersionCard,
 } from './lm-model.store';
+import { LM_RUN_DEFAULTS, type LmRunOptions } from './lm-run-options';
 import { assertLmSize, LM_SIZES } from './lm-sizes';
 
-export interface TrainLmCommand {
+export interface TrainLmCommand extends LmRunOptions {
   /** hh-rlhf | oasst2 | topical-chat */
   source: string;
-  /** The source file; default: the staged copy in ../shared/data/alignment. */
-  path?: string;
   /** Version name; an unfinished or failed version of the same name resumes from its checkpoint. */
   version?: string;
   /** tiny | small | base (default small). */
@@ -40,20 +39,6 @@ export interface TrainLmCommand {
   model?: { contextLength?: number; dModel?: number; nHeads?: number; nLayers?: number };
   tokenizer?: 'subword' | 'byte';
   vocabSize?: number;
-  /** Stop after this many optimiser steps in all (default: all epochs). */
-  steps?: number;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-  /** Seeded cap on training rows, for quick runs. */
-  maxRows?: number;
-  /** Held-out rows scored before and after training (default 128). */
-  heldOutRows?: number;
-  /** Checkpoint every this many steps (default 50; 0 = only at the start and the end). */
-  checkpointEvery?: number;
-  seed?: number;
-  splitSeed?: number;
-  progress?: ProgressReporter;
 }
 
 export interface TrainLmResult {
@@ -82,8 +67,8 @@ export class TrainLmUsecase {
     const started = Date.now();
     const source = assertLmSource(cmd.source);
     const version = assertLmVersionName(cmd.version ?? newLmVersionName('sft'));
-    const size = assertLmSize(cmd.size ?? 'small');
-    const seed = cmd.seed ?? 1;
+    const size = assertLmSize(cmd.size ?? LM_RUN_DEFAULTS.size);
+    const seed = cmd.seed ?? LM_RUN_DEFAULTS.seed;
     const splitSeed = cmd.splitSeed ?? LM_SPLIT_SEED;
     const existing = await this.models.find(LM_MODEL_ID, version);
     if (existing && (existing.status === 'ready' || existing.card.kind !== 'sft'))
@@ -100,7 +85,7 @@ export class TrainLmUsecase {
       );
     const data = await loadSftRows(source, { path: cmd.path, splitSeed });
     const train = capRows(data.train, cmd.maxRows, seed);
-    const heldOut = capRows(data.heldOut, cmd.heldOutRows ?? 128, seed);
+    const heldOut = capRows(data.heldOut, cmd.heldOutRows ?? LM_RUN_DEFAULTS.heldOutRows, seed);
     const rel = lmVersionDir(version);
     const dir = join(this.appConfig.dataDir, rel);
 
@@ -132,15 +117,15 @@ export class TrainLmUsecase {
       );
     }
     const startStep = resumed?.step ?? 0;
-    const sftConfig = {
-      batchSize: cmd.batchSize ?? 16,
-      learningRate: cmd.learningRate ?? 1e-3,
-      epochs: cmd.epochs ?? 1,
+    const trainer = new SftTrainer(model, {
+      batchSize: cmd.batchSize,
+      learningRate: cmd.learningRate,
+      epochs: cmd.epochs,
       maxSteps: cmd.steps,
       seed,
-    };
-    const trainer = new SftTrainer(model, sftConfig);
-    const checkpointEvery = cmd.checkpointEvery ?? 50;
+    });
+    const sftConfig = trainer.config;
+    const checkpointEvery = cmd.checkpointEvery ?? LM_RUN_DEFAULTS.checkpointEvery;
     const card: LmVersionCard = {
       modelId: LM_MODEL_ID,
       version,
