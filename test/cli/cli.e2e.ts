@@ -69,6 +69,22 @@ describe('tessera CLI', () => {
     ]);
   });
 
+  it('train lm --json prints the JSON alone on stdout (the subword tokenizer trainer writes nothing there)', () => {
+    const corpus = join(dataDir, 'tiny-hh.jsonl');
+    const rows = ['tea', 'rain', 'cats', 'maps', 'bread', 'snow', 'boats', 'clocks'].map((t) => {
+      const prompt = `\n\nHuman: Tell me about ${t}.\n\nAssistant:`;
+      return JSON.stringify({ chosen: `${prompt} Gladly: ${t} is a fine topic.`, rejected: `${prompt} No.` });
+    });
+    writeFileSync(corpus, `${rows.join('\n')}\n`);
+    const r = tessera(
+      ['train', 'lm', '--source', 'hh-rlhf', '--path', corpus, '--size', 'tiny', '--steps', '1', '--json'],
+      dataDir,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith('{')).toBe(true);
+    expect(JSON.parse(r.stdout).card.tokenizer).toMatchObject({ kind: 'subword' });
+  });
+
   it('fails with one line and a typed exit code on bad input', () => {
     const unknown = tessera(['import', 'imdb', dataDir], dataDir);
     expect(unknown.code).toBe(2);

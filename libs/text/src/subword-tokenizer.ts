@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CorruptDataError, InvalidInputError, NotFoundError, Rng } from '@tessera/common';
-import { BPE, Tokenizer, byteLevelAlphabet, byteLevelPreTokenizer, nfkcNormalizer } from 'tokenizers';
+import { createRequire } from 'node:module';
+import { CorruptDataError, InvalidInputError, NotFoundError, projectRoot, Rng } from '@tessera/common';
+import { Tokenizer, byteLevelAlphabet } from 'tokenizers';
 import { SPECIAL_TOKENS, SPECIAL_TOKEN_IDS } from './special-tokens';
 
 export interface TrainTokenizerOptions {
@@ -44,6 +46,42 @@ export interface TokenizerMeta {
 const TOKENIZER_FILE = 'tokenizer.json';
 const META_FILE = 'tokenizer.meta.json';
 const MIN_VOCAB = SPECIAL_TOKENS.length + 256 + 1;
+
+// Run with `node -e <script> <tokenizers package> <corpus file> <output file>`.
+const TRAIN_BPE_SCRIPT = `
+const { BPE, Tokenizer, byteLevelPreTokenizer, nfkcNormalizer } = require(process.argv[1]);
+const trainer = new Tokenizer(BPE.empty());
+trainer.setNormalizer(nfkcNormalizer());
+trainer.setPreTokenizer(byteLevelPreTokenizer(false, true));
+trainer.train([process.argv[2]]);
+trainer.save(process.argv[3]);
+`;
+
+/**
+ * Trains byte-level BPE on a corpus file and saves the tokenizer JSON, in a short-lived child process whose
+ * stdout is dropped. The Rust trainer always shows progress (the Node `train()` has no switch for it) and
+ * ends each phase with a bare newline on stdout, which put blank lines into `tessera train lm` output, `--json`
+ * included. The child's stderr is passed on; a failed training throws with the child's error line.
+ */
+async function trainBpeQuietly(corpus: string, out: string): Promise<void> {
+  const tokenizersPath = createRequire(join(projectRoot(), 'package.json')).resolve('tokenizers');
+  const child = spawn(process.execPath, ['-e', TRAIN_BPE_SCRIPT, tokenizersPath, corpus, out], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const stderr: Buffer[] = [];
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c, s) => resolve([c, s]));
+  });
+  const text = Buffer.concat(stderr).toString('utf8');
+  if (code !== 0) {
+    // the child's stderr is a stack trace; its `Error: …` line says what went wrong
+    const reason = /^\w*Error: .*$/m.exec(text)?.[0] ?? text.trim().split('\n').pop();
+    throw new Error(`tokenizer training failed (${signal ?? `exit ${code}`}): ${reason || 'no message'}`);
+  }
+  if (text) process.stderr.write(text);
+}
 
 /**
  * The byte-level BPE tokenizer every Tessera model shares, on Hugging Face `tokenizers`.
@@ -91,12 +129,8 @@ export class SubwordTokenizer {
     try {
       const corpus = join(dir, 'corpus.txt');
       await writeFile(corpus, lines.join('\n'));
-      const trainer = new Tokenizer(BPE.empty());
-      trainer.setNormalizer(nfkcNormalizer());
-      trainer.setPreTokenizer(byteLevelPreTokenizer(false, true));
-      trainer.train([corpus]);
       const trainedFile = join(dir, 'trained.json');
-      trainer.save(trainedFile);
+      await trainBpeQuietly(corpus, trainedFile);
       const trained = JSON.parse(await readFile(trainedFile, 'utf8')) as {
         model: { merges: ([string, string] | string)[] };
       };
