@@ -8,6 +8,7 @@ import { initTensorBackend } from '@tessera/tensor';
 import { needsSharedData } from '@tessera/testing';
 import {
   buildVttwinsTrainingSet,
+  chanceBand,
   chanceLevels,
   describeMomentEvaluation,
   evaluateVttwins,
@@ -31,6 +32,12 @@ describe('VT-TWINS held-out real-video evaluation', () => {
     });
     expect(report.status).toBe('ran');
     expect(report.folds!.map((f) => f.heldOut)).toEqual(['popeye-p2', 'popeye-p3', 'popeye-p4']);
+    // one clip per subtitle cue (the SRT files hold 16, 15 and 11 cues), each cue a query
+    expect(report.folds!.map((f) => [f.candidates, f.queries])).toEqual([
+      [16, 16],
+      [15, 15],
+      [11, 11],
+    ]);
     for (const f of report.folds!) {
       expect(f.trainedOn).not.toContain(f.heldOut);
       expect(f.candidates).toBeGreaterThan(5);
@@ -47,7 +54,12 @@ describe('VT-TWINS held-out real-video evaluation', () => {
     for (const f of report.folds!) expect(f.seenRuns.s2dtw[0].queries).toBeGreaterThan(f.queries);
     expect(Object.keys(report.seenSummary!)).toEqual(['random', 's2dtw']);
     expect(Object.keys(report.summary!)).toEqual(['random', 's2dtw']);
+    for (const f of report.folds!) expect(f.durationCue.queries).toBe(f.queries);
+    const band = report.chanceBand95!;
+    expect(band['R@1'][0]).toBeLessThanOrEqual(report.chance!['R@1']);
+    expect(band['R@1'][1]).toBeGreaterThanOrEqual(report.chance!['R@1']);
     expect(report.table).toMatch(/chance \(uniform ranking\)/);
+    expect(report.table).toMatch(/central 95 %/);
     expect(report.table).toMatch(/fit check/);
   });
 
@@ -64,6 +76,24 @@ describe('VT-TWINS held-out real-video evaluation', () => {
   it('chance levels of a uniform ranking', () => {
     expect(chanceLevels(12)).toEqual({ 'R@1': 1 / 12, 'R@5': 5 / 12, 'R@10': 10 / 12, medianRank: 6.5 });
     expect(chanceLevels(4)).toEqual({ 'R@1': 0.25, 'R@5': 1, 'R@10': 1, medianRank: 2.5 });
+  });
+
+  it('the chance band holds chance, narrows with more seeds, and is a point for a pool of one', () => {
+    const pools = [{ candidates: 10, queries: 20 }];
+    const one = chanceBand(pools, 1);
+    const five = chanceBand(pools, 5);
+    for (const b of [one, five]) {
+      expect(b['R@1'][0]).toBeLessThan(0.1);
+      expect(b['R@1'][1]).toBeGreaterThan(0.1);
+      expect(b.medianRank[0]).toBeLessThan(5.5);
+      expect(b.medianRank[1]).toBeGreaterThan(5.5);
+    }
+    expect(five['R@1'][1] - five['R@1'][0]).toBeLessThan(one['R@1'][1] - one['R@1'][0]);
+    expect(chanceBand([{ candidates: 1, queries: 3 }], 2)).toEqual({
+      'R@1': [1, 1],
+      'R@5': [1, 1],
+      medianRank: [1, 1],
+    });
   });
 });
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { NotFoundError, projectRoot, stagedDataDir } from '@tessera/common';
+import { NotFoundError, projectRoot, Rng, stagedDataDir } from '@tessera/common';
 import {
   rankOf,
   retrievalMetricsFromRanks,
@@ -36,11 +36,22 @@ export interface RealVideoEvalOptions {
   clipsPerVideo?: number;
   /** Sequences per batch, b (default 4). */
   batchSize?: number;
+  /** Adam learning rate (default 3e-3). */
+  learningRate?: number;
+  /** Train with the spec's temporal data augmentation (default off). */
+  temporalAugmentation?: boolean;
   /** Also train on the MediaElement demo video (default true; its subtitles do not describe the picture). */
   withMediaElement?: boolean;
+  /**
+   * How videos are cut: 'cue' (default) one clip per subtitle cue, so each held-out video gives one query
+   * per cue; 'merged' joins cues < 0.5 s apart up to 10 s, as the ingest job's default does.
+   */
+  clipping?: RealEvalClipping;
   ffmpeg?: FfmpegMediaRepository;
   onLog?: (line: string) => void;
 }
+
+export type RealEvalClipping = 'cue' | 'merged';
 
 export interface LoadedSubtitledVideo extends PreparedVideo {
   file: string;
@@ -65,6 +76,12 @@ export interface RealFoldReport {
    * video's clips): shows whether training fitted at all; not a retrieval result.
    */
   seenRuns: Record<string, (RetrievalMetrics & { seed: number })[]>;
+  /**
+   * No frames, no training of encoders: each caption's word count predicts its clip's duration (a line
+   * fitted on the training Popeye clips) and clips rank by how close their duration is. The plainest
+   * cross-modal cue that one-clip-per-cue cutting leaves in the data; a reference, not a method.
+   */
+  durationCue: RetrievalMetrics;
 }
 
 export interface RealVideoEvalReport {
@@ -80,6 +97,13 @@ export interface RealVideoEvalReport {
   seenSummary?: Record<string, Record<'R@1' | 'R@5' | 'medianRank', SeedSummary>>;
   /** Chance pooled the same way (query-weighted mean of the folds' chance values). */
   chance?: { 'R@1': number; 'R@5': number; 'R@10': number; medianRank: number };
+  /**
+   * Central 95 % of the seed mean that a model ranking at random would get on these pools with this many
+   * seeds (simulated): a method's mean outside it is unlikely to be luck.
+   */
+  chanceBand95?: Record<'R@1' | 'R@5' | 'medianRank', [number, number]>;
+  /** The folds' `durationCue` reference pooled the same way (deterministic: no seeds). */
+  durationCue?: { 'R@1': number; 'R@5': number; 'R@10': number; medianRank: number };
   table?: string;
   wallMs?: number;
 }
@@ -111,6 +135,7 @@ export async function loadSubtitledVideo(
   ffmpeg: FfmpegMediaRepository,
   videoPath: string,
   subtitlePath: string,
+  clipping: RealEvalClipping = 'merged',
 ): Promise<LoadedSubtitledVideo> {
   const probe = await ffmpeg.probe(videoPath);
   const durationS = probe.videoStreams[0]?.durationS ?? probe.durationS;
@@ -118,6 +143,8 @@ export async function loadSubtitledVideo(
   const plan = planClips(durationS, {
     mode: 'cues',
     cues: parsed.cues.map((c) => ({ startS: c.startS, endS: c.endS, text: c.text })),
+    // -Infinity: no two cues ever join, not even back-to-back ones
+    ...(clipping === 'cue' ? { mergeGapS: -Infinity } : {}),
   });
   const spans = plan.clips.map((c) => ({ ...c, id: String(c.index) }));
   const aligned = alignCaptionsToClips(spans, parsed.cues, { durationS });
@@ -141,6 +168,32 @@ export async function loadSubtitledVideo(
   };
 }
 
+/** The three Popeye clips and, when asked and present, the MediaElement demo, cut as `clipping` says. */
+async function loadRealVideos(
+  ffmpeg: FfmpegMediaRepository,
+  root: string,
+  clipping: RealEvalClipping,
+  withMediaElement: boolean,
+): Promise<{ popeye: LoadedSubtitledVideo[]; extra: LoadedSubtitledVideo[] }> {
+  const popeye: LoadedSubtitledVideo[] = [];
+  for (const p of POPEYE)
+    popeye.push(
+      await loadSubtitledVideo(
+        ffmpeg,
+        join(root, 'popeye', `${p}.mkv`),
+        join(root, 'popeye', `${p}.eng.srt`),
+        clipping,
+      ),
+    );
+  const extra: LoadedSubtitledVideo[] = [];
+  const me = join(root, 'mediaelement');
+  if (withMediaElement && existsSync(join(me, 'echo-hereweare.webm')))
+    extra.push(
+      await loadSubtitledVideo(ffmpeg, join(me, 'echo-hereweare.webm'), join(me, 'mediaelement.srt'), clipping),
+    );
+  return { popeye, extra };
+}
+
 /**
  * Leave-one-video-out text → clip retrieval on real subtitled video: for each Popeye clip, train on the
  * other two (plus the MediaElement demo), then rank all clips of the held-out video for each of its
@@ -153,24 +206,15 @@ export async function evaluateVttwinsRealVideo(opts: RealVideoEvalOptions = {}):
   if ('reason' in found) return { status: 'skipped', reason: found.reason };
   const started = performance.now();
   const ffmpeg = opts.ffmpeg ?? new FfmpegMediaRepository();
-  const seeds = opts.seeds ?? [1, 2, 3];
+  const seeds = opts.seeds ?? [1, 2, 3, 4, 5];
   const methods = opts.methods ?? [...REAL_EVAL_METHODS];
   const steps = opts.steps ?? 80;
   const n = opts.clipsPerVideo ?? 4;
   const batchSize = opts.batchSize ?? 4;
-  const popeye: LoadedSubtitledVideo[] = [];
-  for (const p of POPEYE)
-    popeye.push(
-      await loadSubtitledVideo(
-        ffmpeg,
-        join(found.root, 'popeye', `${p}.mkv`),
-        join(found.root, 'popeye', `${p}.eng.srt`),
-      ),
-    );
-  const extra: LoadedSubtitledVideo[] = [];
-  const me = join(found.root, 'mediaelement');
-  if ((opts.withMediaElement ?? true) && existsSync(join(me, 'echo-hereweare.webm')))
-    extra.push(await loadSubtitledVideo(ffmpeg, join(me, 'echo-hereweare.webm'), join(me, 'mediaelement.srt')));
+  const learningRate = opts.learningRate ?? 3e-3;
+  const temporalAugmentation = opts.temporalAugmentation ?? false;
+  const clipping = opts.clipping ?? 'cue';
+  const { popeye, extra } = await loadRealVideos(ffmpeg, found.root, clipping, opts.withMediaElement ?? true);
   for (const v of [...popeye, ...extra])
     log(
       `loaded ${v.id}: ${v.clips.length} clips (${v.clips.filter((c) => c.caption).length} captioned), ${v.durationS.toFixed(1)} s`,
@@ -189,6 +233,12 @@ export async function evaluateVttwinsRealVideo(opts: RealVideoEvalOptions = {}):
       chance: chanceLevels(N),
       runs: {},
       seenRuns: {},
+      durationCue: retrievalMetricsFromRanks(
+        durationCueRanks(
+          train.filter((v) => popeye.includes(v)),
+          heldOut,
+        ),
+      ),
     };
     for (const method of methods) {
       fold.runs[method] = [];
@@ -201,6 +251,8 @@ export async function evaluateVttwinsRealVideo(opts: RealVideoEvalOptions = {}):
           steps,
           seed,
           loss: method === 'random' ? 's2dtw' : method,
+          learningRate,
+          temporalAugmentation,
           splitVideos: true,
         });
         let lastLoss: number | undefined;
@@ -266,12 +318,22 @@ export async function evaluateVttwinsRealVideo(opts: RealVideoEvalOptions = {}):
       medianRank: summarizeSeeds(seeds.map((_, s) => mean(folds.map((f) => f.seenRuns[method][s].medianRank)))),
     };
   }
+  const durationCue = {
+    'R@1': weighted((f) => f.durationCue['R@1']),
+    'R@5': weighted((f) => f.durationCue['R@5']),
+    'R@10': weighted((f) => f.durationCue['R@10']),
+    medianRank: mean(folds.map((f) => f.durationCue.medianRank)),
+  };
   const chance = {
     'R@1': weighted((f) => f.chance['R@1']),
     'R@5': weighted((f) => f.chance['R@5']),
     'R@10': weighted((f) => f.chance['R@10']),
     medianRank: mean(folds.map((f) => f.chance.medianRank)),
   };
+  const chanceBand95 = chanceBand(
+    folds.map((f) => ({ candidates: f.candidates, queries: f.queries })),
+    seeds.length,
+  );
   const report: RealVideoEvalReport = {
     status: 'ran',
     protocol:
@@ -285,6 +347,9 @@ export async function evaluateVttwinsRealVideo(opts: RealVideoEvalOptions = {}):
       steps,
       clipsPerVideo: n,
       batchSize,
+      learningRate,
+      temporalAugmentation,
+      clipping,
       frames: VTTWINS_FRAME,
       sampleFps: VTTWINS_SAMPLE_FPS,
       splitVideos: true,
@@ -293,6 +358,8 @@ export async function evaluateVttwinsRealVideo(opts: RealVideoEvalOptions = {}):
     summary,
     seenSummary,
     chance,
+    chanceBand95,
+    durationCue,
     wallMs: Math.round(performance.now() - started),
   };
   report.table = realEvalTable(report);
@@ -321,23 +388,35 @@ async function rankOwnClips(model: VttwinsModel, video: PreparedVideo): Promise<
   return queries.map((q, k) => rankOf(scores.subarray(k * n, (k + 1) * n), q.gold));
 }
 
+/** Ranks for the `durationCue` reference: clips ordered by |duration − a − b·words(caption)|. */
+function durationCueRanks(train: LoadedSubtitledVideo[], heldOut: LoadedSubtitledVideo): number[] {
+  const words = (caption: string) => caption.split(/\s+/).filter(Boolean).length;
+  const length = (v: LoadedSubtitledVideo, i: number) => v.clipTimes[i].endS - v.clipTimes[i].startS;
+  const pairs = train.flatMap((v) => v.clips.flatMap((c, i) => (c.caption ? [[words(c.caption), length(v, i)]] : [])));
+  const mx = mean(pairs.map((p) => p[0]));
+  const my = mean(pairs.map((p) => p[1]));
+  const vx = mean(pairs.map((p) => (p[0] - mx) ** 2));
+  const b = vx > 0 ? mean(pairs.map((p) => (p[0] - mx) * (p[1] - my))) / vx : 0;
+  const durations = heldOut.clips.map((_, i) => length(heldOut, i));
+  return heldOut.clips.flatMap((c, gold) => {
+    if (!c.caption) return [];
+    const predicted = my + b * (words(c.caption) - mx);
+    return [
+      rankOf(
+        Float64Array.from(durations, (d) => -Math.abs(d - predicted)),
+        gold,
+      ),
+    ];
+  });
+}
+
 /** An S2DTW model trained on every subtitled real video found (seed 1, the evaluation's settings). */
 export async function trainOnRealVideos(opts: RealVideoEvalOptions = {}): Promise<VttwinsModel> {
   const found = locateRealVideos(opts.dataRoot);
   if ('reason' in found) throw new NotFoundError(found.reason);
   const ffmpeg = opts.ffmpeg ?? new FfmpegMediaRepository();
-  const videos: PreparedVideo[] = [];
-  for (const p of POPEYE)
-    videos.push(
-      await loadSubtitledVideo(
-        ffmpeg,
-        join(found.root, 'popeye', `${p}.mkv`),
-        join(found.root, 'popeye', `${p}.eng.srt`),
-      ),
-    );
-  const me = join(found.root, 'mediaelement');
-  if (existsSync(join(me, 'echo-hereweare.webm')))
-    videos.push(await loadSubtitledVideo(ffmpeg, join(me, 'echo-hereweare.webm'), join(me, 'mediaelement.srt')));
+  const { popeye, extra } = await loadRealVideos(ffmpeg, found.root, opts.clipping ?? 'cue', true);
+  const videos: PreparedVideo[] = [...popeye, ...extra];
   const seed = opts.seeds?.[0] ?? 1;
   const set = await buildVttwinsTrainingSet(videos, {
     version: `eval-real-all-${seed}`,
@@ -367,6 +446,43 @@ export function chanceLevels(n: number): { 'R@1': number; 'R@5': number; 'R@10':
   return { 'R@1': 1 / n, 'R@5': Math.min(5, n) / n, 'R@10': Math.min(10, n) / n, medianRank: (n + 1) / 2 };
 }
 
+/**
+ * The 2.5th and 97.5th percentiles of the seed-mean R@1, R@5 and median rank (mean of the folds' medians)
+ * when every query's gold rank is uniform over its pool, independently per query and seed; seeded.
+ */
+export function chanceBand(
+  pools: { candidates: number; queries: number }[],
+  seeds: number,
+  draws = 4000,
+): Record<'R@1' | 'R@5' | 'medianRank', [number, number]> {
+  const rng = new Rng(12345);
+  const total = pools.reduce((a, p) => a + p.queries, 0);
+  const samples = { 'R@1': [] as number[], 'R@5': [] as number[], medianRank: [] as number[] };
+  for (let d = 0; d < draws; d++) {
+    let r1 = 0;
+    let r5 = 0;
+    let mdr = 0;
+    for (let s = 0; s < seeds; s++) {
+      const medians: number[] = [];
+      for (const p of pools) {
+        const ranks = Array.from({ length: p.queries }, () => 1 + rng.int(p.candidates));
+        r1 += ranks.filter((r) => r <= 1).length / total;
+        r5 += ranks.filter((r) => r <= 5).length / total;
+        medians.push(retrievalMetricsFromRanks(ranks).medianRank);
+      }
+      mdr += mean(medians);
+    }
+    samples['R@1'].push(r1 / seeds);
+    samples['R@5'].push(r5 / seeds);
+    samples.medianRank.push(mdr / seeds);
+  }
+  const band = (xs: number[]): [number, number] => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return [sorted[Math.floor(0.025 * (draws - 1))], sorted[Math.ceil(0.975 * (draws - 1))]];
+  };
+  return { 'R@1': band(samples['R@1']), 'R@5': band(samples['R@5']), medianRank: band(samples.medianRank) };
+}
+
 export function realEvalTable(r: RealVideoEvalReport): string {
   if (r.status !== 'ran' || !r.summary || !r.folds || !r.chance) return `real-video evaluation skipped: ${r.reason}`;
   const lines = [
@@ -376,6 +492,16 @@ export function realEvalTable(r: RealVideoEvalReport): string {
     '|---|---|---|---|---|',
     `| chance (uniform ranking) | ${pct(r.chance['R@1'])} | ${pct(r.chance['R@5'])} | ${pct(r.chance['R@10'])} | ${r.chance.medianRank.toFixed(1)} |`,
   ];
+  const b = r.chanceBand95;
+  if (b)
+    lines.push(
+      `| chance, central 95 % of the seed mean | ${pct(b['R@1'][0])}–${pct(b['R@1'][1])} | ${pct(b['R@5'][0])}–${pct(b['R@5'][1])} | | ${b.medianRank[0].toFixed(1)}–${b.medianRank[1].toFixed(1)} |`,
+    );
+  const d = r.durationCue;
+  if (d)
+    lines.push(
+      `| caption length → clip duration (reference, no frames) | ${pct(d['R@1'])} | ${pct(d['R@5'])} | ${pct(d['R@10'])} | ${d.medianRank.toFixed(1)} |`,
+    );
   for (const [method, s] of Object.entries(r.summary)) {
     const cell = (x: SeedSummary) => `${pct(x.mean)} ± ${pct(x.std)}`;
     lines.push(

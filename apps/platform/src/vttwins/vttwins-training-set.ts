@@ -30,6 +30,8 @@ export interface VttwinsTrainingSetOptions {
   seed: number;
   loss?: VttwinsConfigValues['loss'];
   learningRate?: number;
+  /** The spec's temporal data augmentation (default off, as released). */
+  temporalAugmentation?: boolean;
   checkpointEvery?: number;
   /**
    * Cut each video into non-overlapping runs of at least n clips and treat each run as its own
@@ -72,6 +74,7 @@ export async function buildVttwinsTrainingSet(
     steps: opts.steps,
     learningRate: opts.learningRate ?? 3e-3,
     loss: opts.loss ?? 's2dtw',
+    temporalAugmentation: opts.temporalAugmentation ?? false,
     checkpointEvery: opts.checkpointEvery ?? 0,
     seed: opts.seed,
   });
