@@ -14,6 +14,7 @@ import { JobsController } from './jobs/jobs.controller';
 import { RecommendController } from './recommend/recommend.controller';
 import { SearchController } from './search/search.controller';
 import { LmController } from './lm/lm.controller';
+import { ModelsController } from './models/models.controller';
 import { HealthController } from './health/health.controller';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { ErrorResponseFilter } from './http/error-response.filter';
@@ -68,6 +69,7 @@ export class AppModule implements NestModule {
         RecommendController,
         SearchController,
         LmController,
+        ModelsController,
       ],
       providers: [
         MetricsService,

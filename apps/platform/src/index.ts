@@ -34,6 +34,7 @@ export * from './evaluation/evaluation-provenance';
 export * from './evaluation/coldstart-card-evaluation';
 export * from './evaluation/model-card.file';
 export * from './evaluation/record-model-evaluation.usecase';
+export * from './evaluation/model-cards.service';
 export * from './vttwins/vttwins-card-evaluations';
 export * from './lm/lm-model.store';
 export * from './lm/lm-sizes';

@@ -26,6 +26,8 @@ import { mediaProviders } from './media/media.providers';
 import { EmbedClipsUsecase } from './vttwins/embed-clips.usecase';
 import { SearchVideoUsecase } from './vttwins/search-video.usecase';
 import { TrainVttwinsUsecase } from './vttwins/train-vttwins.usecase';
+import { RecordModelEvaluationUsecase } from './evaluation/record-model-evaluation.usecase';
+import { ModelCards } from './evaluation/model-cards.service';
 import { VttwinsModels } from './vttwins/vttwins-models.service';
 import { VttwinsProcessors } from './vttwins/vttwins.processors';
 import { AlignLmUsecase } from './lm/align-lm.usecase';
@@ -60,6 +62,8 @@ const USECASES = [
   AlignLmUsecase,
   GenerateLmTextUsecase,
   ScoreLmTextUsecase,
+  RecordModelEvaluationUsecase,
+  ModelCards,
 ];
 
 export interface PlatformOptions {

@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import {
   ALIGNMENT_EVAL_PRESETS,
@@ -12,7 +12,20 @@ import {
 } from '@tessera/alignment/lm';
 import { InvalidInputError, loadConfig, stagedDataDir } from '@tessera/common';
 import { describeBackend, initTensorBackend } from '@tessera/tensor';
-import { evaluateColdStartDataset, evaluateVttwins, type VttwinsEvalPart } from '../../../platform/src';
+import type { ModelCardEvaluation } from '@tessera/eval';
+import {
+  coldStartCardEvaluation,
+  evaluateColdStartDataset,
+  evaluateVttwins,
+  evaluationProvenance,
+  RecordModelEvaluationUsecase,
+  vttwinsCardEvaluations,
+  type EvaluatedModel,
+  type EvaluationRun,
+  type RecordedEvaluation,
+  type VttwinsEvalPart,
+} from '../../../platform/src';
+import { withPlatform } from '../platform/with-platform';
 
 interface EvalOptions {
   dataset?: string;
@@ -29,6 +42,7 @@ interface EvalOptions {
   rmSteps?: number;
   prompts?: number;
   out?: string;
+  model?: string;
 }
 
 /**
@@ -49,13 +63,25 @@ export class EvalCommand extends CommandRunner {
     const log = (line: string) => process.stderr.write(`${line}\n`);
     let result: unknown;
     let text: string;
+    let entries: (run: EvaluationRun) => ModelCardEvaluation[];
     if (model === 'alignment') return this.runAlignment(options, config.dataDir, log);
+    if (model !== 'coldstart' && model !== 'vttwins')
+      throw new InvalidInputError(`unknown model "${model}"; known: coldstart, vttwins, alignment`);
+    if (model === 'coldstart' && !options.dataset)
+      throw new InvalidInputError('--dataset is required: movielens, citeulike or jester');
+    // a named --model must exist before minutes of evaluation are spent
+    if (options.model) await withPlatform((ctx) => ctx.get(RecordModelEvaluationUsecase).resolve(model, options.model));
+    const startedAt = new Date();
     if (model === 'coldstart') {
-      if (!options.dataset) throw new InvalidInputError('--dataset is required: movielens, citeulike or jester');
-      const { report, table } = await evaluateColdStartDataset({ ...options, dataset: options.dataset, onLog: log });
+      const { report, table, settings } = await evaluateColdStartDataset({
+        ...options,
+        dataset: options.dataset!,
+        onLog: log,
+      });
       result = report;
       text = table;
-    } else if (model === 'vttwins') {
+      entries = (run) => [coldStartCardEvaluation(report, settings, run)];
+    } else {
       const { report, table } = await evaluateVttwins({
         parts: options.parts as VttwinsEvalPart[] | undefined,
         seeds: options.seeds,
@@ -66,14 +92,38 @@ export class EvalCommand extends CommandRunner {
       });
       result = report;
       text = table;
-    } else throw new InvalidInputError(`unknown model "${model}"; known: coldstart, vttwins, alignment`);
+      entries = (run) => vttwinsCardEvaluations(report, run);
+    }
+    const finishedAt = new Date();
     const dir = join(config.dataDir, 'eval');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${model}-${options.dataset ?? 'synthetic'}-${Date.now()}.json`);
     writeFileSync(file, JSON.stringify(result, null, 2));
+    const run: EvaluationRun = {
+      command: commandLine(),
+      startedAt,
+      finishedAt,
+      reportFile: relative(config.dataDir, file),
+      provenance: evaluationProvenance(),
+    };
+    const modelCard = await this.recordInCard(model, options.model, entries(run), file, log);
     process.stdout.write(
-      options.json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n\nreport written to ${file}\n`,
+      options.json
+        ? `${JSON.stringify({ ...(result as object), modelCard }, null, 2)}\n`
+        : `${text}\n\nreport written to ${file}\n${describeRecorded(modelCard, file)}\n`,
     );
+  }
+
+  /** The report into the model card of the version it is about (see RecordModelEvaluationUsecase). */
+  private async recordInCard(
+    model: EvaluatedModel,
+    version: string | undefined,
+    entries: ModelCardEvaluation[],
+    file: string,
+    log: (line: string) => void,
+  ): Promise<RecordedEvaluation> {
+    log(`report written to ${file}; recording it in the ${model} model card…`);
+    return withPlatform((ctx) => ctx.get(RecordModelEvaluationUsecase).execute({ model, version, entries }));
   }
 
   /** Writes `<out>.json` (report), `<out>.md` (model card with the table) and `<out>.jsonl` (rows as they finish). */
@@ -239,10 +289,33 @@ export class EvalCommand extends CommandRunner {
     return v.split(',');
   }
 
+  @Option({
+    flags: '--model <version>',
+    description:
+      'coldstart, vttwins: the model version whose card gets the results (default: the served cold-start version, else the newest ready one)',
+  })
+  parseModel(v: string): string {
+    return v;
+  }
+
   @Option({ flags: '--json', description: 'print the report as JSON' })
   parseJson(): boolean {
     return true;
   }
+}
+
+/** The command as typed, quoted where needed, for the model card. */
+function commandLine(): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ['tessera', ...process.argv.slice(2).map(quote)].join(' ');
+}
+
+function describeRecorded(r: RecordedEvaluation, file: string): string {
+  if (!r.recorded) return `not recorded in a model card: ${r.reason}; the report stays in ${file}`;
+  const why = { named: 'named with --model', served: 'the served version', latest: 'the newest ready version' }[
+    r.chosen
+  ];
+  return `recorded in the model card of ${r.modelId} ${r.version} (${why}): ${r.card} (${r.datasets.join(', ')}), rendered as ${r.markdown}`;
 }
 
 function positiveInt(v: string, flag: string): number {

@@ -115,38 +115,59 @@ export interface EvaluateColdStartCommand {
   onLog?: (line: string) => void;
 }
 
+/** What an evaluation ran with, defaults filled in (recorded in the model card). */
+export interface ColdStartEvalSettings {
+  /** The dataset name as asked for (movielens, citeulike, jester). */
+  dataset: string;
+  path: string;
+  seeds: number[];
+  methods: string[];
+  ks: number[];
+  /** The Tessera encoder's configuration in this run. */
+  encoder: ColdStartConfigInput;
+  modalities: ModalityGroup[];
+}
+
 /**
  * The item cold-start protocol of the spec on a public dataset: every baseline and the Tessera encoder
  * on the same fixed-seed splits, Recall/NDCG at 10/20/50, mean ± spread over seeds.
  */
 export async function evaluateColdStartDataset(
   cmd: EvaluateColdStartCommand,
-): Promise<{ report: ColdStartReport; table: string }> {
+): Promise<{ report: ColdStartReport; table: string; settings: ColdStartEvalSettings }> {
   {
     const shared = stagedDataDir();
     const modalities = coldStartModalities(cmd.dataset);
+    const path =
+      cmd.path ??
+      join(shared, cmd.dataset === 'movielens' ? 'movielens' : cmd.dataset === 'citeulike' ? 'citeulike-a' : 'jester');
     let dataset;
-    if (cmd.dataset === 'movielens') dataset = await loadMovieLensColdStart(cmd.path ?? join(shared, 'movielens'));
-    else if (cmd.dataset === 'citeulike')
-      dataset = await loadCiteULikeColdStart(cmd.path ?? join(shared, 'citeulike-a'));
-    else dataset = await loadJesterColdStart(cmd.path ?? join(shared, 'jester'));
+    if (cmd.dataset === 'movielens') dataset = await loadMovieLensColdStart(path);
+    else if (cmd.dataset === 'citeulike') dataset = await loadCiteULikeColdStart(path);
+    else dataset = await loadJesterColdStart(path);
     const registry = ColdStartMethodRegistry.withBaselines();
-    registerTesseraEncoder(registry, {
-      modalities,
-      config: { ...quickEncoderConfig(cmd.dataset), ...(cmd.epochs ? { epochs: cmd.epochs } : {}) },
-      validationFraction: 0.1,
-    });
+    const encoder = { ...quickEncoderConfig(cmd.dataset), ...(cmd.epochs ? { epochs: cmd.epochs } : {}) };
+    registerTesseraEncoder(registry, { modalities, config: encoder, validationFraction: 0.1 });
     const classifier = labelClassifierConfig(cmd.dataset);
     if (classifier)
       registry.register('label-classifier', ({ seed }) => new LabelClassifierRecommender(classifier, seed));
-    const report = await evaluateColdStart({
-      dataset,
+    const settings: ColdStartEvalSettings = {
+      dataset: cmd.dataset,
+      path,
       seeds: cmd.seeds ?? [1, 2, 3],
       methods: cmd.methods ?? [...BASELINES.filter((m) => registry.has(m)), 'tessera-encoder'],
       ks: [10, 20, 50],
+      encoder,
+      modalities,
+    };
+    const report = await evaluateColdStart({
+      dataset,
+      seeds: settings.seeds,
+      methods: settings.methods,
+      ks: settings.ks,
       registry,
       onRun: (run) => cmd.onLog?.(`seed ${run.seed} ${run.method}: fit ${(run.fitMs / 1000).toFixed(1)} s`),
     });
-    return { report, table: formatColdStartTable(report) };
+    return { report, table: formatColdStartTable(report), settings };
   }
 }

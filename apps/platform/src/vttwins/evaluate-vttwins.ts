@@ -1,5 +1,9 @@
 import { InvalidInputError } from '@tessera/common';
-import { QUICK_SYNTHETIC_EVAL, runSyntheticAlignmentEval } from '@tessera/models/vttwins';
+import {
+  QUICK_SYNTHETIC_EVAL,
+  runSyntheticAlignmentEval,
+  type SyntheticAlignmentEvalOptions,
+} from '@tessera/models/vttwins';
 import { describeMomentEvaluation, type MomentEvalReport } from './evaluate-vttwins-moments';
 import {
   evaluateVttwinsRealVideo,
@@ -29,6 +33,8 @@ export interface VttwinsEvalReport {
   kind: 'vttwins-evaluation';
   startedAt: string;
   synthetic?: Awaited<ReturnType<typeof runSyntheticAlignmentEval>>;
+  /** What the synthetic benchmark ran with. */
+  syntheticOptions?: SyntheticAlignmentEvalOptions;
   real?: RealVideoEvalReport;
   moments?: MomentEvalReport;
 }
@@ -53,10 +59,8 @@ export async function evaluateVttwins(
   const text: string[] = [];
   if (parts.includes('synthetic')) {
     log('synthetic alignment benchmark…');
-    report.synthetic = await runSyntheticAlignmentEval({
-      ...QUICK_SYNTHETIC_EVAL,
-      ...(opts.seeds ? { seeds: opts.seeds } : {}),
-    });
+    report.syntheticOptions = { ...QUICK_SYNTHETIC_EVAL, ...(opts.seeds ? { seeds: opts.seeds } : {}) };
+    report.synthetic = await runSyntheticAlignmentEval(report.syntheticOptions);
     text.push(`synthetic alignment benchmark:\n${JSON.stringify(report.synthetic, null, 2)}`);
   }
   if (parts.includes('real')) {

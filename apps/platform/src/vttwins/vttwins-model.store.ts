@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError } from '@tessera/common';
+import type { ModelCardEvaluation } from '@tessera/eval';
 import { loadCheckpoint, ParamStore, saveCheckpoint } from '@tessera/tensor';
 import { SubwordTokenizer } from '@tessera/text';
 import {
@@ -24,6 +25,8 @@ export interface VttwinsCard {
   data: Record<string, unknown>;
   metrics: Record<string, number>;
   backend: string;
+  /** `tessera eval vttwins` results by part (synthetic, real-video, moments). */
+  evaluations?: Record<string, ModelCardEvaluation>;
 }
 
 /** A loaded VT-TWINS version: both encoders over one ParamStore, and the caption tokenizer. */

@@ -54,3 +54,28 @@ export async function writeFolderAtomically(target: string, files: Record<string
     throw e;
   }
 }
+
+/**
+ * Replaces one file atomically: the data goes to a temporary file in the same folder, is fsynced,
+ * then renamed over `target` (and the folder fsynced). A reader or a crash sees the old file or the
+ * new one, never a truncated mix; the temporary file is removed when the write fails.
+ */
+export async function writeFileAtomically(target: string, data: Uint8Array | string): Promise<void> {
+  const parent = dirname(target);
+  await mkdir(parent, { recursive: true });
+  const tmp = join(parent, `.${basename(target)}.tmp-${randomUUID().slice(0, 8)}`);
+  try {
+    const fh = await open(tmp, 'wx');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, target);
+    await fsyncPath(parent);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}

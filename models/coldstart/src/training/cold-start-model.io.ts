@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { CorruptDataError, NotFoundError, sha256 } from '@tessera/common';
+import type { ModelCardEvaluation } from '@tessera/eval';
 import { describeBackend, loadCheckpoint, saveCheckpoint } from '@tessera/tensor';
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -37,12 +38,14 @@ export interface ColdStartModelCard {
   media?: MediaPatchTokenizerState;
   seed: number;
   users: number;
+  /** `tessera eval coldstart` results by dataset (mean ± sample sd over seeds, every method, K and setting). */
+  evaluations?: Record<string, ModelCardEvaluation>;
 }
 
 /** The card fields a caller supplies; the rest is filled from the model. */
 export type ModelCardInput = Omit<
   ColdStartModelCard,
-  'modelId' | 'createdAt' | 'dim' | 'encoder' | 'backend' | 'vocabularySha256' | 'users' | 'media'
+  'modelId' | 'createdAt' | 'dim' | 'encoder' | 'backend' | 'vocabularySha256' | 'users' | 'media' | 'evaluations'
 >;
 
 export interface ColdStartOptimizers {
