@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -8,7 +8,15 @@ import { loadConfig } from '@tessera/common';
 import { UserRepository } from '@tessera/db';
 import { needsSharedData } from '@tessera/testing';
 import { startApi } from '../../apps/api/src/bootstrap';
-import { ImportDatasetUsecase, TrainColdStartUsecase, EmbedCatalogueUsecase } from '../../apps/platform/src';
+import {
+  coldStartCardEvaluation,
+  EmbedCatalogueUsecase,
+  evaluateColdStartDataset,
+  evaluationProvenance,
+  ImportDatasetUsecase,
+  RecordModelEvaluationUsecase,
+  TrainColdStartUsecase,
+} from '../../apps/platform/src';
 
 const ml = needsSharedData('movielens', 'ml-latest-small');
 
@@ -31,9 +39,10 @@ describe.skipIf(ml.skip)(`cold-start endpoints on a MovieLens slice${ml.reason}`
   let url: string;
   let items: { id: string; title: string }[];
   let users: string[];
+  let dataDir: string;
 
   beforeAll(async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-rec-'));
+    dataDir = mkdtempSync(join(tmpdir(), 'tessera-rec-'));
     writeSlice(join(dataDir, 'ml'));
     const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', TESSERA_DATA_DIR: dataDir });
     app = await startApi(config, { runWorker: false });
@@ -129,6 +138,48 @@ describe.skipIf(ml.skip)(`cold-start endpoints on a MovieLens slice${ml.reason}`
     const audience = await request(url).get(`/items/${items[0].id}/audience`).query({ limit: 3 }).expect(200);
     expect(audience.body.users).toHaveLength(3);
     expect(audience.body.users[0].score).toBeGreaterThanOrEqual(audience.body.users[2].score);
+  });
+
+  it('records an evaluation in the model card of the served version and serves the card', async () => {
+    // the eval's MovieLens layout: ml-latest-small/ (the slice, with links) beside tmdb-5000/
+    const root = join(dataDir, 'eval-ml');
+    mkdirSync(join(root, 'ml-latest-small'), { recursive: true });
+    for (const f of ['ratings.csv', 'movies.csv'])
+      copyFileSync(join(dataDir, 'ml', f), join(root, 'ml-latest-small', f));
+    copyFileSync(join(ml.path, 'links.csv'), join(root, 'ml-latest-small', 'links.csv'));
+    symlinkSync(join(ml.path, '..', 'tmdb-5000'), join(root, 'tmdb-5000'));
+    const startedAt = new Date();
+    const { report, settings } = await evaluateColdStartDataset({
+      dataset: 'movielens',
+      path: root,
+      seeds: [1, 2],
+      methods: ['random', 'content-tfidf'],
+    });
+    const entry = coldStartCardEvaluation(report, settings, {
+      command: 'tessera eval coldstart --dataset movielens --seeds 1,2 --methods random,content-tfidf',
+      startedAt,
+      finishedAt: new Date(),
+      provenance: evaluationProvenance(),
+    });
+    const recorded = await app.get(RecordModelEvaluationUsecase).execute({ model: 'coldstart', entries: [entry] });
+    expect(recorded).toMatchObject({ recorded: true, version: 'tiny', chosen: 'served', datasets: ['movielens'] });
+
+    const list = await request(url).get('/models/coldstart').expect(200);
+    expect(list.body.models).toEqual([expect.objectContaining({ version: 'tiny', evaluated: ['movielens'] })]);
+    const card = await request(url).get('/models/coldstart/tiny').expect(200);
+    expect(card.body.card.metrics).toEqual(expect.objectContaining({ 'coldVal.recall@20': expect.any(Number) }));
+    const evaluation = card.body.card.evaluations.movielens;
+    expect(evaluation).toMatchObject({ seeds: [1, 2], options: { methods: ['random', 'content-tfidf'] } });
+    for (const setting of ['cold', 'warm', 'all'])
+      for (const method of ['random', 'content-tfidf'])
+        expect(evaluation.results.table[setting][method]['recall@50']).toMatchObject({ n: 2 });
+    const md = await request(url).get('/models/coldstart/latest/card.md').expect(200);
+    expect(md.headers['content-type']).toMatch(/text\/markdown/);
+    expect(md.text).toContain('### movielens');
+    expect(md.text).toMatch(/\| content-tfidf \| \d\.\d{4} ± \d\.\d{4} \|/);
+    expect(readFileSync(join(dataDir, 'models', 'coldstart', 'tiny', 'card.md'), 'utf8')).toBe(md.text);
+    await request(url).get('/models/coldstart/v404').expect(404);
+    await request(url).get('/models/imagenet/tiny').expect(404);
   });
 
   it('answers bad requests with clear 4xx errors', async () => {

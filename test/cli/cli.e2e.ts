@@ -85,6 +85,26 @@ describe('tessera CLI', () => {
     expect(JSON.parse(r.stdout).card.tokenizer).toMatchObject({ kind: 'subword' });
   });
 
+  it('eval keeps the report in <data>/eval and says so when no trained model can take it in its card', () => {
+    const r = tessera(['eval', 'vttwins', '--parts', 'moments', '--json'], dataDir);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.moments.sets.length).toBeGreaterThanOrEqual(0);
+    expect(report.modelCard).toEqual({
+      recorded: false,
+      reason: expect.stringMatching(/^no trained vttwins model in .*\(tessera train vttwins\)$/),
+    });
+    const text = tessera(['eval', 'vttwins', '--parts', 'moments'], dataDir);
+    expect(text.stdout).toMatch(
+      /not recorded in a model card: no trained vttwins model .*; the report stays in .*eval\/vttwins-/,
+    );
+    // a named version that does not exist is refused before the evaluation runs
+    const missing = tessera(['eval', 'coldstart', '--dataset', 'movielens', '--model', 'v404'], dataDir);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toMatch(/coldstart model version "v404" does not exist/);
+    expect(missing.stderr).not.toMatch(/seed 1/);
+  });
+
   it('fails with one line and a typed exit code on bad input', () => {
     const unknown = tessera(['import', 'imdb', dataDir], dataDir);
     expect(unknown.code).toBe(2);
