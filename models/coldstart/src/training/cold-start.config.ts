@@ -22,6 +22,8 @@ export const coldStartConfigSchema = z.object({
   tokenDropout: z.number().min(0).max(0.9).default(0),
   /** Output pooling: the fused CLS (`cls`) or CLS + LN(mean of raw token embeddings) (`cls+bag`). */
   pooling: z.enum(['cls', 'cls+bag']).default('cls'),
+  /** Width of the separate bag branch of `cls+bag` (0 = the bag is added at width dModel); output is dModel + bagDim. */
+  bagDim: z.number().int().min(0).default(0),
   /** Ranking loss: batch sampled softmax (default) or the pairwise rating-order variant. */
   loss: z.enum(['sampled-softmax', 'pairwise-rating-order']).default('sampled-softmax'),
   /** τ of the ranking loss. */
