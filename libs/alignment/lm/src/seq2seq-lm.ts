@@ -2,17 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { DimensionMismatchError, InvalidInputError, Rng } from '@tessera/common';
 import {
   LayerNorm,
-  ParamStore,
   TokenPositionEmbedding,
   TransformerDecoderBlock,
   TransformerEncoderBlock,
-  causalBias,
   paddingBias,
 } from '@tessera/tensor';
 import { IGNORE_INDEX, sequenceLogProb, tokenLogProbs } from '@tessera/alignment/preference';
 import { decodeTokens, type GenerateOptions, type GenerateResult } from './generate-text';
 import type { LmTokenizer } from './lm-tokenizer';
-import type { NamedWeight } from './transformer-lm';
+import { ParamStoreLm } from './param-store-lm';
 import { parseSeq2SeqLmConfig, type Seq2SeqLmConfig, type Seq2SeqLmConfigInput } from './seq2seq-lm.config';
 
 /**
@@ -39,29 +37,15 @@ export interface Seq2SeqLogProbs {
  * padding bias, pre-norm decoder blocks with causal self-attention and cross-attention to the encoder output.
  * Target padding needs no mask (causal, right-padded); source padding is masked out of both attentions.
  */
-export class Seq2SeqLm {
-  readonly config: Seq2SeqLmConfig;
-  private readonly store = new ParamStore();
+export class Seq2SeqLm extends ParamStoreLm<Seq2SeqLmConfig> {
   private readonly embedding: TokenPositionEmbedding;
   private readonly encoderBlocks: TransformerEncoderBlock[] = [];
   private readonly encoderNorm: LayerNorm;
   private readonly decoderBlocks: TransformerDecoderBlock[] = [];
   private readonly decoderNorm: LayerNorm;
-  private readonly frozen: boolean;
-  private causalMask?: tf.Tensor4D;
 
-  constructor(
-    configInput: Seq2SeqLmConfigInput,
-    readonly tokenizer: LmTokenizer,
-    options: { trainable?: boolean } = {},
-  ) {
-    this.config = parseSeq2SeqLmConfig(configInput);
-    if (this.config.vocabSize !== tokenizer.vocabSize) {
-      throw new DimensionMismatchError(
-        `config vocabSize ${this.config.vocabSize} != tokenizer vocabSize ${tokenizer.vocabSize}`,
-      );
-    }
-    this.frozen = options.trainable === false;
+  constructor(configInput: Seq2SeqLmConfigInput, tokenizer: LmTokenizer, options: { trainable?: boolean } = {}) {
+    super(parseSeq2SeqLmConfig(configInput), tokenizer, options);
     const { vocabSize, maxSourceLength, maxTargetLength, dModel, dFf, nHeads, seed } = this.config;
     const rng = new Rng(seed);
     this.embedding = new TokenPositionEmbedding(
@@ -79,26 +63,6 @@ export class Seq2SeqLm {
       this.decoderBlocks.push(new TransformerDecoderBlock(this.store, `dec${l}`, block, rng));
     }
     this.decoderNorm = new LayerNorm(this.store, 'dec_ln', dModel);
-  }
-
-  get tokenizerFingerprint(): string {
-    return this.tokenizer.fingerprint();
-  }
-
-  namedWeights(): NamedWeight[] {
-    return this.store.entries().map(([name, variable]) => ({ name, variable }));
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.frozen ? [] : this.store.trainable();
-  }
-
-  parameterCount(): number {
-    return this.store.size();
-  }
-
-  copyWeightsFrom(other: Seq2SeqLm): void {
-    this.store.assign(Object.fromEntries(other.namedWeights().map((w) => [w.name, w.variable])));
   }
 
   frozenCopy(): Seq2SeqLm {
@@ -132,10 +96,8 @@ export class Seq2SeqLm {
       throw new InvalidInputError(`target length ${t} exceeds maxTargetLength ${maxTargetLength}`);
     if (memory.shape[0] !== b)
       throw new DimensionMismatchError(`memory batch ${memory.shape[0]} != decoder batch ${b}`);
-    if (!this.causalMask) this.causalMask = tf.keep(causalBias(maxTargetLength));
-    const full = this.causalMask;
     return tf.tidy(() => {
-      const selfBias = tf.slice(full, [0, 0, 0, 0], [1, 1, t, t]);
+      const selfBias = this.causalSelfBias(t, maxTargetLength);
       const memoryBias = paddingBias(sourceMask);
       let x = this.embedding.apply(decoderIds);
       for (const block of this.decoderBlocks) x = block.apply(x, memory, { selfBias, memoryBias });
@@ -281,11 +243,5 @@ export class Seq2SeqLm {
     } finally {
       tf.dispose([memory, batch.sourceIds, batch.sourceMask, batch.decoderIds, batch.labels]);
     }
-  }
-
-  dispose(): void {
-    this.store.dispose();
-    this.causalMask?.dispose();
-    this.causalMask = undefined;
   }
 }

@@ -1,47 +1,30 @@
 import * as tf from '@tensorflow/tfjs';
 import { DimensionMismatchError, InvalidInputError, Rng } from '@tessera/common';
-import { LayerNorm, ParamStore, TokenPositionEmbedding, TransformerEncoderBlock, causalBias } from '@tessera/tensor';
+import { LayerNorm, TokenPositionEmbedding, TransformerEncoderBlock } from '@tessera/tensor';
 import type { CausalLmPolicy, EncodedCompletions, PromptCompletion } from '@tessera/alignment/preference';
 import { IGNORE_INDEX, sequenceLogProb } from '@tessera/alignment/preference';
 import type { LmTokenizer } from './lm-tokenizer';
+import { ParamStoreLm } from './param-store-lm';
 import {
   parseTransformerLmConfig,
   type TransformerLmConfig,
   type TransformerLmConfigInput,
 } from './transformer-lm.config';
 
-/** A named weight; names are the checkpoint keys, independent of TF.js's global variable names. */
-export interface NamedWeight {
-  name: string;
-  variable: tf.Variable;
-}
+export type { NamedWeight } from './param-store-lm';
 
 /**
  * A small decoder-only transformer LM: learned token + position embeddings, pre-norm blocks from
  * `@tessera/tensor` run with a causal bias, a final layer norm and an output layer tied to the token
  * embeddings. Right padding needs no mask: a causal model never looks right, so real tokens never see it.
  */
-export class TransformerLm implements CausalLmPolicy {
-  readonly config: TransformerLmConfig;
-  private readonly store = new ParamStore();
+export class TransformerLm extends ParamStoreLm<TransformerLmConfig> implements CausalLmPolicy {
   private readonly embedding: TokenPositionEmbedding;
   private readonly blocks: TransformerEncoderBlock[] = [];
   private readonly finalNorm: LayerNorm;
-  private readonly frozen: boolean;
-  private causalMask?: tf.Tensor4D;
 
-  constructor(
-    configInput: TransformerLmConfigInput,
-    readonly tokenizer: LmTokenizer,
-    options: { trainable?: boolean } = {},
-  ) {
-    this.config = parseTransformerLmConfig(configInput);
-    if (this.config.vocabSize !== tokenizer.vocabSize) {
-      throw new DimensionMismatchError(
-        `config vocabSize ${this.config.vocabSize} != tokenizer vocabSize ${tokenizer.vocabSize}`,
-      );
-    }
-    this.frozen = options.trainable === false;
+  constructor(configInput: TransformerLmConfigInput, tokenizer: LmTokenizer, options: { trainable?: boolean } = {}) {
+    super(parseTransformerLmConfig(configInput), tokenizer, options);
     const { vocabSize, contextLength, dModel, dFf, nHeads, nLayers, seed } = this.config;
     const rng = new Rng(seed);
     // One-hot lookup: a plain matmul, whose gradient every backend has (the vocabulary is small).
@@ -59,39 +42,11 @@ export class TransformerLm implements CausalLmPolicy {
     this.finalNorm = new LayerNorm(this.store, 'ln_f', dModel);
   }
 
-  get tokenizerFingerprint(): string {
-    return this.tokenizer.fingerprint();
-  }
-
-  namedWeights(): NamedWeight[] {
-    return this.store.entries().map(([name, variable]) => ({ name, variable }));
-  }
-
-  /** The policy's weights; a frozen reference copy has none to train. */
-  trainableVariables(): tf.Variable[] {
-    return this.frozen ? [] : this.store.trainable();
-  }
-
-  parameterCount(): number {
-    return this.store.size();
-  }
-
-  /** Copies every weight value from another model of the same shape (e.g. the SFT model into the reference). */
-  copyWeightsFrom(other: TransformerLm): void {
-    this.store.assign(Object.fromEntries(other.namedWeights().map((w) => [w.name, w.variable])));
-  }
-
   /** A frozen copy: the reference model of preference training. */
   frozenCopy(): TransformerLm {
     const copy = new TransformerLm(this.config, this.tokenizer, { trainable: false });
     copy.copyWeightsFrom(this);
     return copy;
-  }
-
-  private bias(t: number): tf.Tensor4D {
-    const full = this.config.contextLength;
-    if (!this.causalMask) this.causalMask = tf.keep(causalBias(full));
-    return tf.slice(this.causalMask, [0, 0, 0, 0], [1, 1, t, t]);
   }
 
   /** Width of the hidden states (the reward model's head reads it). */
@@ -107,7 +62,7 @@ export class TransformerLm implements CausalLmPolicy {
       throw new InvalidInputError(`sequence length ${t} exceeds the context length ${contextLength}`);
     return tf.tidy(() => {
       let x = this.embedding.apply(inputIds);
-      const bias = this.bias(t);
+      const bias = this.causalSelfBias(t, contextLength);
       for (const block of this.blocks) x = block.apply(x, { bias });
       return this.finalNorm.apply(x) as tf.Tensor3D;
     });
@@ -205,11 +160,5 @@ export class TransformerLm implements CausalLmPolicy {
       tf.dispose([lp, enc.inputIds, enc.labels]);
     }
     return out;
-  }
-
-  dispose(): void {
-    this.store.dispose();
-    this.causalMask?.dispose();
-    this.causalMask = undefined;
   }
 }
