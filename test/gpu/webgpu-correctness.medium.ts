@@ -102,6 +102,37 @@ function expectClose(name: string, got: number[][], want: number[][], tol = REL_
   expect(bad, `${name}: relative error above ${tol}`).toEqual([]);
 }
 
+/** The tiny VT-TWINS world both VT-TWINS checks train on (the sizes of the vttwins trainer spec). */
+function tinyVttwinsWorld(): SyntheticVideoWorld {
+  return new SyntheticVideoWorld(
+    { clipsPerVideo: 4, concepts: 6, topics: 4, fillerWords: 5, frames: 2, maxShift: 1 },
+    5,
+  );
+}
+
+/** Tiny video and text encoders for that world; `sharedStore` puts both in the video encoder's store (one checkpoint). */
+function tinyVttwinsEncoders(
+  world: SyntheticVideoWorld,
+  sharedStore = false,
+): { video: VttwinsVideoEncoder; text: VttwinsTextEncoder } {
+  const o = world.options;
+  const video = new VttwinsVideoEncoder({
+    frames: o.frames,
+    height: o.height,
+    width: o.width,
+    channels: o.channels,
+    patch: 4,
+    hidden: 16,
+    jointDim: 8,
+    seed: 1,
+  });
+  const text = new VttwinsTextEncoder(
+    { vocabSize: world.vocabSize, maxWords: o.maxWords, wordDim: 16, hidden: 16, jointDim: 8, seed: 2 },
+    sharedStore ? video.weights.store : undefined,
+  );
+  return { video, text };
+}
+
 describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, () => {
   afterAll(async () => {
     await initTensorBackend('wasm');
@@ -296,34 +327,13 @@ describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, 
   });
 
   it('VT-TWINS trainer: two async steps (S2DTW loss, temporal augmentation) give the same losses and embeddings', async () => {
-    const world = new SyntheticVideoWorld(
-      { clipsPerVideo: 4, concepts: 6, topics: 4, fillerWords: 5, frames: 2, maxShift: 1 },
-      5,
-    );
-    const o = world.options;
+    const world = tinyVttwinsWorld();
     const batch = world.batch(new Rng(2), 3);
     const probeVideo = world.video(new Rng(3)).frames;
     const out = await runOnBackends(
       [...BACKENDS],
       async () => {
-        const video = new VttwinsVideoEncoder({
-          frames: o.frames,
-          height: o.height,
-          width: o.width,
-          channels: o.channels,
-          patch: 4,
-          hidden: 16,
-          jointDim: 8,
-          seed: 1,
-        });
-        const text = new VttwinsTextEncoder({
-          vocabSize: world.vocabSize,
-          maxWords: o.maxWords,
-          wordDim: 16,
-          hidden: 16,
-          jointDim: 8,
-          seed: 2,
-        });
+        const { video, text } = tinyVttwinsEncoders(world);
         const config = VttwinsConfig.create({
           clipsPerVideo: 4,
           batchSize: 3,
@@ -498,33 +508,13 @@ describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, 
   });
 
   it('VT-TWINS train() with a checkpoint hook saves every step, and the saved weights load back', async () => {
-    const world = new SyntheticVideoWorld(
-      { clipsPerVideo: 4, concepts: 6, topics: 4, fillerWords: 5, frames: 2, maxShift: 1 },
-      5,
-    );
-    const o = world.options;
+    const world = tinyVttwinsWorld();
     const root = mkdtempSync(join(tmpdir(), 'tessera-gpu-ckpt-'));
     try {
       const out = await runOnBackends(
         [...BACKENDS],
         async () => {
-          const build = () => {
-            const video = new VttwinsVideoEncoder({
-              frames: o.frames,
-              height: o.height,
-              width: o.width,
-              channels: o.channels,
-              patch: 4,
-              hidden: 16,
-              jointDim: 8,
-              seed: 1,
-            });
-            const text = new VttwinsTextEncoder(
-              { vocabSize: world.vocabSize, maxWords: o.maxWords, wordDim: 16, hidden: 16, jointDim: 8, seed: 2 },
-              video.weights.store,
-            );
-            return { video, text };
-          };
+          const build = () => tinyVttwinsEncoders(world, true);
           const { video, text } = build();
           const config = VttwinsConfig.create({
             clipsPerVideo: 4,
