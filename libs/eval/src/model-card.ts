@@ -87,7 +87,7 @@ export function renderModelCardMarkdown(card: Record<string, unknown> & CardWith
       `- evaluated: ${e.evaluatedAt}${e.durationSeconds !== undefined ? ` (${e.durationSeconds.toFixed(0)} s)` : ''}`,
     );
     lines.push(`- command: \`${e.command}\``);
-    lines.push(`- seeds: ${e.seeds.join(', ')}`);
+    lines.push(`- seeds: ${e.seeds.length ? e.seeds.join(', ') : 'none (nothing trained)'}`);
     const b = e.backend;
     const flags = [b.simd ? 'SIMD' : undefined, b.threads ? 'threads' : undefined].filter(Boolean);
     lines.push(`- backend: ${b.name}${flags.length ? ` (${flags.join(', ')})` : ''}, Node ${e.node}`);
@@ -95,7 +95,8 @@ export function renderModelCardMarkdown(card: Record<string, unknown> & CardWith
       lines.push(`- git commit: ${e.gitCommit}${e.gitDirty ? ' (working tree had uncommitted changes)' : ''}`);
     if (e.reportFile) lines.push(`- full report: ${e.reportFile}`);
     lines.push(`- options: \`${JSON.stringify(e.options)}\``);
-    lines.push('', e.protocol, '', e.tables.trim(), '');
+    lines.push('', e.protocol, '');
+    if (e.tables.trim()) lines.push(e.tables.trim(), '');
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }

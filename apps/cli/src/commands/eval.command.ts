@@ -24,6 +24,7 @@ import {
   type EvaluationRun,
   type RecordedEvaluation,
   type VttwinsEvalPart,
+  VTTWINS_EVAL_PARTS,
 } from '../../../platform/src';
 import { withPlatform } from '../platform/with-platform';
 
@@ -49,12 +50,15 @@ interface EvalOptions {
  * `eval coldstart`: the item cold-start protocol with every baseline beside the encoder.
  * `eval vttwins`: the synthetic alignment benchmark (S2DTW against soft-DTW, MIL-NCE, InfoNCE, random).
  * `eval alignment`: SFT vs DPO/KTO/BCO/BCE/BCO+UDM on held-out HH-RLHF pairs, judged by a Bradley–Terry reward model.
- * Reports are also written to `<data>/eval/`.
+ * Reports are also written to `<data>/eval/`; coldstart and vttwins results also go into the model card
+ * (card.json and card.md) of the version they are about: `--model <version>`, else the served cold-start version,
+ * else the newest ready one, one entry per dataset.
  */
 @Command({
   name: 'eval',
   arguments: '<model>',
-  description: 'evaluate: coldstart --dataset <movielens|citeulike|jester>, vttwins, or alignment [--quick]',
+  description:
+    'evaluate: coldstart --dataset <movielens|citeulike|jester>, vttwins (results into the model card), or alignment [--quick]',
 })
 export class EvalCommand extends CommandRunner {
   async run([model]: string[], options: EvalOptions): Promise<void> {
@@ -97,7 +101,8 @@ export class EvalCommand extends CommandRunner {
     const finishedAt = new Date();
     const dir = join(config.dataDir, 'eval');
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${model}-${options.dataset ?? 'synthetic'}-${Date.now()}.json`);
+    const what = model === 'coldstart' ? options.dataset : (options.parts ?? VTTWINS_EVAL_PARTS).join('+');
+    const file = join(dir, `${model}-${what}-${Date.now()}.json`);
     writeFileSync(file, JSON.stringify(result, null, 2));
     const run: EvaluationRun = {
       command: commandLine(),

@@ -53,8 +53,8 @@ export function vttwinsCardEvaluations(report: VttwinsEvalReport, run: Evaluatio
       options: { ...(r.settings ?? {}), ...(r.dataRoot ? { dataRoot: r.dataRoot } : {}) },
       seeds,
       protocol:
-        `Held-out real video, text → clip retrieval: ${r.protocol ?? 'leave-one-video-out'}. Models are trained in ` +
-        'this run per fold and seed. Cells are mean ± sample standard deviation (n − 1) over the seeds, in %.',
+        'Held-out real video, text → clip retrieval; the models are trained in this run per fold and seed. ' +
+        'Cells are mean ± sample standard deviation (n − 1) over the seeds, in %.',
       tables: r.table ?? '',
       results: {
         summary: r.summary,
@@ -72,16 +72,20 @@ export function vttwinsCardEvaluations(report: VttwinsEvalReport, run: Evaluatio
       options: {},
       seeds: [],
       protocol: `QVHighlights/DiDeMo moment retrieval (R1@IoU 0.5/0.7, mIoU): ${m.status}: ${m.reason}`,
-      tables: [
-        '| set | status | queries | videos | staged videos | result |',
-        '|---|---|---|---|---|---|',
-        ...m.sets.map(
-          (x) =>
-            `| ${x.name} | ${x.status} | ${x.queries} | ${x.videos} | ${x.stagedVideos} | ${
-              x.result ? momentResult(x.result as unknown as Record<string, number>) : x.reason.replace(/\|/g, '\\|')
-            } |`,
-        ),
-      ].join('\n'),
+      tables: m.sets.length
+        ? [
+            '| set | status | queries | videos | staged videos | result |',
+            '|---|---|---|---|---|---|',
+            ...m.sets.map(
+              (x) =>
+                `| ${x.name} | ${x.status} | ${x.queries} | ${x.videos} | ${x.stagedVideos} | ${
+                  x.result
+                    ? momentResult(x.result as unknown as Record<string, number>)
+                    : x.reason.replace(/\|/g, '\\|')
+                } |`,
+            ),
+          ].join('\n')
+        : '',
       results: m,
     });
   }
@@ -90,7 +94,7 @@ export function vttwinsCardEvaluations(report: VttwinsEvalReport, run: Evaluatio
 
 function syntheticTable(rows: SyntheticAlignmentRow[]): string {
   const lines = [
-    `| method | ${SYNTHETIC_COLUMNS.map(([, title]) => title).join(' | ')} | train s |`,
+    `| method | ${SYNTHETIC_COLUMNS.map(([, title]) => title).join(' | ')} | train s (all seeds) |`,
     `|---|${SYNTHETIC_COLUMNS.map(() => '---').join('|')}|---|`,
   ];
   for (const row of rows)
