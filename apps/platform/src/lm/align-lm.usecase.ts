@@ -8,22 +8,24 @@ import {
   parseDpoConfig,
   parseKtoConfig,
   PreferenceTrainer,
-  TrainingDivergedError,
   type BinaryFeedback,
   type PreferenceConfig,
   type PreferencePair,
   type PreferenceTrainResult,
 } from '@tessera/alignment/preference';
-import { ModelRepository, type JsonObject } from '@tessera/db';
+import { ModelRepository } from '@tessera/db';
 import { describeBackend } from '@tessera/tensor';
 import { assertLmSource, capRows, LM_SPLIT_SEED, loadPreferencePairs, loadThumbs, type LmSource } from './lm-datasets';
 import {
   assertFiniteLogProbs,
   assertLmVersionName,
-  LM_KIND,
+  failLmVersion,
+  finishLmVersion,
   LM_MODEL_ID,
   lmVersionDir,
   newLmVersionName,
+  startLmVersion,
+  withLastGoodCheckpoint,
   finiteMetrics,
   writeLmVersion,
   type LmVersionCard,
@@ -135,17 +137,7 @@ export class AlignLmUsecase {
         metrics: {},
         backend: describeBackend().backend,
       };
-      if (!existing)
-        await this.models.register({
-          modelId: LM_MODEL_ID,
-          version,
-          kind: LM_KIND,
-          dir: rel,
-          dim: policy.config.dModel,
-          card: card as unknown as JsonObject,
-          status: 'training',
-        });
-      else await this.models.setStatus(LM_MODEL_ID, version, 'training');
+      await startLmVersion(this.models, card, { registered: !!existing, dir: rel, dim: policy.config.dModel });
       // step 0 is the reference itself: a last good checkpoint exists even if the first step diverges
       await writeLmVersion(dir, policy, card, { phase: algorithm, step: 0 });
       let lastGood = 0;
@@ -177,13 +169,7 @@ export class AlignLmUsecase {
           onProgress: (p) => progress.update(p.step, { loss: p.loss.toFixed(4) }),
         });
       } catch (e) {
-        if (e instanceof TrainingDivergedError)
-          throw new TrainingDivergedError(
-            `${e.message}. The run stopped; the last good checkpoint (step ${lastGood}) is kept at ${dir}`,
-            { ...e.details, version, lastGoodCheckpoint: dir, lastGoodStep: lastGood },
-            { cause: e },
-          );
-        throw e;
+        throw withLastGoodCheckpoint(e, { version, dir, step: lastGood });
       } finally {
         progress.stop();
       }
@@ -196,12 +182,11 @@ export class AlignLmUsecase {
       });
       if (warnings.length) card.warnings = [...new Set(warnings)];
       await writeLmVersion(dir, policy, card, { phase: algorithm, step: result.steps, trainer: trainer.state() });
-      await this.models.updateCard(LM_MODEL_ID, version, card as unknown as JsonObject);
-      await this.models.setStatus(LM_MODEL_ID, version, 'ready');
+      await finishLmVersion(this.models, card);
       this.logger.log({ msg: 'language model aligned', version, algorithm, reference: refRecord.version });
       return { version, dir, card };
     } catch (e) {
-      if (await this.models.find(LM_MODEL_ID, version)) await this.models.setStatus(LM_MODEL_ID, version, 'failed');
+      await failLmVersion(this.models, version);
       throw e;
     } finally {
       trainer?.dispose();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { InvalidInputError } from '@tessera/common';
 import { saveLmCheckpoint, type LmModelCard, type TransformerLm } from '@tessera/alignment/lm';
 import { TrainingDivergedError, type PromptCompletion } from '@tessera/alignment/preference';
+import type { JsonObject, ModelRepository } from '@tessera/db';
 
 /** Registry id of every language-model version (SFT and aligned alike). */
 export const LM_MODEL_ID = 'tessera-lm';
@@ -90,4 +91,56 @@ export async function assertFiniteLogProbs(model: TransformerLm, rows: readonly 
     throw new TrainingDivergedError(`log-probs became non-finite after step ${step}; that update is not checkpointed`, {
       step,
     });
+}
+
+/**
+ * A run's version in the registry: a new one is registered as `training` at once; an unfinished or failed
+ * one of the same name (`registered`) is marked `training` again.
+ */
+export async function startLmVersion(
+  models: ModelRepository,
+  card: LmVersionCard,
+  where: { registered: boolean; dir: string; dim: number },
+): Promise<void> {
+  if (where.registered) {
+    await models.setStatus(LM_MODEL_ID, card.version, 'training');
+    return;
+  }
+  await models.register({
+    modelId: LM_MODEL_ID,
+    version: card.version,
+    kind: LM_KIND,
+    dir: where.dir,
+    dim: where.dim,
+    card: card as unknown as JsonObject,
+    status: 'training',
+  });
+}
+
+/** The finished run's card goes to the registry and the version becomes servable. */
+export async function finishLmVersion(models: ModelRepository, card: LmVersionCard): Promise<void> {
+  await models.updateCard(LM_MODEL_ID, card.version, card as unknown as JsonObject);
+  await models.setStatus(LM_MODEL_ID, card.version, 'ready');
+}
+
+/** A run that threw leaves its version, if registered, `failed`. */
+export async function failLmVersion(models: ModelRepository, version: string): Promise<void> {
+  if (await models.find(LM_MODEL_ID, version)) await models.setStatus(LM_MODEL_ID, version, 'failed');
+}
+
+/**
+ * A diverged run's error, extended to say where its last good checkpoint is kept (`hint`: what to do next);
+ * any other error is returned as it is.
+ */
+export function withLastGoodCheckpoint(
+  e: unknown,
+  last: { version: string; dir: string; step: number; hint?: string },
+): unknown {
+  if (!(e instanceof TrainingDivergedError)) return e;
+  return new TrainingDivergedError(
+    `${e.message}. The run stopped; the last good checkpoint (step ${last.step}) is kept at ${last.dir}` +
+      (last.hint ? ` ${last.hint}` : ''),
+    { ...e.details, version: last.version, lastGoodCheckpoint: last.dir, lastGoodStep: last.step },
+    { cause: e },
+  );
 }

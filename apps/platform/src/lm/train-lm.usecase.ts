@@ -10,17 +10,20 @@ import {
   TransformerLm,
   type LmTokenizer,
 } from '@tessera/alignment/lm';
-import { TrainingDivergedError, type PromptCompletion } from '@tessera/alignment/preference';
-import { ModelRepository, type JsonObject } from '@tessera/db';
+import type { PromptCompletion } from '@tessera/alignment/preference';
+import { ModelRepository } from '@tessera/db';
 import { describeBackend } from '@tessera/tensor';
 import { assertLmSource, capRows, LM_SPLIT_SEED, loadSftRows } from './lm-datasets';
 import {
   assertFiniteLogProbs,
   assertLmVersionName,
-  LM_KIND,
+  failLmVersion,
+  finishLmVersion,
   LM_MODEL_ID,
   lmVersionDir,
   newLmVersionName,
+  startLmVersion,
+  withLastGoodCheckpoint,
   writeLmVersion,
   type LmRunState,
   type LmVersionCard,
@@ -148,17 +151,7 @@ export class TrainLmUsecase {
       backend: describeBackend().backend,
     };
     try {
-      if (!existing)
-        await this.models.register({
-          modelId: LM_MODEL_ID,
-          version,
-          kind: LM_KIND,
-          dir: rel,
-          dim: model.config.dModel,
-          card: card as unknown as JsonObject,
-          status: 'training',
-        });
-      else await this.models.setStatus(LM_MODEL_ID, version, 'training');
+      await startLmVersion(this.models, card, { registered: !!existing, dir: rel, dim: model.config.dModel });
 
       const before =
         typeof resumed?.heldOutLossBefore === 'number'
@@ -196,14 +189,12 @@ export class TrainLmUsecase {
         }
         await assertFiniteLogProbs(model, rows, step);
       } catch (e) {
-        if (e instanceof TrainingDivergedError)
-          throw new TrainingDivergedError(
-            `${e.message}. The run stopped; the last good checkpoint (step ${lastGood}) is kept at ${dir} ` +
-              `(resume with the same --version, e.g. with a lower --learning-rate)`,
-            { ...e.details, version, lastGoodCheckpoint: dir, lastGoodStep: lastGood },
-            { cause: e },
-          );
-        throw e;
+        throw withLastGoodCheckpoint(e, {
+          version,
+          dir,
+          step: lastGood,
+          hint: '(resume with the same --version, e.g. with a lower --learning-rate)',
+        });
       } finally {
         progress.stop();
       }
@@ -218,12 +209,11 @@ export class TrainLmUsecase {
         seconds: (Date.now() - started) / 1000,
       };
       await writeLmVersion(dir, model, card, { ...baseState, step, done: true });
-      await this.models.updateCard(LM_MODEL_ID, version, card as unknown as JsonObject);
-      await this.models.setStatus(LM_MODEL_ID, version, 'ready');
+      await finishLmVersion(this.models, card);
       this.logger.log({ msg: 'language model trained', version, source, metrics: card.metrics });
       return { version, dir, card, resumedFromStep: startStep };
     } catch (e) {
-      if (await this.models.find(LM_MODEL_ID, version)) await this.models.setStatus(LM_MODEL_ID, version, 'failed');
+      await failLmVersion(this.models, version);
       throw e;
     } finally {
       trainer.dispose();
