@@ -59,7 +59,8 @@ const SECTIONS: [string, string][] = [
  * The card as Markdown for people: header facts, training data and run, training metrics, the
  * configuration as JSON, then every recorded evaluation with its provenance and tables.
  */
-export function renderModelCardMarkdown(card: Record<string, unknown> & CardWithEvaluations): string {
+export function renderModelCardMarkdown(model: object & CardWithEvaluations): string {
+  const card = model as Record<string, unknown> & CardWithEvaluations;
   const lines: string[] = [`# Model card: ${String(card.modelId ?? 'model')} ${String(card.version ?? '')}`.trimEnd()];
   lines.push('', '_Generated from card.json beside this file; edits here are overwritten._', '');
   for (const key of HEADER_FIELDS) if (card[key] !== undefined) lines.push(`- ${key}: ${inline(card[key])}`);

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError } from '@tessera/common';
-import type { ModelCardEvaluation } from '@tessera/eval';
+import { renderModelCardMarkdown, type ModelCardEvaluation } from '@tessera/eval';
 import { loadCheckpoint, ParamStore, saveCheckpoint } from '@tessera/tensor';
 import { SubwordTokenizer } from '@tessera/text';
 import {
@@ -80,6 +80,7 @@ export class VttwinsModel {
     await this.tokenizer.save(join(dir, 'tokenizer'));
     await writeFile(join(dir, 'known-tokens.json'), JSON.stringify([...this.knownTokens]));
     await writeFile(join(dir, 'card.json'), JSON.stringify(this.card, null, 2));
+    await writeFile(join(dir, 'card.md'), renderModelCardMarkdown(this.card));
   }
 
   static async load(dir: string): Promise<VttwinsModel> {

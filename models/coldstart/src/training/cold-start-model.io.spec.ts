@@ -87,6 +87,10 @@ describe('cold-start training step and model folder', () => {
     const { model: back, card: readCard } = await loadColdStartModel(dir);
     expect(readCard.backend.name).toBe('wasm');
     expect(readCard.encoder.fusion).toBe('token');
+    // the same card for people, written with the folder
+    expect(await readFile(join(dir, 'card.md'), 'utf8')).toMatch(
+      /^# Model card: tessera-coldstart-encoder v-test\n[^]*\| x \| 1 \|/,
+    );
     const a = await model.encodeItems(allTokens);
     const b = await back.encodeItems(allTokens);
     b.forEach((z, i) => expect(Array.from(z)).toEqual(Array.from(a[i])));

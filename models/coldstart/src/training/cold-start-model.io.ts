@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { CorruptDataError, NotFoundError, sha256 } from '@tessera/common';
-import type { ModelCardEvaluation } from '@tessera/eval';
+import { renderModelCardMarkdown, type ModelCardEvaluation } from '@tessera/eval';
 import { describeBackend, loadCheckpoint, saveCheckpoint } from '@tessera/tensor';
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -72,7 +72,7 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Writes a complete model folder atomically: everything goes to a staging folder beside `dir`
- * (two tensor checkpoints via @tessera/tensor, card.json, tokenizer.json, users.json), which then
+ * (two tensor checkpoints via @tessera/tensor, card.json and its card.md, tokenizer.json, users.json), which then
  * replaces `dir` by rename. Readers see the old model or the new one, never a mix.
  * With optimisers, their Adam state is saved too (resumable training).
  */
@@ -114,6 +114,7 @@ export async function saveColdStartModel(
     await writeSynced(join(staging, 'users.json'), JSON.stringify(model.userIds));
     for (const [name, text] of Object.entries(extraFiles)) await writeSynced(join(staging, basename(name)), text);
     await writeSynced(join(staging, 'card.json'), JSON.stringify(full, null, 2));
+    await writeSynced(join(staging, 'card.md'), renderModelCardMarkdown(full));
     const old = join(parent, `.${basename(dir)}.old-${tag}`);
     const had = await exists(dir);
     if (had) await rename(dir, old);
