@@ -78,6 +78,28 @@ describe('VT-TWINS held-out real-video evaluation', () => {
     expect(chanceLevels(4)).toEqual({ 'R@1': 0.25, 'R@5': 1, 'R@10': 1, medianRank: 2.5 });
   });
 
+  it('frame augmentation flips and recolours training frames, the same way for the same step', async () => {
+    const size = VTTWINS_FRAME.frames * VTTWINS_FRAME.height * VTTWINS_FRAME.width * VTTWINS_FRAME.channels;
+    const clip = (k: number) => ({
+      frames: Uint8Array.from({ length: size }, (_, i) => (i * 7 + k * 31) % 200),
+      caption: `clip ${k}`,
+    });
+    const videos = [0, 1].map((v) => ({ id: `v${v}`, clips: [0, 1].map((k) => clip(2 * v + k)) }));
+    const base = { version: 'aug-test', clipsPerVideo: 2, batchSize: 2, steps: 0, seed: 3 };
+    const plain = await buildVttwinsTrainingSet(videos, base);
+    const augmented = await buildVttwinsTrainingSet(videos, { ...base, frameAugmentation: true });
+    try {
+      const a = augmented.nextBatch(5);
+      expect(a.frames).toEqual(augmented.nextBatch(5).frames);
+      expect(a.tokens).toEqual(plain.nextBatch(5).tokens);
+      expect(a.frames.length).toBe(plain.nextBatch(5).frames.length);
+      expect(a.frames).not.toEqual(plain.nextBatch(5).frames);
+    } finally {
+      plain.model.dispose();
+      augmented.model.dispose();
+    }
+  });
+
   it('the chance band holds chance, narrows with more seeds, and is a point for a pool of one', () => {
     const pools = [{ candidates: 10, queries: 20 }];
     const one = chanceBand(pools, 1);

@@ -40,6 +40,8 @@ export interface RealVideoEvalOptions {
   learningRate?: number;
   /** Train with the spec's temporal data augmentation (default off). */
   temporalAugmentation?: boolean;
+  /** Train on randomly flipped, colour-scaled frames (default off). */
+  frameAugmentation?: boolean;
   /** Also train on the MediaElement demo video (default true; its subtitles do not describe the picture). */
   withMediaElement?: boolean;
   /**
@@ -213,6 +215,7 @@ export async function evaluateVttwinsRealVideo(opts: RealVideoEvalOptions = {}):
   const batchSize = opts.batchSize ?? 4;
   const learningRate = opts.learningRate ?? 3e-3;
   const temporalAugmentation = opts.temporalAugmentation ?? false;
+  const frameAugmentation = opts.frameAugmentation ?? false;
   const clipping = opts.clipping ?? 'cue';
   const { popeye, extra } = await loadRealVideos(ffmpeg, found.root, clipping, opts.withMediaElement ?? true);
   for (const v of [...popeye, ...extra])
@@ -253,6 +256,7 @@ export async function evaluateVttwinsRealVideo(opts: RealVideoEvalOptions = {}):
           loss: method === 'random' ? 's2dtw' : method,
           learningRate,
           temporalAugmentation,
+          frameAugmentation,
           splitVideos: true,
         });
         let lastLoss: number | undefined;
@@ -349,6 +353,7 @@ export async function evaluateVttwinsRealVideo(opts: RealVideoEvalOptions = {}):
       batchSize,
       learningRate,
       temporalAugmentation,
+      frameAugmentation,
       clipping,
       frames: VTTWINS_FRAME,
       sampleFps: VTTWINS_SAMPLE_FPS,

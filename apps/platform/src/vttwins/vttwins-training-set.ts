@@ -32,6 +32,8 @@ export interface VttwinsTrainingSetOptions {
   learningRate?: number;
   /** The spec's temporal data augmentation (default off, as released). */
   temporalAugmentation?: boolean;
+  /** Per clip in each batch: a random horizontal flip and per-channel gains in 0.8–1.2 (default off). */
+  frameAugmentation?: boolean;
   checkpointEvery?: number;
   /**
    * Cut each video into non-overlapping runs of at least n clips and treat each run as its own
@@ -120,7 +122,9 @@ export async function buildVttwinsTrainingSet(
     picks.forEach((v, b) => {
       const start = rng.int(sequences[v].clips.length - n + 1);
       for (let k = 0; k < n; k++) {
-        frames.set(sequences[v].clips[start + k].frames, (b * n + k) * frameSize);
+        const clip = sequences[v].clips[start + k].frames;
+        if (opts.frameAugmentation) frames.set(augmentFrames(clip, rng), (b * n + k) * frameSize);
+        else frames.set(clip, (b * n + k) * frameSize);
         const at = (offsets[v] + start + k) * maxWords;
         tokens.set(tokenIds.subarray(at, at + maxWords), (b * n + k) * maxWords);
       }
@@ -147,6 +151,22 @@ function splitIntoRuns(v: PreparedVideo, n: number): PreparedVideo[] {
     const end = r === count - 1 ? v.clips.length : start + n;
     out.push({ id: `${v.id}#${r}`, clips: v.clips.slice(start, end) });
   }
+  return out;
+}
+
+/** A flipped-or-not, colour-scaled copy of a clip's frames (frames × H × W × C, 0-255). */
+function augmentFrames(frames: Uint8Array, rng: Rng): Uint8Array {
+  const { height: h, width: w, channels: c } = VTTWINS_FRAME;
+  const flip = rng.next() < 0.5;
+  const gains = Array.from({ length: c }, () => 0.8 + 0.4 * rng.next());
+  const out = new Uint8Array(frames.length);
+  for (let f = 0; f < frames.length / (h * w * c); f++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const from = ((f * h + y) * w + (flip ? w - 1 - x : x)) * c;
+        const to = ((f * h + y) * w + x) * c;
+        for (let k = 0; k < c; k++) out[to + k] = Math.min(255, Math.round(frames[from + k] * gains[k]));
+      }
   return out;
 }
 
