@@ -61,6 +61,7 @@ export class RecordModelEvaluationUsecase {
       return { record, chosen: 'named' };
     }
     if (model === 'coldstart') {
+      // no alias yet, or the vector store cannot say: the newest ready version (the result says which was taken)
       const served = await this.coldstart.servedCollection().catch(() => undefined);
       const record = served && (await this.models.find(modelId, served.version));
       if (record?.status === 'ready') return { record, chosen: 'served' };
