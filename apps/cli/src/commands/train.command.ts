@@ -14,6 +14,7 @@ interface TrainOptions extends TrainLmOptions {
   source?: string;
   version?: string;
   epochs?: number;
+  userTower?: 'free' | 'history';
   steps?: number;
   maxUsers?: number;
   embed?: boolean;
@@ -37,7 +38,10 @@ export class TrainCommand extends CommandRunner {
         source: options.source!,
         version: options.version,
         maxUsers: options.maxUsers,
-        config: options.epochs ? { epochs: options.epochs } : undefined,
+        config: {
+          ...(options.epochs ? { epochs: options.epochs } : {}),
+          ...(options.userTower ? { userTower: options.userTower } : {}),
+        },
         progress: progressBar('train coldstart (epochs)'),
       });
       const embedded =
@@ -121,6 +125,15 @@ export class TrainCommand extends CommandRunner {
     description: 'model version name (default: a timestamp); an unfinished version resumes',
   })
   parseVersion(v: string): string {
+    return v;
+  }
+
+  @Option({
+    flags: '--user-tower <kind>',
+    description:
+      'coldstart: free (a learned vector per user, default) or history (users from the content of their positives; better where content predicts taste, e.g. citeulike)',
+  })
+  parseUserTower(v: string): string {
     return v;
   }
 

@@ -14,9 +14,16 @@ export class Dense {
     readonly inDim: number,
     readonly outDim: number,
     rng: RngOrSeed,
-    opts: { bias?: boolean } = {},
+    /** `initScale` multiplies the Glorot draw (e.g. 0.1 for an output that should start near zero). */
+    opts: { bias?: boolean; initScale?: number } = {},
   ) {
-    this.w = store.add(`${name}.w`, glorotUniform([inDim, outDim], rng));
+    const scale = opts.initScale ?? 1;
+    this.w = store.add(
+      `${name}.w`,
+      tf.tidy(() =>
+        scale === 1 ? glorotUniform([inDim, outDim], rng) : tf.mul(glorotUniform([inDim, outDim], rng), scale),
+      ),
+    );
     if (opts.bias !== false) this.b = store.add(`${name}.b`, zerosInit([outDim]));
   }
 

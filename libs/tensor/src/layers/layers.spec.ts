@@ -6,6 +6,7 @@ import { gradientCheck, gradientCheckVariables } from '../testing/gradient-check
 import { countTensorLeak } from '../testing/leak-check';
 import { maxAbsDiff, runOnBackends } from '../testing/run-on-backends';
 import { attentionBias, causalBias, MASKED_SCORE } from './attention-masks';
+import { Dense } from './dense';
 import { MultiHeadAttention } from './multi-head-attention';
 import { ParamStore } from './param-store';
 import * as ref from './reference.fixture';
@@ -300,5 +301,21 @@ describe('transformer layers', () => {
   it('rejects a head count that does not divide dModel', () => {
     store = new ParamStore();
     expect(() => new MultiHeadAttention(store, 'bad', { dModel: 10, numHeads: 3 }, 1)).toThrow(InvalidInputError);
+  });
+});
+
+describe('Dense initScale', () => {
+  it('scales the Glorot draw of the same seed, leaving the bias at zero', () => {
+    const store = new ParamStore();
+    try {
+      const plain = new Dense(store, 'a', 6, 4, 5);
+      const small = new Dense(store, 'b', 6, 4, 5, { initScale: 0.1 });
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.mul(plain.w, 0.1), small.w))).dataSync()[0]);
+      expect(diff).toBeLessThan(1e-7);
+      expect(tf.tidy(() => tf.max(tf.abs(small.w)).dataSync()[0])).toBeGreaterThan(0);
+      expect(tf.tidy(() => tf.max(tf.abs(small.b!)).dataSync()[0])).toBe(0);
+    } finally {
+      store.dispose();
+    }
   });
 });

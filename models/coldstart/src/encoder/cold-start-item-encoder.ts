@@ -172,6 +172,22 @@ export class ColdStartItemEncoder {
     return { embeddings, errors };
   }
 
+  /**
+   * Masked mean of each item's raw token embeddings over all its modalities, [n, dModel] (zero rows for items
+   * without tokens): a cheap content summary without the transformer, used by the history user tower.
+   * Call inside tf.tidy; items must pass `checkItem`.
+   */
+  tokenMean(items: readonly ItemTokens[]): tf.Tensor2D {
+    const n = items.length;
+    const acc: { sum?: tf.Tensor2D; count: Float32Array } = { count: new Float32Array(n) };
+    for (const spec of this.config.modalities) {
+      const p = this.prepare(items, spec, false);
+      if (p) this.addToBag(acc, p, this.rawTokens(p));
+    }
+    if (!acc.sum) return tf.zeros([n, this.config.dModel]);
+    return tf.div(acc.sum, tf.reshape(tf.maximum(tf.tensor1d(acc.count), 1), [n, 1])) as tf.Tensor2D;
+  }
+
   /** Why an item cannot be encoded, or null. Unknown modality names are an error (likely a config mismatch). */
   checkItem(item: ItemTokens): string | Error | null {
     if (!item || typeof item.modalities !== 'object' || item.modalities === null)
@@ -272,7 +288,7 @@ export class ColdStartItemEncoder {
    * The bag-of-tokens residual of `cls+bag` pooling: per batch item, the masked sum of raw token
    * embeddings over its present modalities (as [nI, d] sums plus token counts), accumulated per modality.
    */
-  private addToBag(bag: { sum?: tf.Tensor2D; count: Float32Array }, p: PreparedModality, raw: tf.Tensor3D): void {
+  private addToBag(bag: { sum?: tf.Tensor2D; count: Float32Array }, p: PreparedModality, tokens: tf.Tensor3D): void {
     const n = p.rows.length;
     const nI = bag.count.length;
     // The token part of the mask, without the CLS column.
@@ -284,7 +300,7 @@ export class ColdStartItemEncoder {
         bag.count[p.rows[r]] += v;
       }
     }
-    const summed = tf.sum(tf.mul(this.bagTokens(p, raw), tf.tensor3d(m, [n, p.length, 1])), 1) as tf.Tensor2D;
+    const summed = tf.sum(tf.mul(tokens, tf.tensor3d(m, [n, p.length, 1])), 1) as tf.Tensor2D;
     const placed = tf.matMul(this.scatterRows(p.rows, nI), summed) as tf.Tensor2D;
     bag.sum = bag.sum ? (tf.add(bag.sum, placed) as tf.Tensor2D) : placed;
   }
@@ -362,7 +378,7 @@ export class ColdStartItemEncoder {
       const n = p.rows.length;
       const pos0 = tf.slice(this.positions.get(spec.name)!, [0, 0], [1, d]);
       const raw = this.rawTokens(p);
-      if (this.config.pooling === 'cls+bag') this.addToBag(bag, p, raw);
+      if (this.config.pooling === 'cls+bag') this.addToBag(bag, p, this.bagTokens(p, raw));
       const x = tf.concat(
         [this.clsRows(spec.name, n, [pos0, this.types.get(spec.name)!]), this.embedTokens(p, raw)],
         1,
@@ -407,7 +423,7 @@ export class ColdStartItemEncoder {
       const p = this.prepare(items, spec, true);
       if (!p) continue;
       const raw = this.rawTokens(p);
-      if (this.config.pooling === 'cls+bag') this.addToBag(bag, p, raw);
+      if (this.config.pooling === 'cls+bag') this.addToBag(bag, p, this.bagTokens(p, raw));
       parts.push(this.embedTokens(p, raw));
       // Drop the per-modality CLS column of the mask: early fusion has one CLS for everything.
       const m = new Float32Array(nI * p.length);

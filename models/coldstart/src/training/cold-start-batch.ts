@@ -29,6 +29,14 @@ export interface PreparedBatch extends Omit<RankingBatch, 'scores'> {
   userRows: Int32Array;
   /** The batch item set B: the examples' distinct items first, then the sampled ones. */
   itemIds: number[];
+  /** History tower only: distinct history items, and (user column, history item) pairs. */
+  history?: { itemIds: number[]; pairUser: Int32Array; pairItem: Int32Array };
+}
+
+/** Sampling of the users' histories for the history tower: their training positives, `size` per user. */
+export interface HistorySampling {
+  of: ReadonlyMap<number, readonly number[]>;
+  size: number;
 }
 
 /**
@@ -43,6 +51,7 @@ export function buildBatch(
   rowOf: (userId: number) => number | undefined,
   rng: Rng,
   opts: { negativesPerUser: number; maxSampledItems: number },
+  history?: HistorySampling,
 ): PreparedBatch | null {
   const userCol = new Map<number, number>();
   const itemCol = new Map<number, number>();
@@ -109,10 +118,46 @@ export function buildBatch(
     userIds,
     userRows: Int32Array.from(userRows),
     itemIds,
+    ...(history ? { history: sampleHistories(userIds, posUser, posItem, itemIds, history, rng) } : {}),
     posUser: Int32Array.from(posUser),
     posItem: Int32Array.from(posItem),
     posRating: Float32Array.from(posRating),
     interacted,
     ratings,
   };
+}
+
+/**
+ * Up to `size` of each batch user's positives, drawn without replacement, never one of the items this batch
+ * asks the user to rank as a positive (the tower would learn "score what I hold", which cold items never are).
+ */
+function sampleHistories(
+  userIds: readonly number[],
+  posUser: readonly number[],
+  posItem: readonly number[],
+  itemIds: readonly number[],
+  h: HistorySampling,
+  rng: Rng,
+): NonNullable<PreparedBatch['history']> {
+  const inBatch = userIds.map(() => new Set<number>());
+  posUser.forEach((u, k) => inBatch[u].add(itemIds[posItem[k]]));
+  const col = new Map<number, number>();
+  const distinct: number[] = [];
+  const pairUser: number[] = [];
+  const pairItem: number[] = [];
+  userIds.forEach((user, u) => {
+    const pool = (h.of.get(user) ?? []).filter((id) => !inBatch[u].has(id));
+    const picked = pool.length <= h.size ? pool : rng.shuffle([...pool]).slice(0, h.size);
+    for (const id of picked) {
+      let c = col.get(id);
+      if (c === undefined) {
+        c = distinct.length;
+        col.set(id, c);
+        distinct.push(id);
+      }
+      pairUser.push(u);
+      pairItem.push(c);
+    }
+  });
+  return { itemIds: distinct, pairUser: Int32Array.from(pairUser), pairItem: Int32Array.from(pairItem) };
 }

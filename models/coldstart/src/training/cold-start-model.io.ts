@@ -162,7 +162,7 @@ export async function loadColdStartModel(
     tokenizer = ItemContentTokenizer.fromState(state);
   }
   const media = card.media ? MediaPatchTokenizer.fromState(card.media) : undefined;
-  const model = new ColdStartModel(card.encoder, userIds, tokenizer, media);
+  const model = new ColdStartModel({ ...card.encoder, userTower: card.config?.userTower }, userIds, tokenizer, media);
   try {
     await loadCheckpoint(join(dir, 'encoder'), model.store, { optimizer: optimizers.encoder });
     await loadCheckpoint(join(dir, 'users'), model.userStore, { optimizer: optimizers.users });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
-import { normalInit, ParamStore } from '@tessera/tensor';
+import { Dense, LayerNorm, normalInit, ParamStore } from '@tessera/tensor';
 import type { ItemContent } from '../data';
 import {
   ColdStartItemEncoder,
@@ -11,6 +11,25 @@ import {
 } from '../encoder';
 
 export const USER_TABLE = 'users.emb';
+
+/**
+ * Where warm-user vectors come from. `free`: one learned embedding per user. `history`: a tower over the
+ * content of the user's training positives (mean raw token embedding of their items → LayerNorm → dense),
+ * trained with the encoder; after training its outputs are written into the user table, so serving reads
+ * user vectors the same way for both.
+ */
+export type UserTower = 'free' | 'history';
+
+/** The encoder's architecture plus the user side of the model. */
+export type ColdStartModelConfig = ItemEncoderConfig & { userTower?: UserTower };
+
+/** One batch's user histories, flattened: pair k says item `items[pairItem[k]]` is in the history of user `pairUser[k]`. */
+export interface UserHistories {
+  items: readonly ItemTokens[];
+  pairUser: Int32Array;
+  pairItem: Int32Array;
+  users: number;
+}
 
 /**
  * A trained (or training) cold-start model: the item encoder, the free embeddings of the warm users
@@ -24,10 +43,13 @@ export class ColdStartModel {
   readonly userStore: ParamStore;
   readonly encoder: ColdStartItemEncoder;
   readonly userTable: tf.Variable;
+  readonly userTower: UserTower;
+  private readonly historyNorm?: LayerNorm;
+  private readonly historyProj?: Dense;
   private readonly userRow = new Map<number, number>();
 
   constructor(
-    encoderConfig: ItemEncoderConfig,
+    encoderConfig: ColdStartModelConfig,
     readonly userIds: readonly number[],
     readonly tokenizer?: ItemContentTokenizer,
     /** Cuts images and video frames into the encoder's dense tokens, when the model has those modalities. */
@@ -44,6 +66,71 @@ export class ColdStartModel {
     const seed = (encoderConfig.seed ?? 1) ^ 0x75736572;
     this.userStore = new ParamStore();
     this.userTable = this.userStore.add(USER_TABLE, normalInit([userIds.length, this.encoder.dim], new Rng(seed), 0.1));
+    this.userTower = encoderConfig.userTower ?? 'free';
+    if (this.userTower === 'history') {
+      const d = this.encoder.config.dModel;
+      this.historyNorm = new LayerNorm(this.store, 'user.hist.ln', d);
+      // Small like the free table's rows, so first scores sit near zero and the softmax starts near uniform.
+      this.historyProj = new Dense(this.store, 'user.hist.proj', d, this.encoder.dim, new Rng(seed ^ 0x4157), {
+        initScale: 0.1,
+      });
+    }
+  }
+
+  /**
+   * History-tower user vectors [users, dim] from flattened histories (call inside tf.tidy). Each distinct item
+   * is summarised once; a user without history items gets the tower's output for an empty mean.
+   */
+  historyVectors(h: UserHistories): tf.Tensor2D {
+    if (!this.historyNorm || !this.historyProj) throw new InvalidInputError('this model has no history user tower');
+    const d = this.encoder.config.dModel;
+    const counts = new Float32Array(h.users);
+    for (const u of h.pairUser) counts[u]++;
+    const summed =
+      h.items.length > 0
+        ? tf.unsortedSegmentSum(
+            tf.gather(this.encoder.tokenMean(h.items), tf.tensor1d(h.pairItem, 'int32')),
+            tf.tensor1d(h.pairUser, 'int32'),
+            h.users,
+          )
+        : tf.zeros([h.users, d]);
+    const mean = tf.div(summed, tf.reshape(tf.maximum(tf.tensor1d(counts), 1), [h.users, 1]));
+    return this.historyProj.apply(this.historyNorm.apply(mean)) as tf.Tensor2D;
+  }
+
+  /**
+   * Writes the history tower's vectors of every warm user into the user table (`historyOf` gives a user's
+   * training positives as tokens), so scoring and serving read them like free embeddings.
+   */
+  materializeUsers(historyOf: (userId: number) => readonly ItemTokens[], chunk = 256): void {
+    if (this.userTower !== 'history') return;
+    const rows: tf.Tensor[] = [];
+    try {
+      for (let s = 0; s < this.userIds.length; s += chunk) {
+        const part = this.userIds.slice(s, s + chunk);
+        const items: ItemTokens[] = [];
+        const pairUser: number[] = [];
+        part.forEach((u, r) =>
+          historyOf(u).forEach((it) => {
+            pairUser.push(r);
+            items.push(it);
+          }),
+        );
+        rows.push(
+          tf.tidy(() =>
+            this.historyVectors({
+              items,
+              pairUser: Int32Array.from(pairUser),
+              pairItem: Int32Array.from(items.keys()),
+              users: part.length,
+            }),
+          ),
+        );
+      }
+      tf.tidy(() => this.userTable.assign(tf.concat(rows, 0)));
+    } finally {
+      tf.dispose(rows);
+    }
   }
 
   get dim(): number {

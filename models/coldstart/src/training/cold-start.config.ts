@@ -24,6 +24,15 @@ export const coldStartConfigSchema = z.object({
   pooling: z.enum(['cls', 'cls+bag']).default('cls'),
   /** Width of the separate bag branch of `cls+bag` (0 = the bag is added at width dModel); output is dModel + bagDim. */
   bagDim: z.number().int().min(0).default(0),
+  /**
+   * Warm-user vectors: `free` embeddings (spec §3.3), or the `history` tower over the content of the user's
+   * training positives (no per-user parameters; users are tied to content, which generalises to cold items).
+   */
+  userTower: z.enum(['free', 'history']).default('free'),
+  /** History tower: training positives sampled per user and step (the batch's own items are never among them). */
+  historySize: z.number().int().min(1).default(16),
+  /** History tower: at most this many of a user's training positives make their served vector. */
+  servingHistory: z.number().int().min(1).default(256),
   /** Ranking loss: batch sampled softmax (default) or the pairwise rating-order variant. */
   loss: z.enum(['sampled-softmax', 'pairwise-rating-order']).default('sampled-softmax'),
   /** τ of the ranking loss. */

@@ -3,7 +3,13 @@ import { InvalidInputError, Rng } from '@tessera/common';
 import type { Interaction } from '../data';
 import type { ItemTokens } from '../encoder';
 import { multimodalAlignmentLoss, rankingLosses } from '../losses';
-import { buildBatch, indexInteractions, type InteractionIndex, type PreparedBatch } from './cold-start-batch';
+import {
+  buildBatch,
+  type HistorySampling,
+  indexInteractions,
+  type InteractionIndex,
+  type PreparedBatch,
+} from './cold-start-batch';
 import type { ColdStartConfig } from './cold-start.config';
 import type { ColdStartModel } from './cold-start-model';
 import { evaluateRankingTask, type RankingTask } from './cold-validation';
@@ -129,27 +135,45 @@ export class ColdStartTrainer {
     seed: number,
   ): tf.Scalar {
     const c = this.config;
-    const raw = batch.itemIds.map((id) => tokensOf(id) ?? { modalities: {} });
-    const items = c.tokenDropout > 0 ? dropTokens(raw, c.tokenDropout, new Rng(seed ^ 0x70ced)) : raw;
+    const withDropout = (ids: readonly number[], salt: number) => {
+      const raw = ids.map((id) => tokensOf(id) ?? { modalities: {} });
+      return c.tokenDropout > 0 ? dropTokens(raw, c.tokenDropout, new Rng(seed ^ salt)) : raw;
+    };
+    const items = withDropout(batch.itemIds, 0x70ced);
+    const history = batch.history;
+    if (this.model.userTower === 'history' && !history)
+      throw new InvalidInputError('a history-tower model needs batches with user histories');
+    const historyItems = history ? withDropout(history.itemIds, 0x4157) : [];
     const lossFn = rankingLosses[c.loss];
     const encoderVars = this.model.store.trainable();
     const userVar = this.model.userTable;
+    const freeUsers = this.model.userTower === 'free';
     return tf.tidy(() => {
-      const { value: loss, grads } = tf.variableGrads(() => {
-        const { z, views } = this.model.encoder.encode(items, { training: true, seed });
-        const users = tf.gather(userVar, tf.tensor1d(batch.userRows, 'int32')) as tf.Tensor2D;
-        const scores = tf.matMul(users, z, false, true) as tf.Tensor2D;
-        let total = lossFn({ ...batch, scores }, { temperature: c.temperature }).loss;
-        if (c.alignmentWeight > 0 && views.length > 1) {
-          total = tf.add(
-            total,
-            tf.mul(c.alignmentWeight, multimodalAlignmentLoss(views, { temperature: c.alignmentTemperature })),
-          ) as tf.Scalar;
-        }
-        if (c.userL2 > 0) total = tf.add(total, tf.mul(c.userL2, tf.mean(tf.sum(tf.square(users), 1)))) as tf.Scalar;
-        return total;
-      }, [...encoderVars, userVar]);
-      const userGrad = grads[userVar.name];
+      const { value: loss, grads } = tf.variableGrads(
+        () => {
+          const { z, views } = this.model.encoder.encode(items, { training: true, seed });
+          const users = freeUsers
+            ? (tf.gather(userVar, tf.tensor1d(batch.userRows, 'int32')) as tf.Tensor2D)
+            : this.model.historyVectors({
+                items: historyItems,
+                pairUser: history!.pairUser,
+                pairItem: history!.pairItem,
+                users: batch.userIds.length,
+              });
+          const scores = tf.matMul(users, z, false, true) as tf.Tensor2D;
+          let total = lossFn({ ...batch, scores }, { temperature: c.temperature }).loss;
+          if (c.alignmentWeight > 0 && views.length > 1) {
+            total = tf.add(
+              total,
+              tf.mul(c.alignmentWeight, multimodalAlignmentLoss(views, { temperature: c.alignmentTemperature })),
+            ) as tf.Scalar;
+          }
+          if (c.userL2 > 0) total = tf.add(total, tf.mul(c.userL2, tf.mean(tf.sum(tf.square(users), 1)))) as tf.Scalar;
+          return total;
+        },
+        freeUsers ? [...encoderVars, userVar] : encoderVars,
+      );
+      const userGrad = freeUsers ? grads[userVar.name] : undefined;
       const encGrads: tf.NamedTensorMap = {};
       for (const v of encoderVars) if (grads[v.name]) encGrads[v.name] = grads[v.name];
       if (c.clipNorm > 0) {
@@ -179,6 +203,13 @@ export class ColdStartTrainer {
     }
     const index: InteractionIndex = indexInteractions(data.interactions);
     const tokensOf = (id: number) => data.itemTokens.get(id);
+    const history = this.model.userTower === 'history' ? historySampling(data.positives, c.historySize) : undefined;
+    // The history tower's vectors go into the user table before every evaluation and at the end.
+    const materialize = () =>
+      history &&
+      this.model.materializeUsers((u) =>
+        (history.of.get(u) ?? []).slice(0, c.servingHistory).map((id) => tokensOf(id) ?? { modalities: {} }),
+      );
     const rowOf = (u: number) => this.model.rowOf(u);
     const byItem = new Map<number, Interaction[]>();
     if (c.batchBy === 'items') {
@@ -213,7 +244,7 @@ export class ColdStartTrainer {
       let lossSum = 0;
       let steps = 0;
       for (let s = 0; s < stepsPerEpoch; s++) {
-        const batch = buildBatch(slice(s), index, rowOf, sampler, c);
+        const batch = buildBatch(slice(s), index, rowOf, sampler, c, history);
         if (!batch) continue;
         try {
           lossSum += await this.stepAsync(batch, tokensOf, (c.seed * 65537 + epoch * 4099 + s) >>> 0);
@@ -237,6 +268,7 @@ export class ColdStartTrainer {
       }
       const record: EpochRecord = { epoch, loss: steps > 0 ? lossSum / steps : Number.NaN, ms: 0 };
       let improved = false;
+      materialize();
       if (data.validation) {
         record.validationRecall = await this.validate(data.validation, tokensOf);
         if (record.validationRecall > state.bestValidation) {
@@ -269,6 +301,7 @@ export class ColdStartTrainer {
         break;
       }
     }
+    // Without a validation split the last weights stay, and the table was filled after the last epoch.
     this.restoreBest();
     const ms = state.history.reduce((a, h) => a + h.ms, 0);
     return { ...state, stoppedEarly, msPerEpoch: state.history.length > 0 ? ms / state.history.length : 0 };
@@ -306,4 +339,15 @@ export class ColdStartTrainer {
     if (this.bestSnapshot) tf.dispose([...this.bestSnapshot.encoder.values(), ...this.bestSnapshot.users.values()]);
     this.bestSnapshot = undefined;
   }
+}
+
+/** Each user's training positives (in data order), sampled `size` per step by the batch builder. */
+function historySampling(positives: readonly Interaction[], size: number): HistorySampling {
+  const of = new Map<number, number[]>();
+  for (const x of positives) {
+    let l = of.get(x.userId);
+    if (!l) of.set(x.userId, (l = []));
+    l.push(x.itemId);
+  }
+  return { of, size };
 }
