@@ -32,6 +32,7 @@ export * from './evaluation/coldstart-datasets';
 export * from './evaluation/evaluate-coldstart';
 export * from './evaluation/evaluation-provenance';
 export * from './evaluation/coldstart-card-evaluation';
+export * from './evaluation/merge-coldstart-reports';
 export * from './evaluation/model-card.file';
 export * from './evaluation/record-model-evaluation.usecase';
 export * from './evaluation/model-cards.service';

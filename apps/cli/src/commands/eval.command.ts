@@ -18,6 +18,7 @@ import {
   evaluateColdStartDataset,
   evaluateVttwins,
   evaluationProvenance,
+  mergeColdStartReports,
   RecordModelEvaluationUsecase,
   vttwinsCardEvaluations,
   type EvaluatedModel,
@@ -44,6 +45,7 @@ interface EvalOptions {
   prompts?: number;
   out?: string;
   model?: string;
+  merge?: string[];
 }
 
 /**
@@ -76,13 +78,23 @@ export class EvalCommand extends CommandRunner {
     // a named --model must exist before minutes of evaluation are spent
     if (options.model) await withPlatform((ctx) => ctx.get(RecordModelEvaluationUsecase).resolve(model, options.model));
     const startedAt = new Date();
-    if (model === 'coldstart') {
+    let provenance = evaluationProvenance();
+    if (model === 'coldstart' && options.merge) {
+      const merged = mergeColdStartReports(options.merge);
+      if (merged.settings.dataset !== options.dataset)
+        throw new InvalidInputError(`the reports are of ${merged.settings.dataset}, not ${options.dataset}`);
+      provenance = merged.provenance;
+      result = { ...merged.report, settings: merged.settings, provenance, mergedFrom: options.merge };
+      text = merged.table;
+      entries = (run) => [coldStartCardEvaluation(merged.report, merged.settings, run)];
+    } else if (model === 'coldstart') {
       const { report, table, settings } = await evaluateColdStartDataset({
         ...options,
         dataset: options.dataset!,
         onLog: log,
       });
-      result = report;
+      // Settings and provenance travel with the report so runs made apart can be merged (--merge).
+      result = { ...report, settings, provenance };
       text = table;
       entries = (run) => [coldStartCardEvaluation(report, settings, run)];
     } else {
@@ -109,7 +121,7 @@ export class EvalCommand extends CommandRunner {
       startedAt,
       finishedAt,
       reportFile: relative(config.dataDir, file),
-      provenance: evaluationProvenance(),
+      provenance,
     };
     const modelCard = await this.recordInCard(model, options.model, entries(run), file, log);
     process.stdout.write(
@@ -240,6 +252,15 @@ export class EvalCommand extends CommandRunner {
   })
   parseMethods(v: string): string[] {
     return v.split(',');
+  }
+
+  @Option({
+    flags: '--merge <files>',
+    description:
+      'coldstart: no training; join comma-separated report files of the same dataset, code and settings run apart (e.g. one seed per process) into one report and card entry',
+  })
+  parseMerge(v: string): string[] {
+    return v.split(',').filter(Boolean);
   }
 
   @Option({ flags: '--epochs <n>', description: 'coldstart: encoder epochs (default 6)' })
