@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse';
 import { ImportReportBuilder } from './import-report';
+import { openTextFile } from './open-text-file';
 
 export interface CsvRow {
   /** Line where the record starts (1-based; the header is line 1). */
@@ -29,7 +29,8 @@ export async function* readCsvRows(
   options: CsvRowsOptions = {},
 ): AsyncGenerator<CsvRow> {
   const file = basename(path);
-  const parser = createReadStream(path, { encoding: options.encoding ?? 'utf8' }).pipe(
+  const source = await openTextFile(path, options.encoding ?? 'utf8');
+  const parser = source.pipe(
     parse({
       bom: true,
       delimiter: options.delimiter ?? ',',
@@ -44,6 +45,8 @@ export async function* readCsvRows(
       },
     }),
   );
+  // pipe() does not forward read errors (e.g. EIO, a file removed mid-read); the parser must see them.
+  source.on('error', (e) => parser.destroy(e));
   let header = options.header;
   for await (const chunk of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
     const { record, info } = chunk;

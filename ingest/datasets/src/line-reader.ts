@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { openTextFile } from './open-text-file';
 
 /**
  * Stream the lines of a text file with 1-based numbers. Handles CRLF and a
@@ -9,7 +9,7 @@ export async function* readLines(
   path: string,
   encoding: BufferEncoding = 'utf8',
 ): AsyncGenerator<{ line: number; text: string }> {
-  const rl = createInterface({ input: createReadStream(path, { encoding }), crlfDelay: Infinity });
+  const rl = createInterface({ input: await openTextFile(path, encoding), crlfDelay: Infinity });
   let line = 0;
   for await (const text of rl) {
     line++;

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '@tessera/common';
+import { InvalidInputError, NotFoundError } from '@tessera/common';
 import { collectRecords } from './collect';
 import {
   readMovieLensLinks,
@@ -28,6 +28,17 @@ function fixture(sub: string, files: Record<string, string | Buffer>, encoding: 
     writeFileSync(join(d, name), body, typeof body === 'string' ? encoding : undefined);
   return d;
 }
+
+describe('missing dataset files', () => {
+  it('are a typed NotFoundError naming the file (CSV and line files alike), and a folder is refused', async () => {
+    const d = fixture('empty', {});
+    await expect(collectRecords((r) => readMovieLensRatings(d, r))).rejects.toThrow(NotFoundError);
+    await expect(collectRecords((r) => readMovieLensRatings(d, r))).rejects.toThrow(/ratings\.csv does not exist/);
+    await expect(collectRecords((r) => readCiteULikeInteractions(d, r))).rejects.toThrow(NotFoundError);
+    mkdirSync(join(d, 'ratings.csv'));
+    await expect(collectRecords((r) => readMovieLensRatings(d, r))).rejects.toThrow(/is not a file/);
+  });
+});
 
 describe('MovieLens latest CSV', () => {
   it('keeps good rows and skips a row with the wrong column count', async () => {
