@@ -42,7 +42,7 @@ export class TrainCommand extends CommandRunner {
           ...(options.epochs ? { epochs: options.epochs } : {}),
           ...(options.userTower ? { userTower: options.userTower } : {}),
         },
-        progress: progressBar('train coldstart (epochs)'),
+        progress: progressBar('train coldstart (steps)'),
       });
       const embedded =
         options.embed === false

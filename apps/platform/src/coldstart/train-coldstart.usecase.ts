@@ -111,7 +111,8 @@ export class TrainColdStartUsecase {
     const rel = join('models', 'coldstart', version);
     const dir = join(this.appConfig.dataDir, rel);
     const progress = cmd.progress ?? silentProgress;
-    progress.start(config.epochs);
+    // Counted in steps (known once training reports its first one), so the bar moves and its ETA is real.
+    let totalSteps = 0;
     const { model, card } = await runColdStartTraining({
       outputDir: dir,
       version,
@@ -131,11 +132,14 @@ export class TrainColdStartUsecase {
         modalities: modalityCounts,
         ...(media ? {} : { media: cmd.media === false ? 'off' : 'no item of this source has stored images or frames' }),
       },
-      onProgress: (p) =>
-        progress.update(p.epoch, {
+      onProgress: (p) => {
+        if (totalSteps === 0) progress.start((totalSteps = p.epochs * p.stepsPerEpoch));
+        progress.update((p.epoch - 1) * p.stepsPerEpoch + p.step, {
+          epoch: `${p.epoch}/${p.epochs}`,
           loss: p.loss,
           ...(p.validationRecall !== undefined ? { valRecall: p.validationRecall } : {}),
-        }),
+        });
+      },
     });
     progress.stop();
     const warmItems = [...new Set(train.map((x) => x.itemId))].sort((a, b) => a - b);
