@@ -41,7 +41,10 @@ export class RecommendController {
   /** Items for a known user, or for a new user described by liked/disliked items; seen items are excluded. */
   @Post('recommendations')
   @HttpCode(200)
-  @ApiOkResponse({ description: 'ranked hits, each with score and source' })
+  @ApiOkResponse({
+    description:
+      'ranked hits, each with score and source: user-embedding (a warm user), history-tower (liked items through a history-tower model), session-examples (liked/disliked items through the vector store recommend)',
+  })
   recommendations(@Body() body: RecommendationsDto) {
     return this.recommend.execute({ ...body, filter: body.filter as Filter | undefined });
   }

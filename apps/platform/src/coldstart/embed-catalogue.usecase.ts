@@ -7,6 +7,7 @@ import { CatalogueMediaReader } from './catalogue-media.reader';
 import { pointIdFor } from './catalogue-point-id';
 import { COLDSTART_ALIAS, coldStartCollection } from './coldstart-jobs';
 import { ColdStartModels, LoadedColdStartModel } from './coldstart-models.service';
+import { catalogueItemTokens } from './catalogue-item-tokens';
 
 export interface EmbedCatalogueResult {
   version: string;
@@ -50,10 +51,9 @@ export class EmbedCatalogueUsecase {
         const batch = items.slice(i, i + BATCH);
         const tokens = [];
         for (const it of batch) {
-          const t = loaded.model.tokenize({ itemId: 0, fields: contents.get(it.id) ?? {} });
-          const m = await this.media.tokensFor(it, loaded.model.media);
-          if (Object.keys(m.modalities).length) withMedia++;
-          tokens.push({ modalities: { ...t.modalities, ...m.modalities } });
+          const t = await catalogueItemTokens(it, contents.get(it.id) ?? {}, loaded.model, this.media);
+          if (t.withMedia) withMedia++;
+          tokens.push(t.tokens);
         }
         const vectors = await loaded.model.encodeItems(tokens);
         await this.vectors.upsert(

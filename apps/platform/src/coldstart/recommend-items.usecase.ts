@@ -3,6 +3,8 @@ import { InvalidInputError } from '@tessera/common';
 import { ItemRepository } from '@tessera/db';
 import { Filter, ScoredPoint, VectorStore } from '@tessera/vector-store';
 import { CatalogueDatasetLoader } from './catalogue-dataset.loader';
+import { catalogueItemTokens } from './catalogue-item-tokens';
+import { CatalogueMediaReader } from './catalogue-media.reader';
 import { pointIdFor } from './catalogue-point-id';
 import { COLDSTART_ALIAS } from './coldstart-jobs';
 import { ColdStartModels } from './coldstart-models.service';
@@ -23,12 +25,15 @@ export interface RecommendItemsCommand extends PageQuery {
 
 /** Ratings at or above this count as "liked" when a known user is not in the model's user table. */
 const LIKED_MIN = 4;
+/** At most this many liked items make a history-tower user vector. */
+const HISTORY_CAP = 256;
 
 /**
  * Cold-start recommendations from the vector store, so they work unchanged on Qdrant:
  * a warm user searches with their learned embedding; a user the model never saw (a new account or a
  * session) is represented by the items they liked and disliked (Qdrant's recommend, average vector,
- * or best score when there are only dislikes). New items are recommendable as soon as they are embedded.
+ * or best score when there are only dislikes) — or, for a history-tower model, by the tower's vector of
+ * their liked items. New items are recommendable as soon as they are embedded.
  */
 @Injectable()
 export class RecommendItemsUsecase {
@@ -37,6 +42,7 @@ export class RecommendItemsUsecase {
     private readonly vectors: VectorStore,
     private readonly loader: CatalogueDatasetLoader,
     private readonly items: ItemRepository,
+    private readonly media: CatalogueMediaReader,
   ) {}
 
   async execute(cmd: RecommendItemsCommand): Promise<RecommendationPage> {
@@ -78,6 +84,18 @@ export class RecommendItemsUsecase {
     if (userVector) {
       points = await this.vectors.search(COLDSTART_ALIAS, { ...common, vector: userVector });
       source = 'user-embedding';
+    } else if (loaded.model.userTower === 'history' && liked.length > 0) {
+      // A history-tower model turns any list of liked items into a user vector, as it does for warm users.
+      const tokens = [];
+      for (const id of liked.slice(-HISTORY_CAP)) {
+        const item = await this.items.getById(id);
+        tokens.push(
+          (await catalogueItemTokens(item, await this.loader.contentOf(item), loaded.model, this.media)).tokens,
+        );
+      }
+      const vector = await loaded.model.userVectorFromHistory(tokens);
+      points = await this.vectors.search(COLDSTART_ALIAS, { ...common, vector });
+      source = 'history-tower';
     } else {
       points = await this.vectors.recommend(COLDSTART_ALIAS, {
         ...common,

@@ -98,6 +98,23 @@ export class ColdStartModel {
     return this.historyProj.apply(this.historyNorm.apply(mean)) as tf.Tensor2D;
   }
 
+  /** The history tower's vector of a user the table does not hold, from the items they liked (plain array). */
+  async userVectorFromHistory(items: readonly ItemTokens[]): Promise<Float32Array> {
+    const v = tf.tidy(() =>
+      this.historyVectors({
+        items,
+        pairUser: new Int32Array(items.length),
+        pairItem: Int32Array.from(items.keys()),
+        users: 1,
+      }),
+    );
+    try {
+      return Float32Array.from((await v.data()) as Float32Array);
+    } finally {
+      v.dispose();
+    }
+  }
+
   /**
    * Writes the history tower's vectors of every warm user into the user table (`historyOf` gives a user's
    * training positives as tokens), so scoring and serving read them like free embeddings.
