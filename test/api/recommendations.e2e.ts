@@ -34,6 +34,17 @@ function writeSlice(dir: string): void {
   );
 }
 
+/** A model small enough to train in seconds: the endpoints are under test, not its quality. */
+const TINY_CONFIG = {
+  dModel: 16,
+  numHeads: 2,
+  epochs: 1,
+  maxStepsPerEpoch: 4,
+  batchSize: 64,
+  negativesPerUser: 4,
+  maxSampledItems: 32,
+};
+
 describe.skipIf(ml.skip)(`cold-start endpoints on a MovieLens slice${ml.reason}`, () => {
   let app: INestApplication;
   let url: string;
@@ -51,15 +62,7 @@ describe.skipIf(ml.skip)(`cold-start endpoints on a MovieLens slice${ml.reason}`
     await app.get(TrainColdStartUsecase).execute({
       source: 'movielens',
       version: 'tiny',
-      config: {
-        dModel: 16,
-        numHeads: 2,
-        epochs: 1,
-        maxStepsPerEpoch: 4,
-        batchSize: 64,
-        negativesPerUser: 4,
-        maxSampledItems: 32,
-      },
+      config: TINY_CONFIG,
     });
     await app.get(EmbedCatalogueUsecase).execute({ version: 'tiny' });
     items = (await request(url).get('/items').query({ source: 'movielens', limit: 500 })).body.items;
@@ -246,17 +249,7 @@ describe.skipIf(ml.skip)(`cold-start endpoints on a MovieLens slice${ml.reason}`
     await app.get(TrainColdStartUsecase).execute({
       source: 'movielens',
       version: 'tower',
-      config: {
-        dModel: 16,
-        numHeads: 2,
-        epochs: 1,
-        maxStepsPerEpoch: 4,
-        batchSize: 64,
-        negativesPerUser: 4,
-        maxSampledItems: 32,
-        userTower: 'history',
-        historySize: 4,
-      },
+      config: { ...TINY_CONFIG, userTower: 'history', historySize: 4 },
     });
     await app.get(EmbedCatalogueUsecase).execute({ version: 'tower' });
     const card = await request(url).get('/models/coldstart/tower').expect(200);

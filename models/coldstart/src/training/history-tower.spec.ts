@@ -5,16 +5,12 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@tessera/common';
 import { assertNoLeak, initTensorBackend } from '@tessera/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BprMfRecommender, DEFAULT_BPR_CONFIG, evaluateTask, trainingSetOf } from '../baselines';
-import { ColdStartData } from '../data';
 import { ItemContentTokenizer } from '../encoder';
 import { buildBatch, indexInteractions } from './cold-start-batch';
 import { parseColdStartConfig } from './cold-start.config';
 import { ColdStartModel } from './cold-start-model';
 import { loadColdStartModel, saveColdStartModel } from './cold-start-model.io';
 import { ColdStartTrainer } from './cold-start.trainer';
-import { evaluateRankingTask } from './cold-validation';
-import { syntheticClusterDataset } from './synthetic-clusters.testing';
 
 beforeAll(async () => {
   await initTensorBackend('wasm');
@@ -148,47 +144,6 @@ describe('history user tower: model', () => {
     } finally {
       model.dispose();
       rmSync(dirname(dir), { recursive: true, force: true });
-    }
-  });
-
-  it('still recovers taste from content on the synthetic benchmark (spec §9.5)', { timeout: 240_000 }, async () => {
-    const { dataset } = syntheticClusterDataset({ seed: 3, noiseWords: 1 });
-    const data = ColdStartData.build(dataset, { seed: 11, warmHoldout: 0 });
-    const train = trainingSetOf(data, dataset);
-    const tok = new ItemContentTokenizer([{ name: 'text', fields: ['text'], maxLength: 8, buckets: 128 }]);
-    const c = parseColdStartConfig({
-      dModel: 16,
-      numHeads: 2,
-      dropout: 0,
-      batchSize: 256,
-      negativesPerUser: 4,
-      maxSampledItems: 64,
-      encoderLr: 1e-2,
-      epochs: 12,
-      patience: 3,
-      seed: 2,
-      userTower: 'history',
-    });
-    const model = new ColdStartModel({ ...c, modalities: tok.modalitySpecs() }, train.users, tok);
-    const itemTokens = new Map(train.allItems.map((id) => [id, tok.tokenize(dataset.contents.get(id)!)]));
-    const trainer = new ColdStartTrainer(c, model);
-    try {
-      await trainer.fit({
-        interactions: train.interactions,
-        positives: train.positives,
-        itemTokens,
-        validation: data.task('cold', 'val'),
-      });
-      const test = data.task('cold', 'test');
-      const encoder = await evaluateRankingTask(model, test, (id) => itemTokens.get(id), [10]);
-      const mf = new BprMfRecommender(DEFAULT_BPR_CONFIG);
-      mf.fit(train);
-      const idOnly = await evaluateTask(mf, test, [10]);
-      expect(encoder['recall@10']).toBeGreaterThan(0.9);
-      expect(encoder['recall@10'] - idOnly['recall@10']).toBeGreaterThan(0.5);
-    } finally {
-      trainer.dispose();
-      model.dispose();
     }
   });
 });
