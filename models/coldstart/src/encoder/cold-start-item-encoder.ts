@@ -54,9 +54,6 @@ export class ColdStartItemEncoder {
   private readonly cls = new Map<string, tf.Variable>();
   private readonly blocks = new Map<string, TransformerEncoderBlock[]>();
   private readonly norms = new Map<string, LayerNorm>();
-  /** The wide bag branch (bagDim > 0): its own token tables / projections per modality. */
-  private readonly bagTables = new Map<string, tf.Variable>();
-  private readonly bagProjections = new Map<string, Dense>();
 
   constructor(
     config: ItemEncoderConfig,
@@ -95,21 +92,11 @@ export class ColdStartItemEncoder {
       }
       this.norms.set('fuse', new LayerNorm(store, `${prefix}.fuse.ln`, d));
     }
-    const { bagDim } = this.config;
-    if (bagDim > 0) {
-      for (const m of this.config.modalities) {
-        const p = `${prefix}.${m.name}`;
-        if (m.kind === 'ids') this.bagTables.set(m.name, store.add(`${p}.bag`, normalInit([m.vocabSize, bagDim], rng)));
-        else this.bagProjections.set(m.name, new Dense(store, `${p}.bagproj`, m.inputDim, bagDim, rng));
-      }
-    }
-    if (this.config.pooling === 'cls+bag')
-      this.norms.set('bag', new LayerNorm(store, `${prefix}.bag.ln`, bagDim > 0 ? bagDim : d));
+    if (this.config.pooling === 'cls+bag') this.norms.set('bag', new LayerNorm(store, `${prefix}.bag.ln`, d));
   }
 
-  /** Output width: dModel, plus bagDim when the wide bag branch is on. */
   get dim(): number {
-    return this.config.dModel + this.config.bagDim;
+    return this.config.dModel;
   }
 
   /**
@@ -184,7 +171,7 @@ export class ColdStartItemEncoder {
       const p = this.prepare(items, spec, false);
       if (p) this.addToBag(acc, p, this.rawTokens(p));
     }
-    if (!acc.sum) return tf.zeros([n, this.config.dModel]);
+    if (!acc.sum) return tf.zeros([n, this.dim]);
     return tf.div(acc.sum, tf.reshape(tf.maximum(tf.tensor1d(acc.count), 1), [n, 1])) as tf.Tensor2D;
   }
 
@@ -268,7 +255,7 @@ export class ColdStartItemEncoder {
 
   /** Raw token embeddings of one modality (table rows or projected dense tokens): [n, length, d]. */
   private rawTokens(p: PreparedModality): tf.Tensor3D {
-    const d = this.config.dModel;
+    const d = this.dim;
     const n = p.rows.length;
     if (p.spec.kind === 'ids') {
       return tf.reshape(tf.gather(this.tokenTables.get(p.spec.name)!, tf.tensor1d(p.ids!, 'int32')), [n, p.length, d]);
@@ -280,7 +267,7 @@ export class ColdStartItemEncoder {
 
   /** Token + position + modality-type embeddings of one modality: [n, length, d] (no CLS). */
   private embedTokens(p: PreparedModality, raw = this.rawTokens(p)): tf.Tensor3D {
-    const pos = tf.slice(this.positions.get(p.spec.name)!, [1, 0], [p.length, this.config.dModel]);
+    const pos = tf.slice(this.positions.get(p.spec.name)!, [1, 0], [p.length, this.dim]);
     return tf.add(tf.add(raw, pos), this.types.get(p.spec.name)!) as tf.Tensor3D;
   }
 
@@ -288,7 +275,7 @@ export class ColdStartItemEncoder {
    * The bag-of-tokens residual of `cls+bag` pooling: per batch item, the masked sum of raw token
    * embeddings over its present modalities (as [nI, d] sums plus token counts), accumulated per modality.
    */
-  private addToBag(bag: { sum?: tf.Tensor2D; count: Float32Array }, p: PreparedModality, tokens: tf.Tensor3D): void {
+  private addToBag(bag: { sum?: tf.Tensor2D; count: Float32Array }, p: PreparedModality, raw: tf.Tensor3D): void {
     const n = p.rows.length;
     const nI = bag.count.length;
     // The token part of the mask, without the CLS column.
@@ -300,43 +287,26 @@ export class ColdStartItemEncoder {
         bag.count[p.rows[r]] += v;
       }
     }
-    const summed = tf.sum(tf.mul(tokens, tf.tensor3d(m, [n, p.length, 1])), 1) as tf.Tensor2D;
+    const summed = tf.sum(tf.mul(raw, tf.tensor3d(m, [n, p.length, 1])), 1) as tf.Tensor2D;
     const placed = tf.matMul(this.scatterRows(p.rows, nI), summed) as tf.Tensor2D;
     bag.sum = bag.sum ? (tf.add(bag.sum, placed) as tf.Tensor2D) : placed;
   }
 
-  /** The bag's token vectors: the raw token embeddings, or the wide branch's own ones when bagDim > 0. */
-  private bagTokens(p: PreparedModality, raw: tf.Tensor3D): tf.Tensor3D {
-    const w = this.config.bagDim;
-    if (w === 0) return raw;
-    const n = p.rows.length;
-    if (p.spec.kind === 'ids')
-      return tf.reshape(tf.gather(this.bagTables.get(p.spec.name)!, tf.tensor1d(p.ids!, 'int32')), [n, p.length, w]);
-    return this.bagProjections
-      .get(p.spec.name)!
-      .apply(tf.tensor3d(p.dense!, [n, p.length, p.spec.inputDim])) as tf.Tensor3D;
-  }
-
-  /**
-   * `cls+bag` pooling: LN(mean bag token) added to z (bagDim 0) or concatenated after it (bagDim > 0).
-   * Items without tokens get a zero bag. Without `cls+bag`, z as it is.
-   */
+  /** z plus LN(mean token embedding) when pooling is `cls+bag`; items without tokens keep z. */
   private poolWithBag(z: tf.Tensor2D, bag: { sum?: tf.Tensor2D; count: Float32Array }): tf.Tensor2D {
-    if (this.config.pooling !== 'cls+bag') return z;
+    if (this.config.pooling !== 'cls+bag' || !bag.sum) return z;
     const nI = bag.count.length;
-    const wide = this.config.bagDim > 0;
-    if (!bag.sum) return wide ? (tf.concat([z, tf.zeros([nI, this.config.bagDim])], 1) as tf.Tensor2D) : z;
     const has = Float32Array.from(bag.count, (c) => (c > 0 ? 1 : 0));
     const mean = tf.div(bag.sum, tf.reshape(tf.maximum(tf.tensor1d(bag.count), 1), [nI, 1]));
-    const normed = tf.mul(this.norms.get('bag')!.apply(mean), tf.reshape(tf.tensor1d(has), [nI, 1])) as tf.Tensor2D;
-    return (wide ? tf.concat([z, normed], 1) : tf.add(z, normed)) as tf.Tensor2D;
+    const normed = this.norms.get('bag')!.apply(mean) as tf.Tensor2D;
+    return tf.add(z, tf.mul(normed, tf.reshape(tf.tensor1d(has), [nI, 1]))) as tf.Tensor2D;
   }
 
   /** [n, 1, d]: a learned CLS vector repeated, plus extras (position 0, modality type). */
   private clsRows(key: string, n: number, extra: tf.Tensor[] = []): tf.Tensor3D {
     let c: tf.Tensor = this.cls.get(key)!;
     for (const e of extra) c = tf.add(c, e);
-    return tf.tile(tf.reshape(c, [1, 1, this.config.dModel]), [n, 1, 1]) as tf.Tensor3D;
+    return tf.tile(tf.reshape(c, [1, 1, this.dim]), [n, 1, 1]) as tf.Tensor3D;
   }
 
   private runStack(
@@ -362,7 +332,7 @@ export class ColdStartItemEncoder {
   }
 
   private encodeLate(items: readonly ItemTokens[], opts: ForwardOptions): EncodeOutput {
-    const d = this.config.dModel;
+    const d = this.dim;
     const nI = items.length;
     const views: ModalityView[] = [];
     const hs: { h: tf.Tensor2D; present: Uint8Array; name: string }[] = [];
@@ -378,7 +348,7 @@ export class ColdStartItemEncoder {
       const n = p.rows.length;
       const pos0 = tf.slice(this.positions.get(spec.name)!, [0, 0], [1, d]);
       const raw = this.rawTokens(p);
-      if (this.config.pooling === 'cls+bag') this.addToBag(bag, p, this.bagTokens(p, raw));
+      if (this.config.pooling === 'cls+bag') this.addToBag(bag, p, raw);
       const x = tf.concat(
         [this.clsRows(spec.name, n, [pos0, this.types.get(spec.name)!]), this.embedTokens(p, raw)],
         1,
@@ -414,7 +384,7 @@ export class ColdStartItemEncoder {
   }
 
   private encodeEarly(items: readonly ItemTokens[], opts: ForwardOptions): EncodeOutput {
-    const d = this.config.dModel;
+    const d = this.dim;
     const nI = items.length;
     const parts: tf.Tensor3D[] = [this.clsRows('early', nI)];
     const masks: Float32Array[] = [];
@@ -423,7 +393,7 @@ export class ColdStartItemEncoder {
       const p = this.prepare(items, spec, true);
       if (!p) continue;
       const raw = this.rawTokens(p);
-      if (this.config.pooling === 'cls+bag') this.addToBag(bag, p, this.bagTokens(p, raw));
+      if (this.config.pooling === 'cls+bag') this.addToBag(bag, p, raw);
       parts.push(this.embedTokens(p, raw));
       // Drop the per-modality CLS column of the mask: early fusion has one CLS for everything.
       const m = new Float32Array(nI * p.length);

@@ -46,12 +46,6 @@ export interface ItemEncoderConfig {
   dropout?: number;
   /** Output pooling, `cls` (default) or `cls+bag`. */
   pooling?: PoolingStrategy;
-  /**
-   * Width of a separate bag-of-tokens branch for `cls+bag` (0, the default, adds the bag to the CLS at width
-   * dModel). When > 0 the bag has its own token tables of this width and is concatenated to the CLS, so the
-   * output is dModel + bagDim wide: a wide, cheap score over exact tokens beside a narrow transformer.
-   */
-  bagDim?: number;
   /** Seed of every initialiser. Default 1. */
   seed?: number;
 }
@@ -66,7 +60,6 @@ export const ENCODER_DEFAULTS = {
   fusion: 'token' as FusionStrategy,
   dropout: 0.1,
   pooling: 'cls' as PoolingStrategy,
-  bagDim: 0,
   seed: 1,
 };
 
@@ -86,8 +79,6 @@ export function resolveEncoderConfig(config: ItemEncoderConfig): ResolvedEncoder
   if (!['mean', 'token', 'early'].includes(c.fusion))
     problems.push(`fusion must be mean, token or early, got ${c.fusion}`);
   if (!['cls', 'cls+bag'].includes(c.pooling)) problems.push(`pooling must be cls or cls+bag, got ${c.pooling}`);
-  if (!Number.isInteger(c.bagDim) || c.bagDim < 0) problems.push(`bagDim must be an integer ≥ 0, got ${c.bagDim}`);
-  else if (c.bagDim > 0 && c.pooling !== 'cls+bag') problems.push(`bagDim ${c.bagDim} needs pooling 'cls+bag'`);
   if (!(c.dropout >= 0 && c.dropout < 1)) problems.push(`dropout must be in [0, 1), got ${c.dropout}`);
   if (c.modalities.length === 0) problems.push('at least one modality is needed');
   const names = new Set<string>();

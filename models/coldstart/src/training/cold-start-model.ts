@@ -68,7 +68,7 @@ export class ColdStartModel {
     this.userTable = this.userStore.add(USER_TABLE, normalInit([userIds.length, this.encoder.dim], new Rng(seed), 0.1));
     this.userTower = encoderConfig.userTower ?? 'free';
     if (this.userTower === 'history') {
-      const d = this.encoder.config.dModel;
+      const d = this.encoder.dim;
       this.historyNorm = new LayerNorm(this.store, 'user.hist.ln', d);
       // Small like the free table's rows, so first scores sit near zero and the softmax starts near uniform.
       this.historyProj = new Dense(this.store, 'user.hist.proj', d, this.encoder.dim, new Rng(seed ^ 0x4157), {
@@ -83,7 +83,7 @@ export class ColdStartModel {
    */
   historyVectors(h: UserHistories): tf.Tensor2D {
     if (!this.historyNorm || !this.historyProj) throw new InvalidInputError('this model has no history user tower');
-    const d = this.encoder.config.dModel;
+    const d = this.encoder.dim;
     const counts = new Float32Array(h.users);
     for (const u of h.pairUser) counts[u]++;
     const summed =

@@ -22,8 +22,6 @@ export const coldStartConfigSchema = z.object({
   tokenDropout: z.number().min(0).max(0.9).default(0),
   /** Output pooling: the fused CLS (`cls`) or CLS + LN(mean of raw token embeddings) (`cls+bag`). */
   pooling: z.enum(['cls', 'cls+bag']).default('cls'),
-  /** Width of the separate bag branch of `cls+bag` (0 = the bag is added at width dModel); output is dModel + bagDim. */
-  bagDim: z.number().int().min(0).default(0),
   /**
    * Warm-user vectors: `free` embeddings (spec §3.3), or the `history` tower over the content of the user's
    * training positives (no per-user parameters; users are tied to content, which generalises to cold items).
