@@ -2,9 +2,9 @@ import { InvalidInputError } from '@tessera/common';
 import { describe, expect, it } from 'vitest';
 import { splitByIndex } from './dataset-split';
 import { divergentThumbs } from './divergent-thumbs';
-import { parseHhRlhf, splitHhTranscript } from './hh-rlhf.loader';
-import { parseOasst2 } from './oasst2.loader';
-import { parseTopicalChat } from './topical-chat.loader';
+import { parseHhRlhf, splitHhTranscript } from './hh-rlhf.parser';
+import { parseOasst2 } from './oasst2.parser';
+import { parseTopicalChat } from './topical-chat.parser';
 import { likertToBinary, unpairPreferences } from './unpair-preferences';
 
 describe('splitHhTranscript', () => {
