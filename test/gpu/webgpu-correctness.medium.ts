@@ -24,9 +24,7 @@ import {
 import {
   SyntheticVideoWorld,
   VttwinsConfig,
-  VttwinsTextEncoder,
   VttwinsTrainer,
-  VttwinsVideoEncoder,
   type S2dtwOptions,
   resolveS2dtwOptions,
   s2dtwBackwardBatch,
@@ -48,6 +46,7 @@ import {
   webGpuDeviceErrors,
 } from '@tessera/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TINY_WORLD_OPTIONS, tinyVttwinsEncoders } from '../../models/vttwins/src/training/tiny-vttwins.testing';
 import { probeWebGpuSync } from './webgpu-probe';
 
 /**
@@ -104,33 +103,7 @@ function expectClose(name: string, got: number[][], want: number[][], tol = REL_
 
 /** The tiny VT-TWINS world both VT-TWINS checks train on (the sizes of the vttwins trainer spec). */
 function tinyVttwinsWorld(): SyntheticVideoWorld {
-  return new SyntheticVideoWorld(
-    { clipsPerVideo: 4, concepts: 6, topics: 4, fillerWords: 5, frames: 2, maxShift: 1 },
-    5,
-  );
-}
-
-/** Tiny video and text encoders for that world; `sharedStore` puts both in the video encoder's store (one checkpoint). */
-function tinyVttwinsEncoders(
-  world: SyntheticVideoWorld,
-  sharedStore = false,
-): { video: VttwinsVideoEncoder; text: VttwinsTextEncoder } {
-  const o = world.options;
-  const video = new VttwinsVideoEncoder({
-    frames: o.frames,
-    height: o.height,
-    width: o.width,
-    channels: o.channels,
-    patch: 4,
-    hidden: 16,
-    jointDim: 8,
-    seed: 1,
-  });
-  const text = new VttwinsTextEncoder(
-    { vocabSize: world.vocabSize, maxWords: o.maxWords, wordDim: 16, hidden: 16, jointDim: 8, seed: 2 },
-    sharedStore ? video.weights.store : undefined,
-  );
-  return { video, text };
+  return new SyntheticVideoWorld(TINY_WORLD_OPTIONS, 5);
 }
 
 describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, () => {
@@ -514,7 +487,7 @@ describe.skipIf(!probe.ok)(`webgpu matches cpu on training steps${skipReason}`, 
       const out = await runOnBackends(
         [...BACKENDS],
         async () => {
-          const build = () => tinyVttwinsEncoders(world, true);
+          const build = () => tinyVttwinsEncoders(world, { sharedStore: true });
           const { video, text } = build();
           const config = VttwinsConfig.create({
             clipsPerVideo: 4,

@@ -11,32 +11,8 @@ import { s2dtwContrastiveLoss } from '../losses/s2dtw-contrastive.loss';
 import { PLAIN_SOFT_DTW_OPTIONS } from '../s2dtw/s2dtw-options';
 import { SyntheticVideoWorld } from '../synthetic/synthetic-videos';
 import { VttwinsConfig } from './vttwins-config';
+import { TINY_WORLD_OPTIONS, tinyVttwinsEncoders } from './tiny-vttwins.testing';
 import { type VttwinsCheckpoint, type VttwinsProgress, VttwinsTrainer } from './vttwins-trainer';
-
-function tinySetup(world: SyntheticVideoWorld, seed = 1): { video: VttwinsVideoEncoder; text: VttwinsTextEncoder } {
-  const o = world.options;
-  const video = new VttwinsVideoEncoder({
-    frames: o.frames,
-    height: o.height,
-    width: o.width,
-    channels: o.channels,
-    patch: 4,
-    hidden: 16,
-    jointDim: 8,
-    seed,
-  });
-  const text = new VttwinsTextEncoder({
-    vocabSize: world.vocabSize,
-    maxWords: o.maxWords,
-    wordDim: 16,
-    hidden: 16,
-    jointDim: 8,
-    seed: seed + 1,
-  });
-  return { video, text };
-}
-
-const worldOptions = { clipsPerVideo: 4, concepts: 6, topics: 4, fillerWords: 5, frames: 2, maxShift: 1 };
 
 describe('VttwinsConfig', () => {
   it('fills documented defaults and lists every bad key', () => {
@@ -66,8 +42,8 @@ describe('encoders', () => {
   });
 
   it('produce unit-norm embeddings of the joint dimension, Uint8 frames scaled like floats', async () => {
-    const world = new SyntheticVideoWorld(worldOptions, 3);
-    const { video, text } = tinySetup(world);
+    const world = new SyntheticVideoWorld(TINY_WORLD_OPTIONS, 3);
+    const { video, text } = tinyVttwinsEncoders(world);
     const v = world.video(new Rng(1));
     const a = video.encode(v.frames, 4);
     const bytes = Uint8Array.from(v.frames, (x) => Math.round(x * 255));
@@ -132,8 +108,8 @@ describe('VttwinsTrainer', () => {
   });
 
   it('reduces the S2DTW loss on a fixed batch and reports progress and checkpoints', async () => {
-    const world = new SyntheticVideoWorld(worldOptions, 5);
-    const { video, text } = tinySetup(world);
+    const world = new SyntheticVideoWorld(TINY_WORLD_OPTIONS, 5);
+    const { video, text } = tinyVttwinsEncoders(world);
     const config = VttwinsConfig.create({
       clipsPerVideo: 4,
       batchSize: 4,
@@ -158,7 +134,7 @@ describe('VttwinsTrainer', () => {
     expect(checkpoints.map((c) => c.step)).toEqual([10, 20, 25]);
     expect(Object.keys(checkpoints[0].weights)).toContain('video.patchW');
     // A checkpoint restores the same embeddings in fresh encoders.
-    const fresh = tinySetup(world, 7);
+    const fresh = tinyVttwinsEncoders(world, { seed: 7 });
     fresh.video.weights.import(checkpoints[2].weights);
     fresh.text.weights.import(checkpoints[2].weights);
     const v1 = video.encode(world.video(new Rng(3)).frames, 4).dataSync();
@@ -169,7 +145,7 @@ describe('VttwinsTrainer', () => {
   });
 
   it('a shared ParamStore checkpoints both encoders with @tessera/tensor and restores identical embeddings', async () => {
-    const world = new SyntheticVideoWorld(worldOptions, 8);
+    const world = new SyntheticVideoWorld(TINY_WORLD_OPTIONS, 8);
     const o = world.options;
     const make = (store: ParamStore, seed: number) => ({
       video: new VttwinsVideoEncoder(
@@ -225,14 +201,14 @@ describe('VttwinsTrainer', () => {
   });
 
   it('a training step leaks no tensors, for every loss and with temporal augmentation', async () => {
-    const world = new SyntheticVideoWorld(worldOptions, 6);
+    const world = new SyntheticVideoWorld(TINY_WORLD_OPTIONS, 6);
     for (const extra of [
       { loss: 's2dtw' as const },
       { loss: 'soft-dtw' as const },
       { loss: 'mil-nce' as const },
       { temporalAugmentation: true },
     ]) {
-      const { video, text } = tinySetup(world);
+      const { video, text } = tinyVttwinsEncoders(world);
       const trainer = new VttwinsTrainer(
         VttwinsConfig.create({ clipsPerVideo: 4, batchSize: 3, ...extra }),
         video,
@@ -250,14 +226,14 @@ describe('VttwinsTrainer', () => {
   });
 
   it('stepAsync (S2DTW on the host between device passes) matches Adam taped through the customGrad S2DTW op', async () => {
-    const world = new SyntheticVideoWorld(worldOptions, 9);
+    const world = new SyntheticVideoWorld(TINY_WORLD_OPTIONS, 9);
     for (const extra of [
       { loss: 's2dtw' as const, gamma: 0.1, gammaLocal: 0.05, delta: 0.5 },
       { loss: 'soft-dtw' as const, gamma: 0.1 },
     ]) {
       const config = VttwinsConfig.create({ clipsPerVideo: 4, batchSize: 3, learningRate: 1e-2, ...extra });
-      const a = tinySetup(world, 3);
-      const b = tinySetup(world, 3);
+      const a = tinyVttwinsEncoders(world, { seed: 3 });
+      const b = tinyVttwinsEncoders(world, { seed: 3 });
       // The reference: the synchronous customGrad op (cpu/wasm only), under a plain optimizer.minimize.
       const opt = tf.train.adam(1e-2);
       const options =
@@ -297,13 +273,13 @@ describe('VttwinsTrainer', () => {
   });
 
   it('loss() is the loss the next stepAsync reports (same TDA permutations), for every loss', async () => {
-    const world = new SyntheticVideoWorld(worldOptions, 10);
+    const world = new SyntheticVideoWorld(TINY_WORLD_OPTIONS, 10);
     for (const extra of [
       { loss: 's2dtw' as const, temporalAugmentation: true },
       { loss: 'soft-dtw' as const },
       { loss: 'mil-nce' as const, temporalAugmentation: true },
     ]) {
-      const { video, text } = tinySetup(world, 4);
+      const { video, text } = tinyVttwinsEncoders(world, { seed: 4 });
       const trainer = new VttwinsTrainer(
         VttwinsConfig.create({ clipsPerVideo: 4, batchSize: 3, learningRate: 1e-2, ...extra }),
         video,
