@@ -32,6 +32,7 @@ import {
  *   LAB_DATASET=citeulike|movielens  LAB_SEEDS=1  LAB_METHODS=random,tessera-encoder
  *   LAB_CONFIG='{"pooling":"cls+bag"}'  LAB_MODALITIES='[...ModalityGroup]'  LAB_SETTINGS=cold
  *   LAB_OUT=file (appends the log and table)  LAB_JSON=file (writes the runs)
+ *   LAB_TFIDF_MINDF=5,20  LAB_TFIDF_RANK=64  LAB_TFIDF_IDFPOW=0,2: diagnostic TF-IDF variants (add their names to LAB_METHODS)
  *   LAB_MERGE=a.json,b.json: no training; prints the table of the runs in those files (seeds run apart).
  */
 const enabled = process.env.LAB === '1';
@@ -92,6 +93,12 @@ describe.skipIf(!enabled || !!merge || data.skip)(
         registry.register(
           `content-tfidf-mindf${n}`,
           () => new ContentKnnRecommender({ ...DEFAULT_TFIDF_CONFIG, minDf: n }),
+        );
+      // TF-IDF profiles with idf^p weights (LAB_TFIDF_IDFPOW=0,0.5,2): how much the rare terms carry.
+      for (const p of (process.env.LAB_TFIDF_IDFPOW ?? '').split(',').filter(Boolean).map(Number))
+        registry.register(
+          `content-tfidf-idfpow${p}`,
+          () => new ContentKnnRecommender({ ...DEFAULT_TFIDF_CONFIG, idfPower: p }),
         );
       for (const k of (process.env.LAB_TFIDF_RANK ?? '').split(',').filter(Boolean).map(Number))
         registry.register(`content-tfidf-rank${k}`, ({ seed }) => new LowRankTfIdfRecommender(k, seed));

@@ -17,6 +17,8 @@ export interface TfIdfConfig {
   useNeighbours: boolean;
   /** `tfidf` (1 + log tf) · idf, or `bm25` saturation (k1 = 1.2, b = 0.75) · idf. */
   weighting: 'tfidf' | 'bm25';
+  /** Exponent p of idf in the weights (idf^p): 1 is the textbook profile; other values are lab diagnostics. */
+  idfPower?: number;
 }
 
 export const DEFAULT_TFIDF_CONFIG: TfIdfConfig = {
@@ -90,7 +92,8 @@ export class TfIdfVectorizer {
     terms.forEach((t, i) => this.vocabulary.set(t, i));
     const n = itemIds.length;
     this.idf = new Float32Array(terms.length);
-    terms.forEach((t, i) => (this.idf[i] = Math.log((n + 1) / (df.get(t)! + 1)) + 1));
+    const p = this.config.idfPower ?? 1;
+    terms.forEach((t, i) => (this.idf[i] = (Math.log((n + 1) / (df.get(t)! + 1)) + 1) ** p));
     const avgLen = n > 0 ? totalLen / n : 1;
     for (const [id, toks] of tokenised) this.rows.set(id, this.vectorise(toks, avgLen));
     return this;
