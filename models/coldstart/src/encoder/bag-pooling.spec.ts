@@ -141,24 +141,6 @@ describe('learned token weights in the bag', () => {
     }
   });
 
-  it('start from idf² of the training items when asked', () => {
-    const enc = weighted();
-    try {
-      // Tag 3 is in 2 of the 3 items, tag 9 in 1; tag 4 in none. Cite 2 is in 1 of 3 items.
-      enc.initTokenWeightsFromIdf([...items, { modalities: { tags: { kind: 'ids', tokens: [3, 3, 0] } } }]);
-      const tags = (enc.store.get('enc.tags.tokw').arraySync() as number[][]).map((r) => Math.exp(r[0]));
-      const cites = (enc.store.get('enc.cites.tokw').arraySync() as number[][]).map((r) => Math.exp(r[0]));
-      const idf = (df: number) => Math.log(5 / (df + 1)) + 1;
-      expect(tags[3]).toBeCloseTo(idf(2) ** 2, 4);
-      expect(tags[9]).toBeCloseTo(idf(1) ** 2, 4);
-      expect(tags[4]).toBe(1);
-      expect(tags[0]).toBe(1);
-      expect(cites[2]).toBeCloseTo(idf(1) ** 2, 4);
-    } finally {
-      enc.dispose();
-    }
-  });
-
   it('are trained through the bag and leak nothing', async () => {
     const enc = weighted();
     const opt = tf.train.adam(1e-2);

@@ -190,29 +190,6 @@ export class ColdStartItemEncoder {
     return acc.sum ? bagMean(acc) : tf.zeros([n, this.dim]);
   }
 
-  /**
-   * Sets the bag's token weights to idf² of `items` (exp(w_t) = idf_t², idf_t = ln((n + 1) / (df_t + 1)) + 1,
-   * per id modality), so the bag starts out weighting tokens as a TF-IDF profile's dot product does; training
-   * adjusts them from there. Tokens no item holds keep weight 1 (w = 0). No-op without `tokenWeights`.
-   */
-  initTokenWeightsFromIdf(items: readonly ItemTokens[]): void {
-    const n = items.length;
-    for (const spec of this.config.modalities) {
-      const table = this.tokenWeights.get(spec.name);
-      if (!table || spec.kind !== 'ids') continue;
-      const df = new Float32Array(spec.vocabSize);
-      for (const it of items) {
-        const ids = it.modalities[spec.name]?.tokens as ArrayLike<number> | undefined;
-        if (!ids) continue;
-        const seen = new Set<number>();
-        for (let t = 0; t < Math.min(ids.length, spec.maxLength); t++) if (ids[t] > 0) seen.add(ids[t]);
-        for (const id of seen) df[id]++;
-      }
-      const w = df.map((f) => (f > 0 ? 2 * Math.log(Math.log((n + 1) / (f + 1)) + 1) : 0));
-      tf.tidy(() => table.assign(tf.tensor2d(w, [spec.vocabSize, 1])));
-    }
-  }
-
   /** Why an item cannot be encoded, or null. Unknown modality names are an error (likely a config mismatch). */
   checkItem(item: ItemTokens): string | Error | null {
     if (!item || typeof item.modalities !== 'object' || item.modalities === null)

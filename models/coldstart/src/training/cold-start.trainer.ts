@@ -226,11 +226,6 @@ export class ColdStartTrainer {
     const state: TrainerState = opts.resumeFrom
       ? structuredClone(opts.resumeFrom)
       : { epoch: 0, bestEpoch: 0, bestValidation: Number.NEGATIVE_INFINITY, history: [] };
-    // A fresh run starts the bag's token weights at the training items' idf (a resumed one has them already).
-    if (!opts.resumeFrom && this.model.encoder.config.tokenWeights) {
-      const trained = [...new Set(data.positives.map((x) => x.itemId))];
-      this.model.encoder.initTokenWeightsFromIdf(trained.map(tokensOf).filter((t) => t !== undefined));
-    }
     const started = Date.now();
     let stoppedEarly = false;
     let epochsThisRun = 0;
