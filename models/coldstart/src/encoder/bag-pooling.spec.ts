@@ -105,68 +105,6 @@ describe('cls+bag training step', () => {
   });
 });
 
-describe('learned token weights in the bag', () => {
-  const weighted = (): ColdStartItemEncoder =>
-    new ColdStartItemEncoder({ ...config('token', 'cls+bag'), tokenWeights: true });
-
-  it('start uniform: the same embeddings as the plain mean', async () => {
-    const plain = new ColdStartItemEncoder(config('token', 'cls+bag'));
-    const enc = weighted();
-    try {
-      const a = await plain.encodeItems(items);
-      const b = await enc.encodeItems(items);
-      a.forEach((z, i) => z.forEach((v, k) => expect(b[i][k]).toBeCloseTo(v, 5)));
-    } finally {
-      plain.dispose();
-      enc.dispose();
-    }
-  });
-
-  it('weigh each token by exp(w_t) over all present modalities', () => {
-    const enc = weighted();
-    try {
-      const w = enc.store.get('enc.tags.tokw');
-      // Item 0 holds tags 3, 9, 11 and cite 2: weights e^2, 1, 1 and 1.
-      w.assign(tf.tensor2d(Array.from({ length: 30 }, (_, t) => [t === 3 ? 2 : 0])));
-      const tags = enc.store.get('enc.tags.tok').arraySync() as number[][];
-      const cites = enc.store.get('enc.cites.tok').arraySync() as number[][];
-      const e2 = Math.exp(2);
-      const expected = tags[3].map((v, k) => (e2 * v + tags[9][k] + tags[11][k] + cites[2][k]) / (e2 + 3));
-      const got = tf.tidy(() => enc.tokenMean([items[0], items[2]]).arraySync());
-      expected.forEach((v, k) => expect(got[0][k]).toBeCloseTo(v, 5));
-      // Item 2's only token keeps its own row whatever its weight.
-      tags[7].forEach((v, k) => expect(got[1][k]).toBeCloseTo(v, 5));
-    } finally {
-      enc.dispose();
-    }
-  });
-
-  it('are trained through the bag and leak nothing', async () => {
-    const enc = weighted();
-    const opt = tf.train.adam(1e-2);
-    const vars = enc.store.trainable();
-    const before = enc.store.get('enc.tags.tokw').arraySync() as number[][];
-    const step = () =>
-      tf.tidy(() => {
-        const { grads } = tf.variableGrads(() => {
-          const { z } = enc.encode(items, { training: true, seed: 1 });
-          return tf.sum(tf.square(tf.sub(z, 1))) as tf.Scalar;
-        }, vars);
-        opt.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-      });
-    try {
-      expect(await assertNoLeak(step, 3)).toBe(0);
-      const after = enc.store.get('enc.tags.tokw').arraySync() as number[][];
-      // Tags of multi-token items move; tag 7 is alone in its item (its weight cancels) and an unused tag stays.
-      expect(Math.abs(after[3][0] - before[3][0])).toBeGreaterThan(1e-4);
-      expect(after[20][0]).toBe(before[20][0]);
-    } finally {
-      opt.dispose();
-      enc.dispose();
-    }
-  });
-});
-
 describe('label tokens', () => {
   it('turn each whole " | "-separated label into one id, normalised, without duplicates', () => {
     const v = new HashedVocabulary(1 << 12);

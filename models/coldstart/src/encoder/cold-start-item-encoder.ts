@@ -45,22 +45,9 @@ interface PreparedModality {
  * image-only and video items all encode. Never trained on category labels: supervision is the
  * ranking loss only.
  */
-/** Per batch item: the (weighted) sum of raw token embeddings, the sum of their weights, and the token count. */
-interface BagSums {
-  sum?: tf.Tensor2D;
-  weight?: tf.Tensor2D;
-  count: Float32Array;
-}
-
-/** The weighted mean of a bag; rows without tokens (weight 0) stay zero. */
-function bagMean(bag: BagSums): tf.Tensor2D {
-  return tf.div(bag.sum!, tf.maximum(bag.weight!, 1e-6)) as tf.Tensor2D;
-}
-
 export class ColdStartItemEncoder {
   readonly config: ResolvedEncoderConfig;
   private readonly tokenTables = new Map<string, tf.Variable>();
-  private readonly tokenWeights = new Map<string, tf.Variable>();
   private readonly projections = new Map<string, Dense>();
   private readonly positions = new Map<string, tf.Variable>();
   private readonly types = new Map<string, tf.Variable>();
@@ -86,9 +73,6 @@ export class ColdStartItemEncoder {
       const p = `${prefix}.${m.name}`;
       if (m.kind === 'ids') this.tokenTables.set(m.name, store.add(`${p}.tok`, normalInit([m.vocabSize, d], rng)));
       else this.projections.set(m.name, new Dense(store, `${p}.proj`, m.inputDim, d, rng));
-      // Zeros draw nothing from rng: switching weights on leaves every other initial value as it was.
-      if (m.kind === 'ids' && this.config.tokenWeights)
-        this.tokenWeights.set(m.name, store.add(`${p}.tokw`, tf.zeros([m.vocabSize, 1])));
       this.positions.set(m.name, store.add(`${p}.pos`, normalInit([m.maxLength + 1, d], rng)));
       this.types.set(m.name, store.add(`${p}.type`, normalInit([1, d], rng)));
       if (fusion !== 'early') {
@@ -182,12 +166,13 @@ export class ColdStartItemEncoder {
    */
   tokenMean(items: readonly ItemTokens[]): tf.Tensor2D {
     const n = items.length;
-    const acc: BagSums = { count: new Float32Array(n) };
+    const acc: { sum?: tf.Tensor2D; count: Float32Array } = { count: new Float32Array(n) };
     for (const spec of this.config.modalities) {
       const p = this.prepare(items, spec, false);
       if (p) this.addToBag(acc, p, this.rawTokens(p));
     }
-    return acc.sum ? bagMean(acc) : tf.zeros([n, this.dim]);
+    if (!acc.sum) return tf.zeros([n, this.dim]);
+    return tf.div(acc.sum, tf.reshape(tf.maximum(tf.tensor1d(acc.count), 1), [n, 1])) as tf.Tensor2D;
   }
 
   /** Why an item cannot be encoded, or null. Unknown modality names are an error (likely a config mismatch). */
@@ -287,10 +272,10 @@ export class ColdStartItemEncoder {
   }
 
   /**
-   * The bag-of-tokens residual of `cls+bag` pooling: per batch item, the masked (and, with `tokenWeights`,
-   * weighted) sum of raw token embeddings over its present modalities, accumulated per modality.
+   * The bag-of-tokens residual of `cls+bag` pooling: per batch item, the masked sum of raw token
+   * embeddings over its present modalities (as [nI, d] sums plus token counts), accumulated per modality.
    */
-  private addToBag(bag: BagSums, p: PreparedModality, raw: tf.Tensor3D): void {
+  private addToBag(bag: { sum?: tf.Tensor2D; count: Float32Array }, p: PreparedModality, raw: tf.Tensor3D): void {
     const n = p.rows.length;
     const nI = bag.count.length;
     // The token part of the mask, without the CLS column.
@@ -302,22 +287,18 @@ export class ColdStartItemEncoder {
         bag.count[p.rows[r]] += v;
       }
     }
-    let w: tf.Tensor3D = tf.tensor3d(m, [n, p.length, 1]);
-    const table = this.tokenWeights.get(p.spec.name);
-    if (table) w = tf.mul(w, tf.exp(tf.reshape(tf.gather(table, tf.tensor1d(p.ids!, 'int32')), [n, p.length, 1])));
-    const scatter = this.scatterRows(p.rows, nI);
-    const summed = tf.matMul(scatter, tf.sum(tf.mul(raw, w), 1) as tf.Tensor2D) as tf.Tensor2D;
-    const weight = tf.matMul(scatter, tf.sum(w, 1) as tf.Tensor2D) as tf.Tensor2D;
-    bag.sum = bag.sum ? (tf.add(bag.sum, summed) as tf.Tensor2D) : summed;
-    bag.weight = bag.weight ? (tf.add(bag.weight, weight) as tf.Tensor2D) : weight;
+    const summed = tf.sum(tf.mul(raw, tf.tensor3d(m, [n, p.length, 1])), 1) as tf.Tensor2D;
+    const placed = tf.matMul(this.scatterRows(p.rows, nI), summed) as tf.Tensor2D;
+    bag.sum = bag.sum ? (tf.add(bag.sum, placed) as tf.Tensor2D) : placed;
   }
 
   /** z plus LN(mean token embedding) when pooling is `cls+bag`; items without tokens keep z. */
-  private poolWithBag(z: tf.Tensor2D, bag: BagSums): tf.Tensor2D {
+  private poolWithBag(z: tf.Tensor2D, bag: { sum?: tf.Tensor2D; count: Float32Array }): tf.Tensor2D {
     if (this.config.pooling !== 'cls+bag' || !bag.sum) return z;
     const nI = bag.count.length;
     const has = Float32Array.from(bag.count, (c) => (c > 0 ? 1 : 0));
-    const normed = this.norms.get('bag')!.apply(bagMean(bag)) as tf.Tensor2D;
+    const mean = tf.div(bag.sum, tf.reshape(tf.maximum(tf.tensor1d(bag.count), 1), [nI, 1]));
+    const normed = this.norms.get('bag')!.apply(mean) as tf.Tensor2D;
     return tf.add(z, tf.mul(normed, tf.reshape(tf.tensor1d(has), [nI, 1]))) as tf.Tensor2D;
   }
 
@@ -355,7 +336,7 @@ export class ColdStartItemEncoder {
     const nI = items.length;
     const views: ModalityView[] = [];
     const hs: { h: tf.Tensor2D; present: Uint8Array; name: string }[] = [];
-    const bag: BagSums = { count: new Float32Array(nI) };
+    const bag: { sum?: tf.Tensor2D; count: Float32Array } = { count: new Float32Array(nI) };
     this.config.modalities.forEach((spec, mi) => {
       const p = this.prepare(items, spec, false);
       const present = new Uint8Array(nI);
@@ -407,7 +388,7 @@ export class ColdStartItemEncoder {
     const nI = items.length;
     const parts: tf.Tensor3D[] = [this.clsRows('early', nI)];
     const masks: Float32Array[] = [];
-    const bag: BagSums = { count: new Float32Array(nI) };
+    const bag: { sum?: tf.Tensor2D; count: Float32Array } = { count: new Float32Array(nI) };
     for (const spec of this.config.modalities) {
       const p = this.prepare(items, spec, true);
       if (!p) continue;

@@ -46,11 +46,6 @@ export interface ItemEncoderConfig {
   dropout?: number;
   /** Output pooling, `cls` (default) or `cls+bag`. */
   pooling?: PoolingStrategy;
-  /**
-   * Learned weight per id token in the bag mean (softmax over an item's tokens, uniform at the start), so
-   * generic tokens can count less than telling ones, as idf does. Default false.
-   */
-  tokenWeights?: boolean;
   /** Seed of every initialiser. Default 1. */
   seed?: number;
 }
@@ -65,7 +60,6 @@ export const ENCODER_DEFAULTS = {
   fusion: 'token' as FusionStrategy,
   dropout: 0.1,
   pooling: 'cls' as PoolingStrategy,
-  tokenWeights: false,
   seed: 1,
 };
 

@@ -22,8 +22,6 @@ export const coldStartConfigSchema = z.object({
   tokenDropout: z.number().min(0).max(0.9).default(0),
   /** Output pooling: the fused CLS (`cls`) or CLS + LN(mean of raw token embeddings) (`cls+bag`). */
   pooling: z.enum(['cls', 'cls+bag']).default('cls'),
-  /** Learned per-token weights in the bag mean (`cls+bag`) and the history tower's mean; uniform at the start. */
-  tokenWeights: z.boolean().default(false),
   /**
    * Warm-user vectors: `free` embeddings (spec §3.3), or the `history` tower over the content of the user's
    * training positives (no per-user parameters; users are tied to content, which generalises to cold items).
