@@ -1,7 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppConfig, InvalidInputError, ProgressReporter, Rng, silentProgress, TesseraConfig } from '@tessera/common';
+import {
+  assertModelVersion,
+  AppConfig,
+  InvalidInputError,
+  ProgressReporter,
+  Rng,
+  silentProgress,
+  TesseraConfig,
+} from '@tessera/common';
 import { Item, ModelRepository } from '@tessera/db';
 import {
   COLDSTART_MODEL_ID,
@@ -64,7 +72,7 @@ export class TrainColdStartUsecase {
 
   async execute(cmd: TrainColdStartCommand): Promise<TrainColdStartResult> {
     const version = cmd.version ?? `v${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
-    if (!/^[\w.-]{1,64}$/.test(version)) throw new InvalidInputError(`invalid model version "${version}"`, { version });
+    assertModelVersion(version);
     const config = parseColdStartConfig(cmd.config ?? {});
     const { dataset, ids, items } = await this.loader.load(cmd.source);
     const tokenizer = new ItemContentTokenizer(CATALOGUE_MODALITIES);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { join } from 'node:path';
-import { AppConfig, InvalidInputError, NotFoundError, TesseraConfig } from '@tessera/common';
+import { assertModelVersion, AppConfig, NotFoundError, TesseraConfig } from '@tessera/common';
 import { ModelRepository, type ModelRecord } from '@tessera/db';
 import { renderModelCardMarkdown } from '@tessera/eval';
 import { readModelCard, type ModelCardJson } from './model-card.file';
@@ -39,7 +39,7 @@ export class ModelCards {
   /** One version (`latest`: the newest ready one) with its full card. */
   async describe(model: string, version: string): Promise<ModelCardView> {
     const modelId = modelIdOf(model);
-    if (!/^[\w.-]{1,64}$/.test(version)) throw new InvalidInputError(`invalid model version "${version}"`, { version });
+    if (version !== 'latest') assertModelVersion(version);
     const record =
       version === 'latest' ? await this.models.latest(modelId, 'ready') : await this.models.find(modelId, version);
     if (!record)

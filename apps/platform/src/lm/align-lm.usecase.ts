@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
-import { AppConfig, ConflictError, InvalidInputError, silentProgress, TesseraConfig } from '@tessera/common';
+import {
+  assertModelVersion,
+  AppConfig,
+  ConflictError,
+  InvalidInputError,
+  silentProgress,
+  TesseraConfig,
+} from '@tessera/common';
 import { loadLmCheckpoint, meanTokenEmbedder, type TransformerLm } from '@tessera/alignment/lm';
 import {
   evaluatePreferencePairs,
@@ -18,7 +25,6 @@ import { describeBackend } from '@tessera/tensor';
 import { assertLmSource, capRows, LM_SPLIT_SEED, loadPreferencePairs, loadThumbs, type LmSource } from './lm-datasets';
 import {
   assertFiniteLogProbs,
-  assertLmVersionName,
   failLmVersion,
   finishLmVersion,
   LM_MODEL_ID,
@@ -79,7 +85,7 @@ export class AlignLmUsecase {
     if (cmd.udm && algorithm !== 'bco') throw new InvalidInputError('UDM is a BCO option');
     const source = assertLmSource(cmd.data ?? (algorithm === 'dpo' ? 'hh-rlhf' : 'oasst2'));
     const refRecord = await this.lms.resolve(cmd.reference);
-    const version = assertLmVersionName(cmd.version ?? newLmVersionName(algorithm));
+    const version = assertModelVersion(cmd.version ?? newLmVersionName(algorithm));
     const existing = await this.models.find(LM_MODEL_ID, version);
     if (existing?.status === 'ready')
       throw new ConflictError(`language-model version "${version}" already exists; choose another --version`, {

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidInputError } from '@tessera/common';
+import { assertModelVersion } from '@tessera/common';
 import { saveLmCheckpoint, type LmModelCard, type TransformerLm } from '@tessera/alignment/lm';
 import { TrainingDivergedError, type PromptCompletion } from '@tessera/alignment/preference';
 import type { JsonObject, ModelRepository } from '@tessera/db';
@@ -35,15 +35,6 @@ export interface LmVersionCard {
   [key: string]: unknown;
 }
 
-/** Version names become folder names: letters, digits, `_`, `.`, `-`. */
-export function assertLmVersionName(version: string): string {
-  if (!/^[\w.-]{1,64}$/.test(version) || version === '.' || version === '..')
-    throw new InvalidInputError(`invalid model version "${version}" (letters, digits, _ . - ; at most 64)`, {
-      version,
-    });
-  return version;
-}
-
 /** A fresh version name from the clock, e.g. `sft-20261125T170301`. */
 export function newLmVersionName(prefix: string): string {
   return `${prefix}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
@@ -51,7 +42,7 @@ export function newLmVersionName(prefix: string): string {
 
 /** The version's folder relative to the data folder; weights never live in git. */
 export function lmVersionDir(version: string): string {
-  return join('models', 'lm', assertLmVersionName(version));
+  return join('models', 'lm', assertModelVersion(version));
 }
 
 /** Where resume state is kept inside a checkpoint's state.json. */

@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
-import { AppConfig, NotFoundError, TesseraConfig } from '@tessera/common';
+import { assertModelVersion, AppConfig, NotFoundError, TesseraConfig } from '@tessera/common';
 import { loadLmCheckpoint, type TransformerLm } from '@tessera/alignment/lm';
 import { ModelRecord, ModelRepository } from '@tessera/db';
-import { LM_MODEL_ID, assertLmVersionName } from './lm-model.store';
+import { LM_MODEL_ID } from './lm-model.store';
 
 export interface LoadedLmVersion {
   record: ModelRecord;
@@ -25,7 +25,7 @@ export class LmModels implements OnApplicationShutdown {
     const latest = !version || version === 'latest';
     const record = latest
       ? await this.models.latest(LM_MODEL_ID, 'ready')
-      : await this.models.find(LM_MODEL_ID, assertLmVersionName(version));
+      : await this.models.find(LM_MODEL_ID, assertModelVersion(version));
     if (!record)
       throw new NotFoundError(
         latest
@@ -50,7 +50,7 @@ export class LmModels implements OnApplicationShutdown {
   /** One version's record and card, whatever its status. */
   async describe(version: string): Promise<ModelRecord> {
     if (version === 'latest') return this.resolve(version);
-    const record = await this.models.find(LM_MODEL_ID, assertLmVersionName(version));
+    const record = await this.models.find(LM_MODEL_ID, assertModelVersion(version));
     if (!record) throw new NotFoundError(`language-model version "${version}" does not exist`, { version });
     return record;
   }

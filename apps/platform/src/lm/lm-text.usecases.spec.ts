@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ByteTokenizer, TransformerLm } from '@tessera/alignment/lm';
-import { InvalidInputError, NotFoundError } from '@tessera/common';
+import { assertModelVersion, InvalidInputError, NotFoundError } from '@tessera/common';
 import type { ModelRecord } from '@tessera/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenerateLmTextUsecase } from './generate-lm-text.usecase';
-import { assertLmVersionName, finiteMetrics, lmVersionDir } from './lm-model.store';
+import { finiteMetrics, lmVersionDir } from './lm-model.store';
 import type { LmModels } from './lm-models.service';
 import { ScoreLmTextUsecase } from './score-lm-text.usecase';
 
@@ -87,7 +87,7 @@ describe('LM version names and cards', () => {
   it('accepts folder-safe names only and drops non-finite metrics', () => {
     expect(lmVersionDir('sft-1.a_b')).toBe('models/lm/sft-1.a_b');
     for (const bad of ['', '..', 'a/b', '../x', 'x'.repeat(65)])
-      expect(() => assertLmVersionName(bad)).toThrow(/invalid/);
+      expect(() => assertModelVersion(bad)).toThrow(/invalid/);
     expect(finiteMetrics({ a: 1, b: NaN, c: Infinity })).toEqual({ a: 1 });
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppConfig, ConflictError, Rng, silentProgress, TesseraConfig } from '@tessera/common';
+import { assertModelVersion, AppConfig, ConflictError, Rng, silentProgress, TesseraConfig } from '@tessera/common';
 import {
   ByteTokenizer,
   loadLmCheckpoint,
@@ -16,7 +16,6 @@ import { describeBackend } from '@tessera/tensor';
 import { assertLmSource, capRows, LM_SPLIT_SEED, loadSftRows } from './lm-datasets';
 import {
   assertFiniteLogProbs,
-  assertLmVersionName,
   failLmVersion,
   finishLmVersion,
   LM_MODEL_ID,
@@ -69,7 +68,7 @@ export class TrainLmUsecase {
   async execute(cmd: TrainLmCommand): Promise<TrainLmResult> {
     const started = Date.now();
     const source = assertLmSource(cmd.source);
-    const version = assertLmVersionName(cmd.version ?? newLmVersionName('sft'));
+    const version = assertModelVersion(cmd.version ?? newLmVersionName('sft'));
     const size = assertLmSize(cmd.size ?? LM_RUN_DEFAULTS.size);
     const seed = cmd.seed ?? LM_RUN_DEFAULTS.seed;
     const splitSeed = cmd.splitSeed ?? LM_SPLIT_SEED;

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  assertModelVersion,
   AppConfig,
   ConflictError,
   describeError,
@@ -84,7 +85,7 @@ export class TrainVttwinsUsecase {
   async execute(cmd: TrainVttwinsCommand = {}): Promise<TrainVttwinsResult> {
     const root = join(this.appConfig.dataDir, 'models', 'vttwins');
     const version = cmd.version ?? (cmd.resume ? await newestUnfinished(root) : undefined) ?? timestampVersion();
-    if (!/^[\w-][\w.-]{0,63}$/.test(version)) throw new InvalidInputError(`invalid model version "${version}"`);
+    assertModelVersion(version);
     const resumeDir = join(root, `${version}.resume`);
     const hasState = await hasVttwinsResumeState(resumeDir);
     const existing = await this.models.find(VTTWINS_MODEL_ID, version);
