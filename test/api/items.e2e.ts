@@ -10,8 +10,8 @@ import { startApi } from '../../apps/api/src/bootstrap';
 
 const fixtures = join(projectRoot(), 'test/fixtures/video');
 
-async function waitForJob(url: string, id: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 600; i++) {
+async function waitForJob(url: string, id: string, seconds = 60): Promise<Record<string, unknown>> {
+  for (let i = 0; i < seconds * 10; i++) {
     const res = await request(url).get(`/jobs/${id}`).expect(200);
     if (['succeeded', 'failed', 'cancelled'].includes(res.body.state)) return res.body;
     await new Promise((r) => setTimeout(r, 100));
@@ -144,5 +144,31 @@ describe('items and ingest jobs over HTTP', () => {
     await request(url).get('/jobs/job_unknown').expect(404);
     const jobs = await request(url).get('/jobs').expect(200);
     expect(jobs.body.counts.succeeded).toBeGreaterThanOrEqual(2);
+  });
+
+  it('trains VT-TWINS on the ingested videos as a job submitted over HTTP, and refuses bad training requests', async () => {
+    const bad = [
+      [{ model: 'bert' }, 400],
+      [{ model: 'coldstart' }, 400],
+      [{ model: 'coldstart', source: 'nowhere' }, 404],
+      [{ model: 'coldstart', source: '../etc' }, 400],
+      [{ model: 'vttwins', version: '..' }, 400],
+      [{ model: 'vttwins', epochs: 3 }, 400],
+      [{ model: 'vttwins', steps: 'many' }, 400],
+    ] as const;
+    for (const [body, status] of bad) await request(url).post('/training/jobs').send(body).expect(status);
+
+    // VT-TWINS needs two captioned videos: add the Popeye clips beside the MediaElement one.
+    cpSync(join(fixtures, 'popeye'), join(dataDir, 'popeye'), { recursive: true });
+    const ingest = await request(url).post('/ingest/jobs').send({ path: 'popeye' }).expect(202);
+    expect((await waitForJob(url, ingest.body.id, 300)).state).toBe('succeeded');
+
+    const res = await request(url).post('/training/jobs').send({ model: 'vttwins', steps: 3, version: 'http-v1' });
+    expect(res.status).toBe(202);
+    const job = (await waitForJob(url, res.body.id, 300)) as { state: string; result: { version: string } };
+    expect(job.state, JSON.stringify(job)).toBe('succeeded');
+    expect(job.result.version).toBe('http-v1');
+    const card = await request(url).get('/models/vttwins/http-v1').expect(200);
+    expect(card.body.version).toBe('http-v1');
   });
 });

@@ -1,6 +1,6 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { JOB_STATES, type JobState } from '@tessera/jobs';
 import { DATASETS } from '../../../platform/src';
 
@@ -14,6 +14,52 @@ export class CreateIngestJobDto {
   @IsOptional()
   @IsIn(DATASETS)
   dataset?: string;
+}
+
+export const TRAINABLE_MODELS = ['coldstart', 'vttwins'] as const;
+export type TrainableModel = (typeof TRAINABLE_MODELS)[number];
+
+export class CreateTrainingJobDto {
+  @ApiProperty({ enum: TRAINABLE_MODELS, description: 'which model to train' })
+  @IsIn(TRAINABLE_MODELS)
+  model!: TrainableModel;
+
+  @ApiPropertyOptional({ description: 'coldstart (required): catalogue source to learn from, e.g. movielens' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\w.-]{1,64}$/)
+  source?: string;
+
+  @ApiPropertyOptional({ description: 'version name (default: one per job); an unfinished version continues' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  version?: string;
+
+  @ApiPropertyOptional({ description: 'coldstart: epochs' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  epochs?: number;
+
+  @ApiPropertyOptional({ description: 'coldstart: train on at most this many users' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  maxUsers?: number;
+
+  @ApiPropertyOptional({ description: 'coldstart: learn from stored images and video frames too (default true)' })
+  @IsOptional()
+  @IsBoolean()
+  media?: boolean;
+
+  @ApiPropertyOptional({ description: 'vttwins: optimiser steps' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  steps?: number;
 }
 
 export class ListJobsQuery {
