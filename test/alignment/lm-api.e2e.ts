@@ -291,6 +291,8 @@ describe('language models: SFT and DPO versions, /lm/generate and /lm/score over
     kept.model.dispose();
     const resumed = await train.execute({ ...TINY, path: corpus, version: 'tiny-nan', steps: 6, learningRate: 1e-3 });
     expect(resumed.resumedFromStep).toBe(details.lastGoodStep);
+    // Only checkpoints written after an update carry Adam's moments (the step-0 one, kept here, has none).
+    expect(resumed.resumedOptimizer).toBe(details.lastGoodStep > 0);
     expect(resumed.card.metrics.steps).toBe(6);
     expect((await app.get(ModelRepository).get(LM_MODEL_ID, 'tiny-nan')).status).toBe('ready');
   });

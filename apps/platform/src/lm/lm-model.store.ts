@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertModelVersion } from '@tessera/common';
@@ -62,8 +63,10 @@ export async function writeLmVersion(
   model: TransformerLm,
   card: LmVersionCard,
   state: LmRunState,
+  /** The run's optimiser, saved with the weights so a resume continues its moments. */
+  optimizer?: tf.Optimizer,
 ): Promise<void> {
-  await saveLmCheckpoint(dir, model, card as LmModelCard & LmVersionCard, { step: state.step, state });
+  await saveLmCheckpoint(dir, model, card as LmModelCard & LmVersionCard, { step: state.step, state, optimizer });
   await writeFile(join(dir, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
 }
 

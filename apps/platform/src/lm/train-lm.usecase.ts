@@ -5,6 +5,7 @@ import { assertModelVersion, AppConfig, ConflictError, Rng, silentProgress, Tess
 import {
   ByteTokenizer,
   loadLmCheckpoint,
+  restoreLmOptimizer,
   SftTrainer,
   SubwordLmTokenizer,
   TransformerLm,
@@ -49,6 +50,8 @@ export interface TrainLmResult {
   card: LmVersionCard;
   /** Step the run continued from (0 for a fresh run). */
   resumedFromStep: number;
+  /** Whether a resumed run got its Adam moments back (checkpoints from before they were saved have none). */
+  resumedOptimizer: boolean;
 }
 
 /**
@@ -127,6 +130,8 @@ export class TrainLmUsecase {
       seed,
     });
     const sftConfig = trainer.config;
+    // Adam's moments and step count from the checkpoint, so the resumed steps are the ones an unbroken run takes.
+    const restoredOptimizer = resumed ? await restoreLmOptimizer(dir, model, trainer.optimizer) : false;
     const checkpointEvery = cmd.checkpointEvery ?? LM_RUN_DEFAULTS.checkpointEvery;
     const card: LmVersionCard = {
       modelId: LM_MODEL_ID,
@@ -181,7 +186,7 @@ export class TrainLmUsecase {
             progress.update(step + 1, { loss: s.loss.toFixed(3) });
             if (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0 && step + 1 < totalSteps) {
               await assertFiniteLogProbs(model, batch, step + 1);
-              await writeLmVersion(dir, model, card, { ...baseState, step: step + 1 });
+              await writeLmVersion(dir, model, card, { ...baseState, step: step + 1 }, trainer.optimizer);
               lastGood = step + 1;
             }
           }
@@ -207,10 +212,10 @@ export class TrainLmUsecase {
         ...(Number.isFinite(after) ? { heldOutLossAfter: after, heldOutPerplexityAfter: Math.exp(after) } : {}),
         seconds: (Date.now() - started) / 1000,
       };
-      await writeLmVersion(dir, model, card, { ...baseState, step, done: true });
+      await writeLmVersion(dir, model, card, { ...baseState, step, done: true }, trainer.optimizer);
       await finishLmVersion(this.models, card);
       this.logger.log({ msg: 'language model trained', version, source, metrics: card.metrics });
-      return { version, dir, card, resumedFromStep: startStep };
+      return { version, dir, card, resumedFromStep: startStep, resumedOptimizer: restoredOptimizer };
     } catch (e) {
       await failLmVersion(this.models, version);
       throw e;

@@ -48,7 +48,7 @@ export async function saveLmCheckpoint(
   dir: string,
   model: TransformerLm,
   card: LmModelCard,
-  options: { step?: number; state?: Record<string, unknown> } = {},
+  options: LmCheckpointWriteOptions = {},
 ): Promise<LmCheckpointMeta> {
   return writeCheckpoint(dir, model, 'decoder', card, options);
 }
@@ -58,9 +58,16 @@ export async function saveSeq2SeqCheckpoint(
   dir: string,
   model: Seq2SeqLm,
   card: LmModelCard,
-  options: { step?: number; state?: Record<string, unknown> } = {},
+  options: LmCheckpointWriteOptions = {},
 ): Promise<LmCheckpointMeta<Seq2SeqLmConfig>> {
   return writeCheckpoint(dir, model, 'seq2seq', card, options);
+}
+
+export interface LmCheckpointWriteOptions {
+  step?: number;
+  state?: Record<string, unknown>;
+  /** The Adam training the model: its moments and step count go to optimizer.bin, so a resumed run continues it. */
+  optimizer?: tf.Optimizer;
 }
 
 interface CheckpointableLm<C> {
@@ -75,7 +82,7 @@ async function writeCheckpoint<C>(
   model: CheckpointableLm<C>,
   kind: LmCheckpointKind,
   card: LmModelCard,
-  options: { step?: number; state?: Record<string, unknown> },
+  options: LmCheckpointWriteOptions,
 ): Promise<LmCheckpointMeta<C>> {
   const named = model.namedWeights();
   const parts = await Promise.all(named.map((w) => w.variable.data() as Promise<Float32Array>));
@@ -109,6 +116,11 @@ async function writeCheckpoint<C>(
     await writeSynced(join(tmp, 'weights.bin'), bytes);
     await model.tokenizer.save(join(tmp, 'tokenizer'));
     if (options.state) await writeSynced(join(tmp, 'state.json'), JSON.stringify(options.state));
+    if (options.optimizer) {
+      const saved = await optimizerSlots(options.optimizer, model.namedWeights());
+      await writeSynced(join(tmp, 'optimizer.bin'), saved.bytes);
+      await writeSynced(join(tmp, 'optimizer.json'), JSON.stringify(saved.layout, null, 1));
+    }
     await writeSynced(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
     const old = join(dirname(dir), `.${basename(dir)}.${newId('old')}`);
     let moved = false;
@@ -239,6 +251,106 @@ async function readCheckpoint<C, M extends { namedWeights(): NamedWeight[]; disp
     if (e instanceof CorruptDataError) throw e;
   }
   return { model, meta, state };
+}
+
+/** optimizer.json: where each of Adam's slots lies in optimizer.bin, under the checkpoint's stable weight names. */
+interface OptimizerLayout {
+  className: string;
+  iterations: number;
+  sha256: string;
+  slots: { weight: string; kind: string; shape: number[]; offset: number }[];
+}
+
+async function optimizerSlots(
+  optimizer: tf.Optimizer,
+  named: NamedWeight[],
+): Promise<{ bytes: Uint8Array; layout: OptimizerLayout }> {
+  const stable = new Map(named.map((w) => [w.variable.name, w.name]));
+  let iterations = 0;
+  const slots: OptimizerLayout['slots'] = [];
+  const parts: Float32Array[] = [];
+  let offset = 0;
+  for (const w of await optimizer.getWeights()) {
+    if (w.name === 'iter') {
+      iterations = (await w.tensor.data())[0];
+      w.tensor.dispose(); // a fresh scalar; the slots below are the optimiser's own variables
+      continue;
+    }
+    // TF.js names a slot `<variable name>/<kind>` (Adam: m and v).
+    const slash = w.name.lastIndexOf('/');
+    const weight = stable.get(w.name.slice(0, slash));
+    if (!weight) throw new InvalidInputError(`optimizer slot ${w.name} belongs to no weight of this model`);
+    const data = (await w.tensor.data()) as Float32Array;
+    slots.push({ weight, kind: w.name.slice(slash + 1), shape: w.tensor.shape, offset });
+    parts.push(data);
+    offset += data.length;
+  }
+  const flat = new Float32Array(offset);
+  let at = 0;
+  for (const p of parts) {
+    flat.set(p, at);
+    at += p.length;
+  }
+  const bytes = new Uint8Array(flat.buffer);
+  const className = (optimizer as unknown as { getClassName?: () => string }).getClassName?.() ?? 'unknown';
+  return { bytes, layout: { className, iterations, sha256: sha256(bytes), slots } };
+}
+
+/**
+ * Puts the optimiser state saved with a checkpoint (`optimizer` of saveLmCheckpoint) into a fresh optimiser of
+ * the same kind for `model`, loaded from that checkpoint. Returns false when the checkpoint holds no optimiser
+ * state (older checkpoints): the run then continues with fresh moments.
+ */
+export async function restoreLmOptimizer(
+  dir: string,
+  model: { namedWeights(): NamedWeight[]; trainableVariables(): tf.Variable[] },
+  optimizer: tf.Optimizer,
+): Promise<boolean> {
+  let layoutText: string;
+  try {
+    layoutText = await readFile(join(dir, 'optimizer.json'), 'utf8');
+  } catch {
+    return false;
+  }
+  const layout = parseJson(layoutText, 'optimizer.json') as OptimizerLayout;
+  const className = (optimizer as unknown as { getClassName?: () => string }).getClassName?.();
+  if (className && layout.className !== className)
+    throw new InvalidInputError(`checkpoint holds ${layout.className} state, the optimizer is ${className}`);
+  const bytes = new Uint8Array(await readFile(join(dir, 'optimizer.bin')));
+  if (sha256(bytes) !== layout.sha256)
+    throw new CorruptDataError(`optimizer.bin in ${dir} does not match its recorded sha256`);
+  const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const stable = new Map(model.namedWeights().map((w) => [w.variable.name, w.name]));
+  const byKind = new Map<string, Map<string, OptimizerLayout['slots'][number]>>();
+  for (const slot of layout.slots) {
+    if (!byKind.has(slot.kind)) byKind.set(slot.kind, new Map());
+    byKind.get(slot.kind)!.set(slot.weight, slot);
+  }
+  // TF.js matches slots by position, in the order variables reach applyGradients, grouped by kind:
+  // [iter, every m..., every v...]. Rebuild that order with this model's variable names.
+  const named: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(layout.iterations, 'int32') }];
+  try {
+    for (const [kind, slots] of byKind) {
+      for (const v of model.trainableVariables()) {
+        const slot = slots.get(stable.get(v.name) ?? '');
+        if (!slot) continue;
+        const size = slot.shape.reduce((a, b) => a * b, 1);
+        if (slot.shape.join() !== v.shape.join() || slot.offset + size > flat.length)
+          throw new CorruptDataError(
+            `optimizer slot ${slot.weight}/${kind} has the wrong shape or lies outside the file`,
+          );
+        named.push({
+          name: `${v.name}/${kind}`,
+          tensor: tf.tensor(flat.subarray(slot.offset, slot.offset + size), v.shape),
+        });
+      }
+    }
+    tf.dispose((await optimizer.getWeights()).map((w) => w.tensor));
+    await optimizer.setWeights(named);
+  } finally {
+    tf.dispose(named.map((n) => n.tensor));
+  }
+  return true;
 }
 
 function parseJson(text: string, what: string): unknown {

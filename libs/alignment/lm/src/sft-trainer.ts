@@ -29,7 +29,8 @@ export interface SftResult {
 /** Supervised fine-tuning: mean negative log-likelihood of completion tokens (prompt tokens are context only). */
 export class SftTrainer {
   readonly config: SftConfig;
-  private readonly optimizer: tf.AdamOptimizer;
+  /** Its state is checkpointed with the model (saveLmCheckpoint's `optimizer`) and put back by restoreLmOptimizer. */
+  readonly optimizer: tf.AdamOptimizer;
 
   constructor(
     private readonly model: TransformerLm,

@@ -1,13 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { sequenceLogProb } from '@tessera/alignment/preference';
 import { CorruptDataError, InvalidInputError, NotFoundError, Rng } from '@tessera/common';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ByteTokenizer } from './byte-tokenizer';
 import { generateText, sampleToken } from './generate-text';
-import { loadLmCheckpoint, saveLmCheckpoint } from './lm-checkpoint';
+import { loadLmCheckpoint, restoreLmOptimizer, saveLmCheckpoint } from './lm-checkpoint';
 import { SftTrainer } from './sft-trainer';
 import { TransformerLm } from './transformer-lm';
 
@@ -171,5 +171,49 @@ describe('SftTrainer', () => {
     const a = sequenceLogProb(m.logits(enc.inputIds), enc.labels).dataSync()[0];
     expect((await m.completionLogProbs(rows))[0]).toBeCloseTo(a, 5);
     m.dispose();
+  });
+
+  it('a run resumed from a checkpoint with its Adam state takes the steps an unbroken run takes', async () => {
+    const rows = [
+      { prompt: 'A:', completion: ' yes' },
+      { prompt: 'B:', completion: ' no' },
+      { prompt: 'C:', completion: ' maybe' },
+    ];
+    const cfg = { batchSize: 2, learningRate: 1e-2, seed: 1 };
+    const batches = [rows.slice(0, 2), rows.slice(1, 3), rows.slice(0, 2), [rows[2], rows[0]]];
+    const weights = (m: TransformerLm) => m.namedWeights().map((w) => Array.from(w.variable.dataSync()));
+    const maxDiff = (a: number[][], b: number[][]) =>
+      Math.max(...a.map((w, i) => Math.max(...w.map((v, k) => Math.abs(v - b[i][k])))));
+
+    const unbroken = tiny(3);
+    const t0 = new SftTrainer(unbroken, cfg);
+    for (const b of batches) await t0.step(b);
+    const expected = weights(unbroken);
+
+    const first = tiny(3);
+    const t1 = new SftTrainer(first, cfg);
+    for (const b of batches.slice(0, 2)) await t1.step(b);
+    const dir = join(mkdtempSync(join(tmpdir(), 'tessera-lm-adam-')), 'ckpt');
+    await saveLmCheckpoint(dir, first, { modelId: 'tiny' }, { step: 2, optimizer: t1.optimizer });
+
+    const resume = async (withAdam: boolean) => {
+      const { model } = await loadLmCheckpoint(dir);
+      const t = new SftTrainer(model, cfg);
+      if (withAdam) expect(await restoreLmOptimizer(dir, model, t.optimizer)).toBe(true);
+      for (const b of batches.slice(2)) await t.step(b);
+      const w = weights(model);
+      t.dispose();
+      model.dispose();
+      return w;
+    };
+    expect(maxDiff(await resume(true), expected)).toBeLessThan(1e-5);
+    // Fresh moments (the old behaviour) land elsewhere, so the check above can fail.
+    expect(maxDiff(await resume(false), expected)).toBeGreaterThan(1e-4);
+    // A checkpoint without optimizer state says so instead of failing.
+    const bare = join(dirname(dir), 'bare');
+    await saveLmCheckpoint(bare, first, { modelId: 'tiny' }, { step: 2 });
+    expect(await restoreLmOptimizer(bare, first, t1.optimizer)).toBe(false);
+    [t0, t1].forEach((t) => t.dispose());
+    [unbroken, first].forEach((m) => m.dispose());
   });
 });
