@@ -328,7 +328,9 @@ export async function restoreLmOptimizer(
   }
   // TF.js matches slots by position, in the order variables reach applyGradients, grouped by kind:
   // [iter, every m..., every v...]. Rebuild that order with this model's variable names.
-  const named: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(layout.iterations, 'int32') }];
+  const named: { name: string; tensor: tf.Tensor }[] = [
+    { name: 'iter', tensor: tf.scalar(layout.iterations, 'int32') },
+  ];
   try {
     for (const [kind, slots] of byKind) {
       for (const v of model.trainableVariables()) {
