@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
 import { clipByGlobalNormAsync } from '../clip-gradients';
-import type { PreferencePair } from '../data/preference-example.types';
+import type { PreferencePair } from '../records/preference-example.types';
 import { TrainingDivergedError } from '../training-diverged.error';
 import type { BradleyTerryRewardModel } from './bradley-terry-reward-model';
 import { bradleyTerryLoss } from './bradley-terry.loss';

@@ -3,7 +3,7 @@ import { DimensionMismatchError, InvalidInputError } from '@tessera/common';
 import { gradientCheck, gradientCheckVariables } from '@tessera/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EncodedCompletions, PromptCompletion } from '../causal-lm-policy.port';
-import type { PreferencePair } from '../data/preference-example.types';
+import type { PreferencePair } from '../records/preference-example.types';
 import { evaluateLogProbDrift } from '../evaluation/log-prob-drift';
 import { winRate } from '../evaluation/win-rate';
 import { IGNORE_INDEX } from '../sequence-log-prob';

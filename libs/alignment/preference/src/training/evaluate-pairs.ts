@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '@tessera/common';
 import type { CausalLmPolicy } from '../causal-lm-policy.port';
-import type { PreferencePair } from '../data/preference-example.types';
+import type { PreferencePair } from '../records/preference-example.types';
 import { pairedMetricsFromRewards, type PairedMetrics } from '../preference-metrics';
 import { sequenceLogProb } from '../sequence-log-prob';
 

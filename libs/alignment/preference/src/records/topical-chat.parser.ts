@@ -25,8 +25,13 @@ interface Turn {
  * Topical-Chat conversations JSON → binary feedback on each rated turn. The rated speaker is the
  * "Assistant", the other agent the "Human"; the prompt is the last `historyTurns` turns.
  */
-export function parseTopicalChat(json: unknown, options: TopicalChatOptions = {}, source = 'topical-chat'): { feedback: BinaryFeedback[]; skipped: SkippedRow[] } {
-  if (!json || typeof json !== 'object') throw new CorruptDataError('Topical-Chat file must hold an object of conversations');
+export function parseTopicalChat(
+  json: unknown,
+  options: TopicalChatOptions = {},
+  source = 'topical-chat',
+): { feedback: BinaryFeedback[]; skipped: SkippedRow[] } {
+  if (!json || typeof json !== 'object')
+    throw new CorruptDataError('Topical-Chat file must hold an object of conversations');
   const k = options.historyTurns ?? 4;
   const feedback: BinaryFeedback[] = [];
   const skipped: SkippedRow[] = [];
@@ -45,14 +50,19 @@ export function parseTopicalChat(json: unknown, options: TopicalChatOptions = {}
       }
       const history = turns.slice(Math.max(0, t - k), t);
       const prompt =
-        history.map((h) => `\n\n${h.agent === turn.agent ? 'Assistant' : 'Human'}: ${String(h.message ?? '')}`).join('') + '\n\nAssistant:';
+        history
+          .map((h) => `\n\n${h.agent === turn.agent ? 'Assistant' : 'Human'}: ${String(h.message ?? '')}`)
+          .join('') + '\n\nAssistant:';
       feedback.push({ id: `${source}:${id}#${t}`, prompt, completion: ` ${turn.message}`, label, source });
     });
   }
   return { feedback, skipped };
 }
 
-export async function loadTopicalChat(path: string, options: TopicalChatOptions = {}): Promise<{ feedback: BinaryFeedback[]; skipped: SkippedRow[] }> {
+export async function loadTopicalChat(
+  path: string,
+  options: TopicalChatOptions = {},
+): Promise<{ feedback: BinaryFeedback[]; skipped: SkippedRow[] }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -9,7 +9,10 @@ const ASSISTANT_CUE = '\n\nAssistant:';
  * Splits an HH-RLHF (chosen, rejected) transcript pair into the shared prompt — everything up to and
  * including the last `\n\nAssistant:` both share — and the two final assistant turns.
  */
-export function splitHhTranscript(chosen: string, rejected: string): { prompt: string; chosen: string; rejected: string } {
+export function splitHhTranscript(
+  chosen: string,
+  rejected: string,
+): { prompt: string; chosen: string; rejected: string } {
   let common = 0;
   const max = Math.min(chosen.length, rejected.length);
   while (common < max && chosen.charCodeAt(common) === rejected.charCodeAt(common)) common++;
@@ -30,7 +33,8 @@ export function parseHhRlhf(text: string, source = 'hh-rlhf'): { pairs: Preferen
     const where = `${source}:${i + 1}`;
     try {
       const row = JSON.parse(line) as { chosen?: unknown; rejected?: unknown };
-      if (typeof row.chosen !== 'string' || typeof row.rejected !== 'string') throw new InvalidInputError('chosen and rejected must be strings');
+      if (typeof row.chosen !== 'string' || typeof row.rejected !== 'string')
+        throw new InvalidInputError('chosen and rejected must be strings');
       if (row.chosen === row.rejected) throw new InvalidInputError('chosen and rejected are identical');
       const split = splitHhTranscript(row.chosen, row.rejected);
       pairs.push({ id: `${source}#${i}`, ...split, source });

@@ -21,8 +21,17 @@ describe('splitHhTranscript', () => {
 
 describe('parseHhRlhf', () => {
   it('goes on past bad lines and reports them with line numbers', () => {
-    const good = JSON.stringify({ chosen: '\n\nHuman: q\n\nAssistant: yes', rejected: '\n\nHuman: q\n\nAssistant: no' });
-    const text = [good, '{not json', JSON.stringify({ chosen: 1 }), JSON.stringify({ chosen: 'x', rejected: 'x' }), good].join('\n');
+    const good = JSON.stringify({
+      chosen: '\n\nHuman: q\n\nAssistant: yes',
+      rejected: '\n\nHuman: q\n\nAssistant: no',
+    });
+    const text = [
+      good,
+      '{not json',
+      JSON.stringify({ chosen: 1 }),
+      JSON.stringify({ chosen: 'x', rejected: 'x' }),
+      good,
+    ].join('\n');
     const { pairs, skipped } = parseHhRlhf(text);
     expect(pairs.map((p) => p.chosen)).toEqual([' yes', ' yes']);
     expect(skipped.map((s) => s.where)).toEqual(['hh-rlhf:2', 'hh-rlhf:3', 'hh-rlhf:4']);
@@ -57,7 +66,15 @@ describe('splitByIndex', () => {
 
 describe('parseOasst2', () => {
   const msg = (id: string, role: string, text: string, extra: object = {}, replies: object[] = []) => ({
-    message_id: id, role, text, lang: 'en', deleted: false, rank: null, emojis: null, replies, ...extra,
+    message_id: id,
+    role,
+    text,
+    lang: 'en',
+    deleted: false,
+    rank: null,
+    emojis: null,
+    replies,
+    ...extra,
   });
   const tree = {
     prompt: msg('p', 'prompter', 'Why?', {}, [
@@ -103,13 +120,22 @@ describe('parseTopicalChat', () => {
       ['\n\nHuman: hi\n\nAssistant:', ' hello there', true],
       ['\n\nHuman: hello there\n\nAssistant:', ' ok', false],
     ]);
-    expect(skipped.map((s) => s.reason)).toEqual(['rated turn has no message text', 'conversation has no content list']);
+    expect(skipped.map((s) => s.reason)).toEqual([
+      'rated turn has no message text',
+      'conversation has no content list',
+    ]);
   });
 });
 
 describe('divergentThumbs (UDM stress data)', () => {
   it('takes about 80% of thumbs-up rows from group A and 80% of thumbs-down rows from group B', () => {
-    const pairs = Array.from({ length: 2000 }, (_, i) => ({ id: `p${i}`, prompt: i % 2 ? 'A' : 'B', chosen: 'c', rejected: 'r', source: 't' }));
+    const pairs = Array.from({ length: 2000 }, (_, i) => ({
+      id: `p${i}`,
+      prompt: i % 2 ? 'A' : 'B',
+      chosen: 'c',
+      rejected: 'r',
+      source: 't',
+    }));
     const rows = divergentThumbs(pairs, (p) => p.prompt === 'A', { majority: 0.8, seed: 1 });
     const up = rows.filter((r) => r.label);
     const down = rows.filter((r) => !r.label);
@@ -119,7 +145,13 @@ describe('divergentThumbs (UDM stress data)', () => {
   });
 
   it('balances labels by default even when the groups differ in size', () => {
-    const pairs = Array.from({ length: 2000 }, (_, i) => ({ id: `p${i}`, prompt: i % 4 === 0 ? 'A' : 'B', chosen: 'c', rejected: 'r', source: 't' }));
+    const pairs = Array.from({ length: 2000 }, (_, i) => ({
+      id: `p${i}`,
+      prompt: i % 4 === 0 ? 'A' : 'B',
+      chosen: 'c',
+      rejected: 'r',
+      source: 't',
+    }));
     const rows = divergentThumbs(pairs, (p) => p.prompt === 'A', { seed: 2 });
     const up = rows.filter((r) => r.label);
     const down = rows.filter((r) => !r.label);

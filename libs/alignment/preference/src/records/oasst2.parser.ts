@@ -28,13 +28,16 @@ export interface Oasst2Data {
 
 /** Renders the path root → parent as an HH-style dialogue ending with the assistant cue. */
 function renderPrompt(history: readonly OasstMessage[]): string {
-  return history.map((m) => `\n\n${m.role === 'prompter' ? 'Human' : 'Assistant'}: ${m.text}`).join('') + '\n\nAssistant:';
+  return (
+    history.map((m) => `\n\n${m.role === 'prompter' ? 'Human' : 'Assistant'}: ${m.text}`).join('') + '\n\nAssistant:'
+  );
 }
 
 /** Parses OASST2 message-tree JSONL (one tree per line). Bad lines are skipped and reported. */
 export function parseOasst2(text: string, options: Oasst2Options = {}, source = 'oasst2'): Oasst2Data {
   const out: Oasst2Data = { feedback: [], pairs: [], skipped: [] };
-  const keep = (m: OasstMessage) => !m.deleted && typeof m.text === 'string' && (!options.lang || m.lang === options.lang);
+  const keep = (m: OasstMessage) =>
+    !m.deleted && typeof m.text === 'string' && (!options.lang || m.lang === options.lang);
   const visit = (m: OasstMessage, history: OasstMessage[]): void => {
     const path = [...history, m];
     const replies = (m.replies ?? []).filter(keep);
@@ -45,10 +48,18 @@ export function parseOasst2(text: string, options: Oasst2Options = {}, source = 
         const up = a.emojis?.['+1'] ?? 0;
         const down = a.emojis?.['-1'] ?? 0;
         if (up !== down) {
-          out.feedback.push({ id: `${source}:${a.message_id}`, prompt, completion: ` ${a.text}`, label: up > down, source });
+          out.feedback.push({
+            id: `${source}:${a.message_id}`,
+            prompt,
+            completion: ` ${a.text}`,
+            label: up > down,
+            source,
+          });
         }
       }
-      const ranked = assistants.filter((a) => typeof a.rank === 'number').sort((x, y) => (x.rank as number) - (y.rank as number));
+      const ranked = assistants
+        .filter((a) => typeof a.rank === 'number')
+        .sort((x, y) => (x.rank as number) - (y.rank as number));
       for (let i = 0; i < ranked.length; i++) {
         for (let j = i + 1; j < ranked.length; j++) {
           if (ranked[i].rank === ranked[j].rank) continue;
