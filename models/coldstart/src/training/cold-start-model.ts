@@ -9,6 +9,8 @@ import {
   ItemContentTokenizer,
   type MediaPatchTokenizer,
 } from '../encoder';
+import type { SparseVector } from '../baselines';
+import { LexicalChannel, meanSparse, sparseScores } from './lexical-channel';
 
 export const USER_TABLE = 'users.emb';
 
@@ -21,7 +23,11 @@ export const USER_TABLE = 'users.emb';
 export type UserTower = 'free' | 'history';
 
 /** The encoder's architecture plus the user side of the model. */
-export type ColdStartModelConfig = ItemEncoderConfig & { userTower?: UserTower };
+export type ColdStartModelConfig = ItemEncoderConfig & {
+  userTower?: UserTower;
+  /** Adds the learned sparse score over id tokens beside the dense one (see LexicalChannel). */
+  lexical?: boolean;
+};
 
 /** One batch's user histories, flattened: pair k says item `items[pairItem[k]]` is in the history of user `pairUser[k]`. */
 export interface UserHistories {
@@ -44,6 +50,10 @@ export class ColdStartModel {
   readonly encoder: ColdStartItemEncoder;
   readonly userTable: tf.Variable;
   readonly userTower: UserTower;
+  /** The sparse channel, when the model has one; its parameters live in `store` beside the encoder's. */
+  readonly lexical?: LexicalChannel;
+  /** Each warm user's lexical profile by table row (filled by `materializeProfiles`). */
+  private profiles: (SparseVector | undefined)[] = [];
   private readonly historyNorm?: LayerNorm;
   private readonly historyProj?: Dense;
   private readonly userRow = new Map<number, number>();
@@ -75,6 +85,7 @@ export class ColdStartModel {
         initScale: 0.1,
       });
     }
+    if (encoderConfig.lexical) this.lexical = new LexicalChannel(this.store, this.encoder.config.modalities);
   }
 
   /**
@@ -150,6 +161,44 @@ export class ColdStartModel {
     }
   }
 
+  /**
+   * Computes every warm user's lexical profile, the mean sparse vector of their history items (`historyOf`
+   * gives a user's training positives as tokens). A no-op without a lexical channel.
+   */
+  async materializeProfiles(historyOf: (userId: number) => readonly ItemTokens[]): Promise<void> {
+    const lexical = this.lexical;
+    if (!lexical) return;
+    const profiles: (SparseVector | undefined)[] = [];
+    for (const u of this.userIds) {
+      const items = historyOf(u);
+      profiles.push(items.length > 0 ? meanSparse(await lexical.itemVectors(items)) : undefined);
+    }
+    this.profiles = profiles;
+  }
+
+  /** A warm user's lexical profile (undefined for unknown users, users without history, or no channel). */
+  profileOf(userId: number): SparseVector | undefined {
+    const row = this.userRow.get(userId);
+    return row === undefined ? undefined : this.profiles[row];
+  }
+
+  /** The profiles by table row, for saving beside the user table. */
+  get userProfiles(): readonly (SparseVector | undefined)[] {
+    return this.profiles;
+  }
+
+  /** Puts saved profiles back (one per user row). */
+  setProfiles(profiles: (SparseVector | undefined)[]): void {
+    if (profiles.length !== this.userIds.length)
+      throw new InvalidInputError(`expected ${this.userIds.length} user profiles, got ${profiles.length}`);
+    this.profiles = profiles;
+  }
+
+  /** The items' lexical vectors, or undefined when the model has no lexical channel. */
+  async lexicalVectors(items: readonly ItemTokens[]): Promise<SparseVector[] | undefined> {
+    return this.lexical?.itemVectors(items);
+  }
+
   get dim(): number {
     return this.encoder.dim;
   }
@@ -183,10 +232,15 @@ export class ColdStartModel {
   }
 
   /**
-   * Row-major users × items scores s(u, i) = <z_u, z_i>. Users the model never saw score 0 everywhere
-   * (they have no embedding; a cold user is another recommender's job).
+   * Row-major users × items scores s(u, i) = <z_u, z_i> (+ γ·<p_u, v_i> with the items' lexical vectors, when the
+   * model has the channel). Users the model never saw score 0 everywhere (they have no embedding; a cold user
+   * is another recommender's job).
    */
-  async scoreUsers(userIds: readonly number[], itemEmbeddings: readonly Float32Array[]): Promise<Float32Array> {
+  async scoreUsers(
+    userIds: readonly number[],
+    itemEmbeddings: readonly Float32Array[],
+    itemLexical?: readonly SparseVector[],
+  ): Promise<Float32Array> {
     const d = this.dim;
     const nI = itemEmbeddings.length;
     const out = new Float32Array(userIds.length * nI);
@@ -213,6 +267,14 @@ export class ColdStartModel {
       s.dispose();
     }
     known.forEach((k, r) => out.set(values.subarray(r * nI, (r + 1) * nI), k * nI));
+    if (this.lexical && itemLexical) {
+      const gamma = await this.lexical.scale();
+      const lex = sparseScores(
+        userIds.map((u) => this.profileOf(u)),
+        itemLexical,
+      );
+      for (let k = 0; k < out.length; k++) out[k] += gamma * lex[k];
+    }
     return out;
   }
 

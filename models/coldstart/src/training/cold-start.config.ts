@@ -27,6 +27,11 @@ export const coldStartConfigSchema = z.object({
    * training positives (no per-user parameters; users are tied to content, which generalises to cold items).
    */
   userTower: z.enum(['free', 'history']).default('free'),
+  /**
+   * Adds the learned sparse score over id tokens beside the dense dot product (token weights start at the
+   * corpus idf; users' profiles are the mean over their training positives). Uses `historySize` per step.
+   */
+  lexical: z.boolean().default(false),
   /** History tower: training positives sampled per user and step (the batch's own items are never among them). */
   historySize: z.number().int().min(1).default(16),
   /** History tower: at most this many of a user's training positives make their served vector. */

@@ -141,8 +141,8 @@ export class ColdStartTrainer {
     };
     const items = withDropout(batch.itemIds, 0x70ced);
     const history = batch.history;
-    if (this.model.userTower === 'history' && !history)
-      throw new InvalidInputError('a history-tower model needs batches with user histories');
+    if ((this.model.userTower === 'history' || this.model.lexical) && !history)
+      throw new InvalidInputError('a history-tower or lexical model needs batches with user histories');
     const historyItems = history ? withDropout(history.itemIds, 0x4157) : [];
     const lossFn = rankingLosses[c.loss];
     const encoderVars = this.model.store.trainable();
@@ -152,15 +152,19 @@ export class ColdStartTrainer {
       const { value: loss, grads } = tf.variableGrads(
         () => {
           const { z, views } = this.model.encoder.encode(items, { training: true, seed });
+          const histories = history && {
+            items: historyItems,
+            pairUser: history.pairUser,
+            pairItem: history.pairItem,
+            users: batch.userIds.length,
+          };
           const users = freeUsers
             ? (tf.gather(userVar, tf.tensor1d(batch.userRows, 'int32')) as tf.Tensor2D)
-            : this.model.historyVectors({
-                items: historyItems,
-                pairUser: history!.pairUser,
-                pairItem: history!.pairItem,
-                users: batch.userIds.length,
-              });
-          const scores = tf.matMul(users, z, false, true) as tf.Tensor2D;
+            : this.model.historyVectors(histories!);
+          const dense = tf.matMul(users, z, false, true) as tf.Tensor2D;
+          const scores = this.model.lexical
+            ? (tf.add(dense, this.model.lexical.batchScores(items, histories!)) as tf.Tensor2D)
+            : dense;
           let total = lossFn({ ...batch, scores }, { temperature: c.temperature }).loss;
           if (c.alignmentWeight > 0 && views.length > 1) {
             total = tf.add(
@@ -203,13 +207,18 @@ export class ColdStartTrainer {
     }
     const index: InteractionIndex = indexInteractions(data.interactions);
     const tokensOf = (id: number) => data.itemTokens.get(id);
-    const history = this.model.userTower === 'history' ? historySampling(data.positives, c.historySize) : undefined;
-    // The history tower's vectors go into the user table before every evaluation and at the end.
-    const materialize = () =>
-      history &&
-      this.model.materializeUsers((u) =>
-        (history.of.get(u) ?? []).slice(0, c.servingHistory).map((id) => tokensOf(id) ?? { modalities: {} }),
-      );
+    const needsHistory = this.model.userTower === 'history' || this.model.lexical !== undefined;
+    const history = needsHistory ? historySampling(data.positives, c.historySize) : undefined;
+    if (this.model.lexical && !opts.resumeFrom) this.model.lexical.initFromItems(data.itemTokens.values());
+    // The history tower's vectors go into the user table (and the lexical profiles are built) before every
+    // evaluation and at the end.
+    const materialize = async () => {
+      if (!history) return;
+      const historyOf = (u: number) =>
+        (history.of.get(u) ?? []).slice(0, c.servingHistory).map((id) => tokensOf(id) ?? { modalities: {} });
+      this.model.materializeUsers(historyOf);
+      await this.model.materializeProfiles(historyOf);
+    };
     const rowOf = (u: number) => this.model.rowOf(u);
     const byItem = new Map<number, Interaction[]>();
     if (c.batchBy === 'items') {
@@ -268,7 +277,7 @@ export class ColdStartTrainer {
       }
       const record: EpochRecord = { epoch, loss: steps > 0 ? lossSum / steps : Number.NaN, ms: 0 };
       let improved = false;
-      materialize();
+      await materialize();
       if (data.validation) {
         record.validationRecall = await this.validate(data.validation, tokensOf);
         if (record.validationRecall > state.bestValidation) {
@@ -303,6 +312,8 @@ export class ColdStartTrainer {
     }
     // Without a validation split the last weights stay, and the table was filled after the last epoch.
     this.restoreBest();
+    // The restored weights may differ from the last epoch's: rebuild what is derived from them.
+    await materialize();
     const ms = state.history.reduce((a, h) => a + h.ms, 0);
     return { ...state, stoppedEarly, msPerEpoch: state.history.length > 0 ? ms / state.history.length : 0 };
   }

@@ -22,14 +22,16 @@ export async function evaluateRankingTask(
   users?: readonly number[],
 ): Promise<MetricTable & { users: number }> {
   const candidates = [...task.candidates];
-  const z = await model.encodeItems(candidates.map((id) => tokensOf(id) ?? { modalities: {} }));
+  const tokens = candidates.map((id) => tokensOf(id) ?? { modalities: {} });
+  const z = await model.encodeItems(tokens);
+  const lexical = await model.lexicalVectors(tokens);
   const userList = users ?? [...task.relevant.keys()];
   const kMax = Math.max(...ks);
   const rankings: { ranked: number[]; relevant: ReadonlySet<number> }[] = [];
   const chunk = 256;
   for (let s = 0; s < userList.length; s += chunk) {
     const part = userList.slice(s, s + chunk);
-    const scores = await model.scoreUsers(part, z);
+    const scores = await model.scoreUsers(part, z, lexical);
     part.forEach((u, r) => {
       const row = scores.subarray(r * candidates.length, (r + 1) * candidates.length);
       const ex = task.exclude?.get(u);

@@ -1,5 +1,5 @@
 import { InvalidInputError, Rng } from '@tessera/common';
-import type { ColdStartMethodRegistry, ColdStartRecommender, TrainingSet } from '../baselines';
+import type { ColdStartMethodRegistry, ColdStartRecommender, SparseVector, TrainingSet } from '../baselines';
 import type { Interaction, ItemContentMap } from '../data';
 import { ItemContentTokenizer, type ItemTokens, type ModalityGroup } from '../encoder';
 import { type ColdStartConfigInput, parseColdStartConfig } from './cold-start.config';
@@ -43,6 +43,7 @@ export class TesseraEncoderRecommender implements ColdStartRecommender {
   report?: TrainingReport;
   private tokens = new Map<number, ItemTokens>();
   private readonly embeddings = new Map<number, Float32Array>();
+  private readonly lexical = new Map<number, SparseVector>();
 
   constructor(
     private readonly options: TesseraEncoderOptions,
@@ -84,6 +85,7 @@ export class TesseraEncoderRecommender implements ColdStartRecommender {
       throw new InvalidInputError('tessera-encoder: no training positives left after the validation holdout');
     this.model?.dispose();
     this.embeddings.clear();
+    this.lexical.clear();
     this.model = new ColdStartModel({ ...config, modalities: tokenizer.modalitySpecs() }, users, tokenizer);
     const trainer = new ColdStartTrainer(config, this.model);
     try {
@@ -101,12 +103,18 @@ export class TesseraEncoderRecommender implements ColdStartRecommender {
     if (!model) throw new InvalidInputError('tessera-encoder: fit() before scoreUsers()');
     const missing = candidateItemIds.filter((id) => !this.embeddings.has(id));
     if (missing.length > 0) {
-      const z = await model.encodeItems(missing.map((id) => this.tokens.get(id) ?? { modalities: {} }));
-      missing.forEach((id, i) => this.embeddings.set(id, z[i]));
+      const tokens = missing.map((id) => this.tokens.get(id) ?? { modalities: {} });
+      const z = await model.encodeItems(tokens);
+      const lex = await model.lexicalVectors(tokens);
+      missing.forEach((id, i) => {
+        this.embeddings.set(id, z[i]);
+        if (lex) this.lexical.set(id, lex[i]);
+      });
     }
     return model.scoreUsers(
       userIds,
       candidateItemIds.map((id) => this.embeddings.get(id)!),
+      model.lexical ? candidateItemIds.map((id) => this.lexical.get(id)!) : undefined,
     );
   }
 

@@ -1,0 +1,219 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidInputError } from '@tessera/common';
+import type { ParamStore } from '@tessera/tensor';
+import type { SparseVector } from '../baselines';
+import type { IdsModalitySpec, ItemTokens, ModalitySpec } from '../encoder';
+import type { UserHistories } from './cold-start-model';
+
+/** An item's distinct keys (modality offset + token id, ascending) with their term-frequency factors 1 + log tf. */
+interface Terms {
+  keys: Int32Array;
+  tf: Float32Array;
+}
+
+/**
+ * A learned sparse (lexical) score beside the dense dot product: s(u, i) = <z_u, z_i> + γ·<p_u, v_i>.
+ * v_i holds one weight per distinct id token of the item, (1 + log tf)·w_t, L2-normalised; p_u is the mean
+ * of v_h over the user's history items. Token weights w_t = exp(α·a_t) start at the corpus idf (a_t = log idf_t,
+ * α = 1) and, like α and γ, are learned from the ranking loss. It exists because a d-wide dot product cannot
+ * carry exact matches on thousands of rare tokens (CiteULike-a's user tags): squeezed to rank 64 a TF-IDF
+ * profile loses a third of its recall, and the sparse channel keeps that signal out of the squeeze.
+ */
+export class LexicalChannel {
+  /** a_t for every key: [size]. */
+  readonly logWeights: tf.Variable;
+  /** α, the learned sharpening of the log weights (a scalar). */
+  readonly sharpness: tf.Variable;
+  /** log γ, the weight of the sparse score beside the dense one. */
+  readonly logScale: tf.Variable;
+  readonly size: number;
+  private readonly offsets = new Map<string, { offset: number; spec: IdsModalitySpec }>();
+
+  constructor(store: ParamStore, modalities: readonly ModalitySpec[], prefix = 'lex') {
+    let size = 0;
+    for (const m of modalities) {
+      if (m.kind !== 'ids') continue;
+      this.offsets.set(m.name, { offset: size, spec: m });
+      size += m.vocabSize;
+    }
+    if (size === 0) throw new InvalidInputError('the lexical channel needs at least one id modality');
+    this.size = size;
+    this.logWeights = store.add(`${prefix}.logw`, tf.zeros([size]));
+    this.sharpness = store.add(`${prefix}.alpha`, tf.scalar(1));
+    this.logScale = store.add(`${prefix}.logscale`, tf.scalar(Math.log(8)));
+  }
+
+  /**
+   * Sets a_t = log idf_t from the items' document frequencies, idf = log((n + 1) / (df + 1)) + 1, as the
+   * TF-IDF profile weighs its terms (content only; no interaction is read).
+   */
+  initFromItems(items: Iterable<ItemTokens>): void {
+    const df = new Float32Array(this.size);
+    let n = 0;
+    for (const it of items) {
+      n++;
+      for (const k of this.terms(it).keys) df[k]++;
+    }
+    const a = df.map((d) => Math.log(Math.log((n + 1) / (d + 1)) + 1));
+    tf.tidy(() => this.logWeights.assign(tf.tensor1d(a)));
+  }
+
+  /**
+   * Lexical scores [users, items] of a training batch (call inside tf.tidy; differentiable in a, α and γ).
+   * Computed over the pairs of a history entry and a ranked item's entry that share a key, so the cost follows
+   * the matches, not the vocabulary.
+   */
+  batchScores(ranked: readonly ItemTokens[], h: UserHistories): tf.Tensor2D {
+    const nI = ranked.length;
+    const nH = h.items.length;
+    const rankedTerms = ranked.map((it) => this.terms(it));
+    const histTerms = h.items.map((it) => this.terms(it));
+    // Entries of both sides in one list: ranked items are segments 0..nI-1, history items nI..nI+nH-1.
+    const keys: number[] = [];
+    const tfs: number[] = [];
+    const owner: number[] = [];
+    const postings = new Map<number, number[]>();
+    rankedTerms.forEach((t, i) =>
+      t.keys.forEach((k, j) => {
+        let list = postings.get(k);
+        if (!list) postings.set(k, (list = []));
+        list.push(keys.length);
+        keys.push(k);
+        tfs.push(t.tf[j]);
+        owner.push(i);
+      }),
+    );
+    const histStart: number[] = [];
+    histTerms.forEach((t, hi) => {
+      histStart.push(keys.length);
+      t.keys.forEach((k, j) => {
+        keys.push(k);
+        tfs.push(t.tf[j]);
+        owner.push(nI + hi);
+      });
+    });
+    const counts = new Float32Array(h.users);
+    for (const u of h.pairUser) counts[u]++;
+    const histEntry: number[] = [];
+    const rankEntry: number[] = [];
+    const segment: number[] = [];
+    const scale: number[] = [];
+    h.pairUser.forEach((u, p) => {
+      const hi = h.pairItem[p];
+      const t = histTerms[hi];
+      for (let j = 0; j < t.keys.length; j++) {
+        const list = postings.get(t.keys[j]);
+        if (!list) continue;
+        for (const r of list) {
+          histEntry.push(histStart[hi] + j);
+          rankEntry.push(r);
+          segment.push(u * nI + owner[r]);
+          scale.push(1 / counts[u]);
+        }
+      }
+    });
+    if (segment.length === 0) return tf.zeros([h.users, nI]);
+    const v = this.normalisedValues(Int32Array.from(keys), Float32Array.from(tfs), Int32Array.from(owner), nI + nH);
+    const contrib = tf.mul(
+      tf.mul(tf.gather(v, tf.tensor1d(histEntry, 'int32')), tf.gather(v, tf.tensor1d(rankEntry, 'int32'))),
+      tf.tensor1d(scale),
+    );
+    const summed = tf.unsortedSegmentSum(contrib, tf.tensor1d(segment, 'int32'), h.users * nI);
+    return tf.mul(tf.exp(this.logScale), tf.reshape(summed, [h.users, nI])) as tf.Tensor2D;
+  }
+
+  /** The items' sparse vectors v_i as plain arrays (keys ascending); an item without id tokens gets an empty one. */
+  async itemVectors(items: readonly ItemTokens[]): Promise<SparseVector[]> {
+    const w = await this.weights();
+    return items.map((it) => {
+      const t = this.terms(it);
+      const values = new Float32Array(t.keys.length);
+      let norm = 0;
+      t.keys.forEach((k, j) => {
+        values[j] = t.tf[j] * w[k];
+        norm += values[j] * values[j];
+      });
+      norm = Math.sqrt(norm);
+      if (norm > 0) for (let j = 0; j < values.length; j++) values[j] /= norm;
+      return { indices: t.keys, values };
+    });
+  }
+
+  /** γ, read once per scoring call. */
+  async scale(): Promise<number> {
+    return (await this.logScale.data()).map(Math.exp)[0];
+  }
+
+  /** Token weights w_t = exp(α·a_t) as a plain array. */
+  private async weights(): Promise<Float32Array> {
+    const w = tf.tidy(() => tf.exp(tf.mul(this.sharpness, this.logWeights)));
+    try {
+      return Float32Array.from((await w.data()) as Float32Array);
+    } finally {
+      w.dispose();
+    }
+  }
+
+  /** (1 + log tf)·w_t of every entry, L2-normalised within its segment (one segment per item). */
+  private normalisedValues(keys: Int32Array, tfs: Float32Array, owner: Int32Array, segments: number): tf.Tensor1D {
+    const w = tf.exp(tf.mul(this.sharpness, tf.gather(this.logWeights, tf.tensor1d(keys, 'int32'))));
+    const raw = tf.mul(w, tf.tensor1d(tfs));
+    const seg = tf.tensor1d(owner, 'int32');
+    const norms = tf.sqrt(tf.maximum(tf.unsortedSegmentSum(tf.square(raw), seg, segments), 1e-12));
+    return tf.div(raw, tf.gather(norms, seg)) as tf.Tensor1D;
+  }
+
+  /** Distinct keys of an item's id tokens (each modality cut to its maxLength, padding id 0 skipped). */
+  private terms(item: ItemTokens): Terms {
+    const count = new Map<number, number>();
+    for (const [name, mt] of Object.entries(item.modalities)) {
+      const at = this.offsets.get(name);
+      if (!at || mt.kind !== 'ids') continue;
+      const ids = mt.tokens as ArrayLike<number>;
+      const n = Math.min(ids.length, at.spec.maxLength);
+      for (let t = 0; t < n; t++) {
+        if (ids[t] === 0) continue;
+        const k = at.offset + ids[t];
+        count.set(k, (count.get(k) ?? 0) + 1);
+      }
+    }
+    const keys = Int32Array.from([...count.keys()].sort((a, b) => a - b));
+    return { keys, tf: Float32Array.from(keys, (k) => 1 + Math.log(count.get(k)!)) };
+  }
+}
+
+/** Mean of sparse vectors (a user's profile over their history items); keys ascending. */
+export function meanSparse(vectors: readonly SparseVector[]): SparseVector {
+  const acc = new Map<number, number>();
+  for (const v of vectors) v.indices.forEach((k, j) => acc.set(k, (acc.get(k) ?? 0) + v.values[j] / vectors.length));
+  const indices = Int32Array.from([...acc.keys()].sort((a, b) => a - b));
+  return { indices, values: Float32Array.from(indices, (k) => acc.get(k)!) };
+}
+
+/**
+ * Row-major profiles × items dot products through an inverted index over the items (a profile touches few
+ * keys, so walking their postings beats a dense product). A missing profile scores 0 everywhere.
+ */
+export function sparseScores(
+  profiles: readonly (SparseVector | undefined)[],
+  items: readonly SparseVector[],
+): Float32Array {
+  const nI = items.length;
+  const out = new Float32Array(profiles.length * nI);
+  const postings = new Map<number, { item: number; value: number }[]>();
+  items.forEach((v, i) =>
+    v.indices.forEach((k, j) => {
+      let list = postings.get(k);
+      if (!list) postings.set(k, (list = []));
+      list.push({ item: i, value: v.values[j] });
+    }),
+  );
+  profiles.forEach((p, r) => {
+    if (!p) return;
+    p.indices.forEach((k, j) => {
+      const list = postings.get(k);
+      if (list) for (const e of list) out[r * nI + e.item] += p.values[j] * e.value;
+    });
+  });
+  return out;
+}
