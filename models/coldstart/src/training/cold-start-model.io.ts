@@ -14,6 +14,7 @@ import {
 } from '../encoder';
 import type { ColdStartConfig } from './cold-start.config';
 import { ColdStartModel } from './cold-start-model';
+import { decodeProfiles, encodeProfiles } from './lexical-channel';
 
 export const COLDSTART_MODEL_ID = 'tessera-coldstart-encoder';
 
@@ -34,6 +35,8 @@ export interface ColdStartModelCard {
   training?: { epochsRun: number; bestEpoch: number; msPerEpoch: number; stoppedEarly?: boolean };
   backend: { name: string; simd: boolean; threads: boolean };
   vocabularySha256?: string;
+  /** sha256 of profiles.bin, the warm users' lexical profiles (models with the lexical channel only). */
+  profilesSha256?: string;
   /** How images and video frames become tokens; absent for a model without media modalities. */
   media?: MediaPatchTokenizerState;
   seed: number;
@@ -45,7 +48,16 @@ export interface ColdStartModelCard {
 /** The card fields a caller supplies; the rest is filled from the model. */
 export type ModelCardInput = Omit<
   ColdStartModelCard,
-  'modelId' | 'createdAt' | 'dim' | 'encoder' | 'backend' | 'vocabularySha256' | 'users' | 'media' | 'evaluations'
+  | 'modelId'
+  | 'createdAt'
+  | 'dim'
+  | 'encoder'
+  | 'backend'
+  | 'vocabularySha256'
+  | 'profilesSha256'
+  | 'users'
+  | 'media'
+  | 'evaluations'
 >;
 
 export interface ColdStartOptimizers {
@@ -53,7 +65,7 @@ export interface ColdStartOptimizers {
   users?: tf.Optimizer;
 }
 
-async function writeSynced(path: string, data: string): Promise<void> {
+async function writeSynced(path: string, data: string | Buffer): Promise<void> {
   const fh = await open(path, 'w');
   try {
     await fh.writeFile(data);
@@ -90,6 +102,7 @@ export async function saveColdStartModel(
   await mkdir(staging);
   const tokenizerState = model.tokenizer?.state();
   const backend = describeBackend();
+  const profiles = model.lexical ? encodeProfiles(model.userProfiles) : undefined;
   const full: ColdStartModelCard = {
     ...card,
     modelId: COLDSTART_MODEL_ID,
@@ -99,6 +112,7 @@ export async function saveColdStartModel(
     backend: { name: backend.backend, simd: backend.simd, threads: backend.threads },
     ...(tokenizerState ? { vocabularySha256: sha256(JSON.stringify(tokenizerState)) } : {}),
     ...(model.media ? { media: model.media.state() } : {}),
+    ...(profiles ? { profilesSha256: sha256(profiles) } : {}),
     users: model.userIds.length,
   };
   try {
@@ -112,6 +126,7 @@ export async function saveColdStartModel(
     });
     if (tokenizerState) await writeSynced(join(staging, 'tokenizer.json'), JSON.stringify(tokenizerState, null, 1));
     await writeSynced(join(staging, 'users.json'), JSON.stringify(model.userIds));
+    if (profiles) await writeSynced(join(staging, 'profiles.bin'), profiles);
     for (const [name, text] of Object.entries(extraFiles)) await writeSynced(join(staging, basename(name)), text);
     await writeSynced(join(staging, 'card.json'), JSON.stringify(full, null, 2));
     await writeSynced(join(staging, 'card.md'), renderModelCardMarkdown(full));
@@ -162,10 +177,23 @@ export async function loadColdStartModel(
     tokenizer = ItemContentTokenizer.fromState(state);
   }
   const media = card.media ? MediaPatchTokenizer.fromState(card.media) : undefined;
-  const model = new ColdStartModel({ ...card.encoder, userTower: card.config?.userTower }, userIds, tokenizer, media);
+  const model = new ColdStartModel(
+    { ...card.encoder, userTower: card.config?.userTower, lexical: card.config?.lexical },
+    userIds,
+    tokenizer,
+    media,
+  );
   try {
     await loadCheckpoint(join(dir, 'encoder'), model.store, { optimizer: optimizers.encoder });
     await loadCheckpoint(join(dir, 'users'), model.userStore, { optimizer: optimizers.users });
+    if (model.lexical) {
+      const path = join(dir, 'profiles.bin');
+      const blob = await readFile(path).catch((e: unknown) => {
+        throw new NotFoundError(`model file ${path} is missing`, { path }, { cause: e });
+      });
+      if (sha256(blob) !== card.profilesSha256) throw new CorruptDataError(`${path} does not match its card`, { path });
+      model.setProfiles(decodeProfiles(blob));
+    }
   } catch (e) {
     model.dispose();
     throw e;

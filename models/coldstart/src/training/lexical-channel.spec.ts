@@ -1,13 +1,17 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@tessera/common';
+import { CorruptDataError, Rng } from '@tessera/common';
 import { assertNoLeak, gradientCheckVariables, initTensorBackend, ParamStore } from '@tessera/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ItemTokens } from '../encoder';
 import { buildBatch, indexInteractions } from './cold-start-batch';
 import { parseColdStartConfig } from './cold-start.config';
 import { ColdStartModel } from './cold-start-model';
+import { loadColdStartModel, saveColdStartModel } from './cold-start-model.io';
 import { ColdStartTrainer } from './cold-start.trainer';
-import { LexicalChannel, meanSparse, sparseScores } from './lexical-channel';
+import { decodeProfiles, encodeProfiles, LexicalChannel, meanSparse, sparseScores } from './lexical-channel';
 
 beforeAll(async () => {
   await initTensorBackend('wasm');
@@ -114,7 +118,7 @@ describe('cold-start model with the lexical channel', () => {
     const trainer = new ColdStartTrainer(config, model);
     try {
       model.lexical!.initFromItems(tokens.values());
-      const before = tf.tidy(() => model.lexical!.logWeights.arraySync());
+      const before = Array.from(model.lexical!.logWeights.dataSync());
       // A third of the interactions, so every user keeps history items outside the batch.
       const batch = buildBatch(
         interactions.slice(0, 9),
@@ -127,7 +131,7 @@ describe('cold-start model with the lexical channel', () => {
       expect(batch.history!.pairUser.length).toBeGreaterThan(0);
       expect(Number.isFinite(await trainer.stepAsync(batch, (id) => tokens.get(id), 1))).toBe(true);
       expect(await assertNoLeak(() => trainer.stepAsync(batch, (id) => tokens.get(id), 2))).toBe(0);
-      const after = tf.tidy(() => model.lexical!.logWeights.arraySync());
+      const after = Array.from(model.lexical!.logWeights.dataSync());
       expect(after.some((x, k) => Math.abs(x - before[k]) > 1e-4)).toBe(true);
 
       const history = (u: number) => (historyOf.get(u) ?? []).map((id) => tokens.get(id)!);
@@ -145,6 +149,49 @@ describe('cold-start model with the lexical channel', () => {
     } finally {
       trainer.dispose();
       model.dispose();
+    }
+  });
+
+  it('saves and loads back with its token weights and user profiles; a damaged profiles.bin is refused', async () => {
+    const model = new ColdStartModel({ ...config, modalities: specsTokens }, [1, 2, 3]);
+    const dir = join(mkdtempSync(join(tmpdir(), 'tessera-lex-')), 'v1');
+    try {
+      model.lexical!.initFromItems(tokens.values());
+      // User 3's profile stays absent: an empty history.
+      await model.materializeProfiles((u) => (u === 3 ? [] : (historyOf.get(u) ?? []).map((id) => tokens.get(id)!)));
+      await saveColdStartModel(dir, model, {
+        version: 'v1',
+        status: 'complete',
+        data: {},
+        config,
+        metrics: {},
+        seed: 3,
+      });
+      const { model: back } = await loadColdStartModel(dir);
+      try {
+        const items = [tokens.get(5)!, tokens.get(6)!];
+        const z = await model.encodeItems(items);
+        const lex = (await model.lexicalVectors(items))!;
+        expect(Array.from(await back.scoreUsers([1, 2, 3], z, (await back.lexicalVectors(items))!))).toEqual(
+          Array.from(await model.scoreUsers([1, 2, 3], z, lex)),
+        );
+        expect(back.profileOf(3)).toBeUndefined();
+        expect(Array.from(back.profileOf(1)!.indices)).toEqual(Array.from(model.profileOf(1)!.indices));
+      } finally {
+        back.dispose();
+      }
+      writeFileSync(join(dir, 'profiles.bin'), Buffer.from([1, 2, 3]));
+      await expect(loadColdStartModel(dir)).rejects.toBeInstanceOf(CorruptDataError);
+      expect(() => decodeProfiles(Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]))).toThrow(CorruptDataError);
+      const blob = encodeProfiles([undefined, { indices: Int32Array.from([4]), values: Float32Array.from([0.5]) }]);
+      expect(decodeProfiles(blob)).toEqual([
+        undefined,
+        { indices: Int32Array.from([4]), values: Float32Array.from([0.5]) },
+      ]);
+      expect(() => decodeProfiles(blob.subarray(0, blob.length - 1))).toThrow(CorruptDataError);
+    } finally {
+      model.dispose();
+      rmSync(dirname(dir), { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { InvalidInputError } from '@tessera/common';
+import { CorruptDataError, InvalidInputError } from '@tessera/common';
 import type { ParamStore } from '@tessera/tensor';
 import type { SparseVector } from '../baselines';
 import type { IdsModalitySpec, ItemTokens, ModalitySpec } from '../encoder';
@@ -215,5 +215,65 @@ export function sparseScores(
       if (list) for (const e of list) out[r * nI + e.item] += p.values[j] * e.value;
     });
   });
+  return out;
+}
+
+/**
+ * Users' lexical profiles as one binary blob: u32 user count, u32 offsets[users + 1] (entry ranges; a missing
+ * profile is an empty range flagged in a u8 presence row), then i32 keys and f32 values of every entry.
+ */
+export function encodeProfiles(profiles: readonly (SparseVector | undefined)[]): Buffer {
+  const n = profiles.length;
+  const total = profiles.reduce((a, p) => a + (p?.indices.length ?? 0), 0);
+  const head = 4 + 4 * (n + 1);
+  const presence = n;
+  const pad = (4 - ((head + presence) % 4)) % 4;
+  const buf = Buffer.alloc(head + presence + pad + 8 * total);
+  buf.writeUInt32LE(n, 0);
+  let at = 0;
+  const keysStart = head + presence + pad;
+  const valuesStart = keysStart + 4 * total;
+  profiles.forEach((p, u) => {
+    buf.writeUInt32LE(at, 4 + 4 * u);
+    buf[head + u] = p ? 1 : 0;
+    p?.indices.forEach((k, j) => {
+      buf.writeInt32LE(k, keysStart + 4 * (at + j));
+      buf.writeFloatLE(p.values[j], valuesStart + 4 * (at + j));
+    });
+    at += p?.indices.length ?? 0;
+  });
+  buf.writeUInt32LE(at, 4 + 4 * n);
+  return buf;
+}
+
+/** Reads `encodeProfiles` output back; throws on a blob whose layout does not add up. */
+export function decodeProfiles(buf: Buffer): (SparseVector | undefined)[] {
+  const bad = (why: string) => new CorruptDataError(`lexical profiles are corrupt: ${why}`, { why });
+  if (buf.length < 8) throw bad('too short');
+  const n = buf.readUInt32LE(0);
+  const head = 4 + 4 * (n + 1);
+  if (buf.length < head + n) throw bad('truncated header');
+  const total = buf.readUInt32LE(4 + 4 * n);
+  const pad = (4 - ((head + n) % 4)) % 4;
+  const keysStart = head + n + pad;
+  if (buf.length !== keysStart + 8 * total) throw bad(`expected ${keysStart + 8 * total} bytes, got ${buf.length}`);
+  const valuesStart = keysStart + 4 * total;
+  const out: (SparseVector | undefined)[] = [];
+  for (let u = 0; u < n; u++) {
+    const from = buf.readUInt32LE(4 + 4 * u);
+    const to = buf.readUInt32LE(8 + 4 * u);
+    if (to < from || to > total) throw bad(`user ${u} has entries ${from}..${to} of ${total}`);
+    if (!buf[head + u]) {
+      out.push(undefined);
+      continue;
+    }
+    const indices = new Int32Array(to - from);
+    const values = new Float32Array(to - from);
+    for (let j = 0; j < to - from; j++) {
+      indices[j] = buf.readInt32LE(keysStart + 4 * (from + j));
+      values[j] = buf.readFloatLE(valuesStart + 4 * (from + j));
+    }
+    out.push({ indices, values });
+  }
   return out;
 }
