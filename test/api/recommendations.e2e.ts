@@ -6,6 +6,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@tessera/common';
 import { UserRepository } from '@tessera/db';
+import { VectorStore } from '@tessera/vector-store';
 import { needsSharedData } from '@tessera/testing';
 import { startApi } from '../../apps/api/src/bootstrap';
 import {
@@ -13,10 +14,14 @@ import {
   EmbedCatalogueUsecase,
   evaluateColdStartDataset,
   evaluationProvenance,
+  ColdStartModels,
   ImportDatasetUsecase,
   RecordModelEvaluationUsecase,
   TrainColdStartUsecase,
 } from '../../apps/platform/src';
+import { COLDSTART_ALIAS } from '../../apps/platform/src/coldstart/coldstart-jobs';
+import { pointIdFor } from '../../apps/platform/src/coldstart/catalogue-point-id';
+import { lexicalFromPayload } from '../../apps/platform/src/coldstart/lexical-search';
 
 const ml = needsSharedData('movielens', 'ml-latest-small');
 
@@ -270,5 +275,50 @@ describe.skipIf(ml.skip)(`cold-start endpoints on a MovieLens slice${ml.reason}`
     // the tower averages its history: the same items in another order give the same vector, hence the same list
     expect((await liked([items[1].id, items[0].id])).map((h) => h.itemId)).toEqual(a.map((h) => h.itemId));
     expect((await liked([items[5].id])).map((h) => h.score)).not.toEqual(a.map((h) => h.score));
+  });
+
+  it('serves a lexical model: the full score (dense + γ·lexical) from the vector store, for warm and new users', async () => {
+    await app.get(TrainColdStartUsecase).execute({
+      source: 'movielens',
+      version: 'lexical',
+      config: { ...TINY_CONFIG, userTower: 'history', historySize: 4, lexical: true },
+    });
+    await app.get(EmbedCatalogueUsecase).execute({ version: 'lexical' });
+    const card = await request(url).get('/models/coldstart/lexical').expect(200);
+    expect(card.body.card.config).toMatchObject({ lexical: true });
+    expect(card.body.card.profilesSha256).toMatch(/^[0-9a-f]{64}$/);
+    const warm = (
+      await request(url).post('/recommendations').send({ userId: users[0], candidates: 'all', limit: 5 }).expect(200)
+    ).body.hits as { itemId: string; score: number; source: string }[];
+    expect(warm.map((h) => h.source)).toEqual(Array(5).fill('user-embedding+lexical'));
+    expect([...warm.map((h) => h.score)].sort((x, y) => y - x)).toEqual(warm.map((h) => h.score));
+    // The served score is the model's own score of that user and item, lexical part included.
+    const loaded = await app.get(ColdStartModels).get('lexical');
+    const [point] = await app.get(VectorStore).get(COLDSTART_ALIAS, [pointIdFor(warm[0].itemId)], {
+      withVector: true,
+      withPayload: true,
+    });
+    const lexical = lexicalFromPayload(point.payload);
+    expect(lexical?.indices.length).toBeGreaterThan(0);
+    const [dense] = await loaded.model.scoreUsers(
+      [loaded.warmUsers.get(users[0])!],
+      [Float32Array.from(point.vector as number[])],
+    );
+    const [full] = await loaded.model.scoreUsers(
+      [loaded.warmUsers.get(users[0])!],
+      [Float32Array.from(point.vector as number[])],
+      [lexical!],
+    );
+    expect(full).not.toBeCloseTo(dense, 4);
+    expect(warm[0].score).toBeCloseTo(full, 4);
+    const liked = (
+      await request(url)
+        .post('/recommendations')
+        .send({ liked: [items[0].id, items[1].id], candidates: 'all', limit: 5 })
+        .expect(200)
+    ).body.hits as { source: string }[];
+    expect(liked.map((h) => h.source)).toEqual(Array(5).fill('history-tower+lexical'));
+    const audience = await request(url).get(`/items/${warm[0].itemId}/audience`).query({ limit: 3 }).expect(200);
+    expect(audience.body.users).toHaveLength(3);
   });
 });

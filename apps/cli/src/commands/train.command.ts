@@ -15,6 +15,7 @@ interface TrainOptions extends TrainLmOptions {
   version?: string;
   epochs?: number;
   userTower?: 'free' | 'history';
+  lexical?: boolean;
   steps?: number;
   maxUsers?: number;
   embed?: boolean;
@@ -41,6 +42,7 @@ export class TrainCommand extends CommandRunner {
         config: {
           ...(options.epochs ? { epochs: options.epochs } : {}),
           ...(options.userTower ? { userTower: options.userTower } : {}),
+          ...(options.lexical ? { lexical: true } : {}),
         },
         progress: progressBar('train coldstart (steps)'),
       });
@@ -135,6 +137,15 @@ export class TrainCommand extends CommandRunner {
   })
   parseUserTower(v: string): string {
     return v;
+  }
+
+  @Option({
+    flags: '--lexical',
+    description:
+      'coldstart: add the learned sparse (lexical) score over content tokens beside the dense one (exact matches of rare tags; e.g. citeulike)',
+  })
+  parseLexical(): boolean {
+    return true;
   }
 
   @Option({ flags: '--epochs <n>', description: 'training epochs (default from the model config)' })

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ProgressReporter, silentProgress } from '@tessera/common';
 import { Item } from '@tessera/db';
+import type { SparseVector } from '@tessera/models/coldstart';
 import { VectorStore } from '@tessera/vector-store';
 import { CatalogueDatasetLoader } from './catalogue-dataset.loader';
 import { CatalogueMediaReader } from './catalogue-media.reader';
@@ -8,6 +9,7 @@ import { pointIdFor } from './catalogue-point-id';
 import { COLDSTART_ALIAS, coldStartCollection } from './coldstart-jobs';
 import { ColdStartModels, LoadedColdStartModel } from './coldstart-models.service';
 import { catalogueItemTokens } from './catalogue-item-tokens';
+import { LEXICAL_KEYS, LEXICAL_VALUES, lexicalPayload } from './lexical-search';
 
 export interface EmbedCatalogueResult {
   version: string;
@@ -56,9 +58,15 @@ export class EmbedCatalogueUsecase {
           tokens.push(t.tokens);
         }
         const vectors = await loaded.model.encodeItems(tokens);
+        // Models with the lexical channel keep each item's sparse vector in the payload (see hybridSearch).
+        const lexical = await loaded.model.lexicalVectors(tokens);
         await this.vectors.upsert(
           collection,
-          batch.map((it, j) => ({ id: pointIdFor(it.id), vector: vectors[j], payload: pointPayload(it, loaded) })),
+          batch.map((it, j) => ({
+            id: pointIdFor(it.id),
+            vector: vectors[j],
+            payload: pointPayload(it, loaded, lexical?.[j]),
+          })),
         );
         progress.update(Math.min(items.length, i + BATCH));
       }
@@ -88,10 +96,23 @@ export class EmbedCatalogueUsecase {
 }
 
 /** Payload keys the platform owns; extra payload stored with an item (`metadata.embeddingPayload`) cannot override them. */
-export const RESERVED_PAYLOAD_KEYS = new Set(['itemId', 'kind', 'source', 'title', 'warm', 'modelVersion']);
+export const RESERVED_PAYLOAD_KEYS = new Set([
+  'itemId',
+  'kind',
+  'source',
+  'title',
+  'warm',
+  'modelVersion',
+  LEXICAL_KEYS,
+  LEXICAL_VALUES,
+]);
 
-/** The payload of an item's point: extras first, then the platform's own keys. */
-export function pointPayload(item: Item, loaded: LoadedColdStartModel): Record<string, unknown> {
+/** The payload of an item's point: extras first, then the platform's own keys (and its lexical vector, if any). */
+export function pointPayload(
+  item: Item,
+  loaded: LoadedColdStartModel,
+  lexical?: SparseVector,
+): Record<string, unknown> {
   const extra = item.metadata.embeddingPayload;
   return {
     ...(extra && typeof extra === 'object' && !Array.isArray(extra) ? extra : {}),
@@ -101,5 +122,6 @@ export function pointPayload(item: Item, loaded: LoadedColdStartModel): Record<s
     title: item.title,
     warm: loaded.warmItemIds.has(item.id),
     modelVersion: loaded.version,
+    ...(lexical ? lexicalPayload(lexical) : {}),
   };
 }

@@ -202,7 +202,11 @@ export class ItemEmbeddingUsecase {
     else if (input.payload)
       item = await this.items.update(item.id, { metadata: { ...item.metadata, embeddingPayload: input.payload } });
     await this.vectors.upsert(served.collection, [
-      { id: pointIdFor(item.id), vector, payload: pointPayload(item, loaded) },
+      {
+        id: pointIdFor(item.id),
+        vector,
+        payload: pointPayload(item, loaded, (await model.lexicalVectors([tokens]))?.[0]),
+      },
     ]);
     this.logger.log({ msg: 'embedding stored', itemId: item.id, created, collection: served.collection });
     return { ...view, itemId: item.id, stored: { collection: served.collection, itemId: item.id, created } };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidInputError } from '@tessera/common';
 import { ItemRepository } from '@tessera/db';
+import { meanSparse, type SparseVector } from '@tessera/models/coldstart';
 import { Filter, ScoredPoint, VectorStore } from '@tessera/vector-store';
 import { CatalogueDatasetLoader } from './catalogue-dataset.loader';
 import { catalogueItemTokens } from './catalogue-item-tokens';
@@ -8,6 +9,7 @@ import { CatalogueMediaReader } from './catalogue-media.reader';
 import { pointIdFor } from './catalogue-point-id';
 import { COLDSTART_ALIAS } from './coldstart-jobs';
 import { ColdStartModels } from './coldstart-models.service';
+import { hybridSearch } from './lexical-search';
 import { PageQuery, RecommendationHit, RecommendationPage } from './recommendation.types';
 
 export interface RecommendItemsCommand extends PageQuery {
@@ -57,12 +59,15 @@ export class RecommendItemsUsecase {
     await this.assertItemsExist([...liked, ...disliked, ...exclude]);
 
     let userVector: Float32Array | undefined;
+    let profile: SparseVector | undefined;
     if (cmd.userId) {
       const seen = await this.loader.seenBy(cmd.userId);
       if (!cmd.includeSeen) for (const s of seen) exclude.add(s.itemId);
       const numericId = loaded.warmUsers.get(cmd.userId);
-      if (numericId !== undefined) userVector = await loaded.model.userEmbedding(numericId);
-      else liked = [...liked, ...seen.filter((s) => s.value >= LIKED_MIN).map((s) => s.itemId)];
+      if (numericId !== undefined) {
+        userVector = await loaded.model.userEmbedding(numericId);
+        profile = loaded.model.profileOf(numericId);
+      } else liked = [...liked, ...seen.filter((s) => s.value >= LIKED_MIN).map((s) => s.itemId)];
       if (!userVector && liked.length === 0 && disliked.length === 0)
         throw new InvalidInputError(`user ${cmd.userId} has no liked items yet; send liked/disliked item ids`, {
           userId: cmd.userId,
@@ -81,9 +86,16 @@ export class RecommendItemsUsecase {
     };
     let points: ScoredPoint[];
     let source: string;
+    // Models with the lexical channel add γ·<p_u, v_i> to the dense score (hybridSearch).
+    const search = async (vector: Float32Array): Promise<ScoredPoint[]> => {
+      const gamma = profile && loaded.model.lexical ? await loaded.model.lexical.scale() : undefined;
+      return profile && gamma !== undefined
+        ? hybridSearch(this.vectors, COLDSTART_ALIAS, { ...common, vector }, { profile, gamma })
+        : this.vectors.search(COLDSTART_ALIAS, { ...common, vector });
+    };
     if (userVector) {
-      points = await this.vectors.search(COLDSTART_ALIAS, { ...common, vector: userVector });
-      source = 'user-embedding';
+      points = await search(userVector);
+      source = profile ? 'user-embedding+lexical' : 'user-embedding';
     } else if (loaded.model.userTower === 'history' && liked.length > 0) {
       // A history-tower model turns any list of liked items into a user vector, as it does for warm users.
       const tokens = [];
@@ -94,8 +106,10 @@ export class RecommendItemsUsecase {
         );
       }
       const vector = await loaded.model.userVectorFromHistory(tokens);
-      points = await this.vectors.search(COLDSTART_ALIAS, { ...common, vector });
-      source = 'history-tower';
+      const lexical = await loaded.model.lexicalVectors(tokens);
+      if (lexical) profile = meanSparse(lexical);
+      points = await search(vector);
+      source = profile ? 'history-tower+lexical' : 'history-tower';
     } else {
       points = await this.vectors.recommend(COLDSTART_ALIAS, {
         ...common,
