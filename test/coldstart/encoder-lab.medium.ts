@@ -17,6 +17,7 @@ import {
   type ColdStartRun,
 } from '@tessera/models/coldstart';
 import { describe, expect, it } from 'vitest';
+import { LexicalInitRecommender } from './lexical-init.testing';
 import { LowRankTfIdfRecommender } from './low-rank-tfidf.testing';
 import {
   coldStartModalities,
@@ -102,6 +103,8 @@ describe.skipIf(!enabled || !!merge || data.skip)(
         );
       for (const k of (process.env.LAB_TFIDF_RANK ?? '').split(',').filter(Boolean).map(Number))
         registry.register(`content-tfidf-rank${k}`, ({ seed }) => new LowRankTfIdfRecommender(k, seed));
+      // The encoder's lexical channel alone, untrained (LAB_METHODS=lexical-init).
+      registry.register('lexical-init', () => new LexicalInitRecommender(modalities));
       const classifier = labelClassifierConfig(datasetName);
       if (classifier)
         registry.register('label-classifier', ({ seed }) => new LabelClassifierRecommender(classifier, seed));

@@ -11,7 +11,13 @@ export interface ModalityGroup {
   fields: string[];
   /** Add `ItemContent.neighbours` (e.g. CiteULike citations) as tokens `nb<id>`. */
   neighbours?: boolean;
+  /** Tokens the transformer reads (the first ones). */
   maxLength: number;
+  /**
+   * Tokens the lexical channel reads, when more than `maxLength` (a sparse score costs little per token, a
+   * transformer position a lot). Default: `maxLength`.
+   */
+  lexicalMaxLength?: number;
   /** Hash buckets of this modality's vocabulary (default 2^15). */
   buckets?: number;
   /**
@@ -58,6 +64,7 @@ export class ItemContentTokenizer {
       kind: 'ids',
       vocabSize: this.vocabularies.get(g.name)!.buckets,
       maxLength: g.maxLength,
+      ...(g.lexicalMaxLength && g.lexicalMaxLength > g.maxLength ? { lexicalMaxLength: g.lexicalMaxLength } : {}),
     }));
   }
 
@@ -67,10 +74,11 @@ export class ItemContentTokenizer {
     for (const g of this.groups) {
       const vocab = this.vocabularies.get(g.name)!;
       const texts = g.fields.map((f) => content.fields[f] ?? '').filter((s) => s.length > 0);
-      const ids = g.labels ? vocab.encodeLabels(texts, g.maxLength) : vocab.encode(texts.join(' . '), g.maxLength);
+      const cut = Math.max(g.maxLength, g.lexicalMaxLength ?? 0);
+      const ids = g.labels ? vocab.encodeLabels(texts, cut) : vocab.encode(texts.join(' . '), cut);
       if (g.neighbours && content.neighbours) {
         for (const nb of content.neighbours) {
-          if (ids.length >= g.maxLength) break;
+          if (ids.length >= cut) break;
           ids.push(vocab.idOf(`nb${nb}`));
         }
       }

@@ -8,6 +8,8 @@ export interface IdsModalitySpec {
   vocabSize: number;
   /** Longer sequences are cut to this many tokens. */
   maxLength: number;
+  /** Tokens the lexical channel reads (≥ maxLength; default maxLength); the transformer still reads maxLength. */
+  lexicalMaxLength?: number;
 }
 
 /** A modality whose tokens are dense vectors (image patches, video frame features), projected to d. */

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CorruptDataError, Rng } from '@tessera/common';
 import { assertNoLeak, gradientCheckVariables, initTensorBackend, ParamStore } from '@tessera/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ItemTokens } from '../encoder';
+import { ColdStartItemEncoder, ItemContentTokenizer, type ItemTokens } from '../encoder';
 import { buildBatch, indexInteractions } from './cold-start-batch';
 import { parseColdStartConfig } from './cold-start.config';
 import { ColdStartModel } from './cold-start-model';
@@ -40,6 +40,31 @@ describe('lexical channel', () => {
     const raw = [idf(3), (1 + Math.log(2)) * idf(1), (1 + Math.log(2)) * idf(1)];
     const norm = Math.hypot(...raw);
     raw.forEach((x, k) => expect(v.values[k]).toBeCloseTo(x / norm, 5));
+  });
+
+  it('reads up to lexicalMaxLength tokens while the transformer keeps maxLength', async () => {
+    const tokenizer = new ItemContentTokenizer([
+      { name: 'tags', fields: ['tags'], labels: true, maxLength: 2, lexicalMaxLength: 5, buckets: 1024 },
+    ]);
+    const [spec] = tokenizer.modalitySpecs();
+    expect(spec).toMatchObject({ maxLength: 2, lexicalMaxLength: 5 });
+    const tokens = tokenizer.tokenize({ itemId: 1, fields: { tags: 'a | b | c | d | e | f' } });
+    expect(tokens.modalities.tags.tokens.length).toBe(5);
+    const store = new ParamStore();
+    const lex = new LexicalChannel(store, [spec]);
+    lex.initFromItems([tokens]);
+    expect((await lex.itemVectors([tokens]))[0].indices.length).toBe(5);
+    // The transformer reads the first two: the item encodes like one holding only those.
+    const encoder = new ColdStartItemEncoder({ modalities: [spec], dModel: 8, numHeads: 2, dropout: 0 });
+    const two = {
+      modalities: {
+        tags: { kind: 'ids' as const, tokens: Array.from(tokens.modalities.tags.tokens as number[]).slice(0, 2) },
+      },
+    };
+    const [a, b] = await encoder.encodeItems([tokens, two]);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    encoder.dispose();
+    store.dispose();
   });
 
   it('scores a training batch exactly as the serving path scores profiles against item vectors', async () => {

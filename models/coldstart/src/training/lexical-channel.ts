@@ -163,14 +163,14 @@ export class LexicalChannel {
     return tf.div(raw, tf.gather(norms, seg)) as tf.Tensor1D;
   }
 
-  /** Distinct keys of an item's id tokens (each modality cut to its maxLength, padding id 0 skipped). */
+  /** Distinct keys of an item's id tokens (each modality cut to its lexical length, padding id 0 skipped). */
   private terms(item: ItemTokens): Terms {
     const count = new Map<number, number>();
     for (const [name, mt] of Object.entries(item.modalities)) {
       const at = this.offsets.get(name);
       if (!at || mt.kind !== 'ids') continue;
       const ids = mt.tokens as ArrayLike<number>;
-      const n = Math.min(ids.length, at.spec.maxLength);
+      const n = Math.min(ids.length, at.spec.lexicalMaxLength ?? at.spec.maxLength);
       for (let t = 0; t < n; t++) {
         if (ids[t] === 0) continue;
         const k = at.offset + ids[t];
