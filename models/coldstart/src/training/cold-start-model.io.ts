@@ -178,7 +178,12 @@ export async function loadColdStartModel(
   }
   const media = card.media ? MediaPatchTokenizer.fromState(card.media) : undefined;
   const model = new ColdStartModel(
-    { ...card.encoder, userTower: card.config?.userTower, lexical: card.config?.lexical },
+    {
+      ...card.encoder,
+      userTower: card.config?.userTower,
+      lexical: card.config?.lexical,
+      lexicalWeights: card.config?.lexicalWeights,
+    },
     userIds,
     tokenizer,
     media,

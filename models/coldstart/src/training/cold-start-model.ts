@@ -10,7 +10,7 @@ import {
   type MediaPatchTokenizer,
 } from '../encoder';
 import type { SparseVector } from '../baselines';
-import { LexicalChannel, meanSparse, sparseScores } from './lexical-channel';
+import { LexicalChannel, type LexicalTokenWeights, meanSparse, sparseScores } from './lexical-channel';
 
 export const USER_TABLE = 'users.emb';
 
@@ -27,6 +27,8 @@ export type ColdStartModelConfig = ItemEncoderConfig & {
   userTower?: UserTower;
   /** Adds the learned sparse score over id tokens beside the dense one (see LexicalChannel). */
   lexical?: boolean;
+  /** Whether the lexical channel learns its per-token weights or keeps them at idf (default `learned`). */
+  lexicalWeights?: LexicalTokenWeights;
 };
 
 /** One batch's user histories, flattened: pair k says item `items[pairItem[k]]` is in the history of user `pairUser[k]`. */
@@ -85,7 +87,8 @@ export class ColdStartModel {
         initScale: 0.1,
       });
     }
-    if (encoderConfig.lexical) this.lexical = new LexicalChannel(this.store, this.encoder.config.modalities);
+    if (encoderConfig.lexical)
+      this.lexical = new LexicalChannel(this.store, this.encoder.config.modalities, encoderConfig.lexicalWeights);
   }
 
   /**

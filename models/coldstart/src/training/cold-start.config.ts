@@ -32,6 +32,8 @@ export const coldStartConfigSchema = z.object({
    * corpus idf; users' profiles are the mean over their training positives). Uses `historySize` per step.
    */
   lexical: z.boolean().default(false),
+  /** Lexical channel: learn a weight per token (`learned`), or keep the idf weights and learn only α and γ (`idf`). */
+  lexicalWeights: z.enum(['idf', 'learned']).default('learned'),
   /** History tower: training positives sampled per user and step (the batch's own items are never among them). */
   historySize: z.number().int().min(1).default(16),
   /** History tower: at most this many of a user's training positives make their served vector. */

@@ -177,6 +177,36 @@ describe('cold-start model with the lexical channel', () => {
     }
   });
 
+  it('keeps the idf token weights fixed with lexicalWeights idf, while α and γ still learn', async () => {
+    const idfConfig = parseColdStartConfig({ ...config, lexicalWeights: 'idf' });
+    const model = new ColdStartModel({ ...idfConfig, modalities: specsTokens }, [1, 2, 3]);
+    const trainer = new ColdStartTrainer(idfConfig, model);
+    try {
+      model.lexical!.initFromItems(tokens.values());
+      const read = () =>
+        [model.lexical!.logWeights, model.lexical!.sharpness, model.lexical!.logScale].map((v) =>
+          Array.from(v.dataSync()),
+        );
+      const [w0, a0, g0] = read();
+      const batch = buildBatch(
+        interactions.slice(0, 9),
+        indexInteractions(interactions),
+        (u) => model.rowOf(u),
+        new Rng(2),
+        idfConfig,
+        { of: historyOf, size: 3 },
+      )!;
+      await trainer.stepAsync(batch, (id) => tokens.get(id), 1);
+      const [w1, a1, g1] = read();
+      expect(w1).toEqual(w0);
+      expect(a1[0]).not.toBe(a0[0]);
+      expect(g1[0]).not.toBe(g0[0]);
+    } finally {
+      trainer.dispose();
+      model.dispose();
+    }
+  });
+
   it('saves and loads back with its token weights and user profiles; a damaged profiles.bin is refused', async () => {
     const model = new ColdStartModel({ ...config, modalities: specsTokens }, [1, 2, 3]);
     const dir = join(mkdtempSync(join(tmpdir(), 'tessera-lex-')), 'v1');

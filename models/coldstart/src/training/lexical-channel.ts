@@ -5,6 +5,8 @@ import type { SparseVector } from '../baselines';
 import type { IdsModalitySpec, ItemTokens, ModalitySpec } from '../encoder';
 import type { UserHistories } from './cold-start-model';
 
+export type LexicalTokenWeights = 'idf' | 'learned';
+
 /** An item's distinct keys (modality offset + token id, ascending) with their term-frequency factors 1 + log tf. */
 interface Terms {
   keys: Int32Array;
@@ -15,7 +17,7 @@ interface Terms {
  * A learned sparse (lexical) score beside the dense dot product: s(u, i) = <z_u, z_i> + γ·<p_u, v_i>.
  * v_i holds one weight per distinct id token of the item, (1 + log tf)·w_t, L2-normalised; p_u is the mean
  * of v_h over the user's history items. Token weights w_t = exp(α·a_t) start at the corpus idf (a_t = log idf_t,
- * α = 1) and, like α and γ, are learned from the ranking loss. It exists because a d-wide dot product cannot
+ * α = 1); α and γ are learned from the ranking loss, and so are the a_t unless `tokenWeights` is `idf`. It exists because a d-wide dot product cannot
  * carry exact matches on thousands of rare tokens (CiteULike-a's user tags): squeezed to rank 64 a TF-IDF
  * profile loses a third of its recall, and the sparse channel keeps that signal out of the squeeze.
  */
@@ -29,7 +31,13 @@ export class LexicalChannel {
   readonly size: number;
   private readonly offsets = new Map<string, { offset: number; spec: IdsModalitySpec }>();
 
-  constructor(store: ParamStore, modalities: readonly ModalitySpec[], prefix = 'lex') {
+  constructor(
+    store: ParamStore,
+    modalities: readonly ModalitySpec[],
+    /** `idf`: a_t stay at log idf (only α and γ learn); `learned`: every a_t learns too. */
+    readonly tokenWeights: LexicalTokenWeights = 'learned',
+    prefix = 'lex',
+  ) {
     let size = 0;
     for (const m of modalities) {
       if (m.kind !== 'ids') continue;
@@ -38,7 +46,7 @@ export class LexicalChannel {
     }
     if (size === 0) throw new InvalidInputError('the lexical channel needs at least one id modality');
     this.size = size;
-    this.logWeights = store.add(`${prefix}.logw`, tf.zeros([size]));
+    this.logWeights = store.add(`${prefix}.logw`, tf.zeros([size]), tokenWeights === 'learned');
     this.sharpness = store.add(`${prefix}.alpha`, tf.scalar(1));
     this.logScale = store.add(`${prefix}.logscale`, tf.scalar(Math.log(8)));
   }
