@@ -83,6 +83,7 @@ describe.skipIf(!enabled || !!merge || data.skip)(
         config,
         validationFraction: 0.1,
         onProgress: (p) => {
+          if (p.lexicalCalibration) log(`  lexical calibration: ${JSON.stringify(p.lexicalCalibration)}`);
           if (p.validationRecall !== undefined)
             log(
               `  epoch ${p.epoch}: loss ${p.loss.toFixed(4)} pseudo-cold val recall@20 ${p.validationRecall.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,

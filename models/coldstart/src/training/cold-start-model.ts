@@ -171,12 +171,14 @@ export class ColdStartModel {
   async materializeProfiles(historyOf: (userId: number) => readonly ItemTokens[]): Promise<void> {
     const lexical = this.lexical;
     if (!lexical) return;
-    const profiles: (SparseVector | undefined)[] = [];
-    for (const u of this.userIds) {
+    const vectorOf = await lexical.vectorizer();
+    // Users share items: each distinct token object is vectorised once.
+    const cache = new Map<ItemTokens, SparseVector>();
+    const cached = (it: ItemTokens) => cache.get(it) ?? cache.set(it, vectorOf(it)).get(it)!;
+    this.profiles = this.userIds.map((u) => {
       const items = historyOf(u);
-      profiles.push(items.length > 0 ? meanSparse(await lexical.itemVectors(items)) : undefined);
-    }
-    this.profiles = profiles;
+      return items.length > 0 ? meanSparse(items.map(cached)) : undefined;
+    });
   }
 
   /** A warm user's lexical profile (undefined for unknown users, users without history, or no channel). */

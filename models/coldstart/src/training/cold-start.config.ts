@@ -34,6 +34,11 @@ export const coldStartConfigSchema = z.object({
   lexical: z.boolean().default(false),
   /** Lexical channel: learn a weight per token (`learned`), or keep the idf weights and learn only α and γ (`idf`). */
   lexicalWeights: z.enum(['idf', 'learned']).default('learned'),
+  /**
+   * Lexical channel: after training, pick α and γ on the validation split from a grid of multiples of the trained
+   * values (training profiles hold `historySize` items, served ones up to `servingHistory`). Needs validation.
+   */
+  lexicalCalibration: z.boolean().default(true),
   /** History tower: training positives sampled per user and step (the batch's own items are never among them). */
   historySize: z.number().int().min(1).default(16),
   /** History tower: at most this many of a user's training positives make their served vector. */

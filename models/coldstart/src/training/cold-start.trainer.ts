@@ -13,6 +13,7 @@ import {
 import type { ColdStartConfig } from './cold-start.config';
 import type { ColdStartModel } from './cold-start-model';
 import { evaluateRankingTask, type RankingTask } from './cold-validation';
+import { calibrateLexical, type LexicalCalibration } from './lexical-calibration';
 
 /** What training sees: warm-item interactions only, plus content tokens for every item. */
 export interface ColdStartTrainingData {
@@ -38,6 +39,8 @@ export interface TrainingProgress {
   etaMs: number;
   /** Cold-validation Recall@K, reported once per epoch after it is computed. */
   validationRecall?: number;
+  /** The lexical channel's calibration, reported once after training. */
+  lexicalCalibration?: LexicalCalibration;
 }
 
 export interface EpochRecord {
@@ -66,6 +69,8 @@ export interface FitOptions {
 export interface TrainingReport extends TrainerState {
   stoppedEarly: boolean;
   msPerEpoch: number;
+  /** How validation re-set the lexical channel's α and γ after training (lexical models with validation). */
+  lexicalCalibration?: LexicalCalibration;
 }
 
 /**
@@ -212,10 +217,10 @@ export class ColdStartTrainer {
     if (this.model.lexical && !opts.resumeFrom) this.model.lexical.initFromItems(data.itemTokens.values());
     // The history tower's vectors go into the user table (and the lexical profiles are built) before every
     // evaluation and at the end.
+    const historyOf = (u: number) =>
+      (history?.of.get(u) ?? []).slice(0, c.servingHistory).map((id) => tokensOf(id) ?? { modalities: {} });
     const materialize = async () => {
       if (!history) return;
-      const historyOf = (u: number) =>
-        (history.of.get(u) ?? []).slice(0, c.servingHistory).map((id) => tokensOf(id) ?? { modalities: {} });
       this.model.materializeUsers(historyOf);
       await this.model.materializeProfiles(historyOf);
     };
@@ -314,8 +319,34 @@ export class ColdStartTrainer {
     this.restoreBest();
     // The restored weights may differ from the last epoch's: rebuild what is derived from them.
     await materialize();
+    let lexicalCalibration: LexicalCalibration | undefined;
+    if (this.model.lexical && data.validation && c.lexicalCalibration) {
+      lexicalCalibration = await calibrateLexical(
+        this.model,
+        data.validation,
+        tokensOf,
+        this.validationUsers(data.validation),
+        c.validationK,
+        () => this.model.materializeProfiles(historyOf),
+      );
+      opts.onProgress?.({
+        epoch: state.epoch,
+        epochs: c.epochs,
+        step: stepsPerEpoch,
+        stepsPerEpoch,
+        loss: state.history.at(-1)?.loss ?? Number.NaN,
+        elapsedMs: Date.now() - started,
+        etaMs: 0,
+        lexicalCalibration,
+      });
+    }
     const ms = state.history.reduce((a, h) => a + h.ms, 0);
-    return { ...state, stoppedEarly, msPerEpoch: state.history.length > 0 ? ms / state.history.length : 0 };
+    return {
+      ...state,
+      stoppedEarly,
+      msPerEpoch: state.history.length > 0 ? ms / state.history.length : 0,
+      ...(lexicalCalibration ? { lexicalCalibration } : {}),
+    };
   }
 
   dispose(): void {

@@ -7,3 +7,4 @@ export * from './cold-start-model.io';
 export * from './cold-start-training.run';
 export * from './tessera-encoder.recommender';
 export * from './lexical-channel';
+export * from './lexical-calibration';

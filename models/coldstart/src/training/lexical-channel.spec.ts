@@ -207,6 +207,39 @@ describe('cold-start model with the lexical channel', () => {
     }
   });
 
+  it('calibrates α and γ on validation after fit: never below the trained values, model left at the choice', async () => {
+    const model = new ColdStartModel({ ...config, modalities: specsTokens }, [1, 2, 3]);
+    const trainer = new ColdStartTrainer({ ...config, epochs: 2, patience: 5 }, model);
+    try {
+      const held = new Set([3, 10]);
+      const train = interactions.filter((x) => !held.has(x.itemId));
+      const relevant = new Map<number, Set<number>>();
+      for (const x of interactions)
+        if (held.has(x.itemId)) relevant.set(x.userId, new Set([...(relevant.get(x.userId) ?? []), x.itemId]));
+      const report = await trainer.fit({
+        interactions: train,
+        positives: train,
+        itemTokens: tokens,
+        validation: { candidates: [3, 10, 11, 12], relevant },
+      });
+      const cal = report.lexicalCalibration!;
+      expect(cal.chosenRecall).toBeGreaterThanOrEqual(cal.trainedRecall);
+      expect(model.lexical!.sharpness.dataSync()[0]).toBeCloseTo(cal.chosen.sharpness, 5);
+      expect(await model.lexical!.scale()).toBeCloseTo(cal.chosen.scale, 4);
+      const grid = (x: number, base: number) => x / base;
+      expect(
+        [0.75, 1, 1.5, 2].some((m) => Math.abs(grid(cal.chosen.sharpness, cal.trained.sharpness) - m) < 1e-5),
+      ).toBe(true);
+      // The served profiles match the chosen α: rebuilding them changes nothing.
+      const before = model.profileOf(1);
+      await model.materializeProfiles((u) => train.filter((x) => x.userId === u).map((x) => tokens.get(x.itemId)!));
+      expect(Array.from(model.profileOf(1)!.values)).toEqual(Array.from(before!.values));
+    } finally {
+      trainer.dispose();
+      model.dispose();
+    }
+  });
+
   it('saves and loads back with its token weights and user profiles; a damaged profiles.bin is refused', async () => {
     const model = new ColdStartModel({ ...config, modalities: specsTokens }, [1, 2, 3]);
     const dir = join(mkdtempSync(join(tmpdir(), 'tessera-lex-')), 'v1');

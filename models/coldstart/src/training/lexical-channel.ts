@@ -132,9 +132,14 @@ export class LexicalChannel {
 
   /** The items' sparse vectors v_i as plain arrays (keys ascending); an item without id tokens gets an empty one. */
   async itemVectors(items: readonly ItemTokens[]): Promise<SparseVector[]> {
+    return items.map(await this.vectorizer());
+  }
+
+  /** A function from an item to its v_i under the current weights (read once, so it suits many items). */
+  async vectorizer(): Promise<(item: ItemTokens) => SparseVector> {
     const w = await this.weights();
-    return items.map((it) => {
-      const t = this.terms(it);
+    return (item) => {
+      const t = this.terms(item);
       const values = new Float32Array(t.keys.length);
       let norm = 0;
       t.keys.forEach((k, j) => {
@@ -144,7 +149,7 @@ export class LexicalChannel {
       norm = Math.sqrt(norm);
       if (norm > 0) for (let j = 0; j < values.length; j++) values[j] /= norm;
       return { indices: t.keys, values };
-    });
+    };
   }
 
   /** γ, read once per scoring call. */
