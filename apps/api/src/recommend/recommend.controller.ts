@@ -43,7 +43,7 @@ export class RecommendController {
   @HttpCode(200)
   @ApiOkResponse({
     description:
-      'ranked hits, each with score and source: user-embedding (a warm user), history-tower (liked items through a history-tower model), session-examples (liked/disliked items through the vector store recommend)',
+      'ranked hits, each with score and source: user-embedding (a warm user), history-tower (liked items through a history-tower model), session-examples (liked/disliked items through the vector store recommend); a `+lexical` suffix when a lexical model added its sparse score',
   })
   recommendations(@Body() body: RecommendationsDto) {
     return this.recommend.execute({ ...body, filter: body.filter as Filter | undefined });

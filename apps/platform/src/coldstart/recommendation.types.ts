@@ -5,7 +5,7 @@ export interface RecommendationHit {
   score: number;
   title: string | null;
   kind: string;
-  /** How the hit was found: `user-embedding`, `session-examples`, `similar-items`. */
+  /** How the hit was found: `user-embedding`, `history-tower`, `session-examples`, `similar-items` (`+lexical`: with the sparse score). */
   source: string;
   /** The item had no training interactions (a cold item for this model version). */
   cold: boolean;

@@ -11,7 +11,7 @@ import { buildBatch, indexInteractions } from './cold-start-batch';
 import { parseColdStartConfig } from './cold-start.config';
 import { ColdStartModel } from './cold-start-model';
 import { loadColdStartModel, saveColdStartModel } from './cold-start-model.io';
-import { ColdStartTrainer } from './cold-start.trainer';
+import { ColdStartTrainer, servingHistories } from './cold-start.trainer';
 import { runColdStartTraining } from './cold-start-training.run';
 import { syntheticClusterDataset } from './synthetic-clusters.testing';
 import { Rng } from '@tessera/common';
@@ -142,5 +142,43 @@ describe('cold-start training step and model folder', () => {
     b.forEach((z, i) => z.forEach((x, k) => expect(x).toBeCloseTo(a[i][k], 5)));
     straight.model.dispose();
     resumed.model.dispose();
+  });
+
+  it('a lexical run serves the calibrated α and γ, with profiles built at them, from its saved folder', async () => {
+    const lexConfig = parseColdStartConfig({ ...config, lexical: true, lexicalWeights: 'idf', epochs: 2 });
+    const run = await runColdStartTraining({
+      version: 'lex',
+      config: lexConfig,
+      tokenizer,
+      userIds: train.users,
+      data: trainingData,
+      dataCard: { name: dataset.name },
+      outputDir: join(root, 'lex'),
+    });
+    const chosen = run.card.training!.lexicalCalibration!.chosen;
+    const { model: back } = await loadColdStartModel(join(root, 'lex'));
+    try {
+      for (const m of [run.model, back]) {
+        expect(m.lexical!.sharpness.dataSync()[0]).toBeCloseTo(chosen.sharpness, 5);
+        expect(await m.lexical!.scale()).toBeCloseTo(chosen.scale, 4);
+      }
+      const u = train.users[0];
+      const expected = new ColdStartModel(
+        { ...lexConfig, modalities: tokenizer.modalitySpecs() },
+        train.users,
+        tokenizer,
+      );
+      try {
+        // Same weights, profiles rebuilt from scratch at the chosen α: equal to the served ones.
+        expected.store.assign(Object.fromEntries(back.store.entries()));
+        await expected.materializeProfiles(servingHistories(trainingData, lexConfig));
+        expect(Array.from(back.profileOf(u)!.values)).toEqual(Array.from(expected.profileOf(u)!.values));
+      } finally {
+        expected.dispose();
+      }
+    } finally {
+      back.dispose();
+      run.model.dispose();
+    }
   });
 });

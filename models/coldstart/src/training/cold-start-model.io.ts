@@ -14,6 +14,7 @@ import {
 } from '../encoder';
 import type { ColdStartConfig } from './cold-start.config';
 import { ColdStartModel } from './cold-start-model';
+import type { LexicalCalibration } from './lexical-calibration';
 import { decodeProfiles, encodeProfiles } from './lexical-channel';
 
 export const COLDSTART_MODEL_ID = 'tessera-coldstart-encoder';
@@ -32,7 +33,14 @@ export interface ColdStartModelCard {
   encoder: ItemEncoderConfig;
   /** Evaluation numbers (cold-validation Recall@K, test metrics when known). */
   metrics: Record<string, number>;
-  training?: { epochsRun: number; bestEpoch: number; msPerEpoch: number; stoppedEarly?: boolean };
+  training?: {
+    epochsRun: number;
+    bestEpoch: number;
+    msPerEpoch: number;
+    stoppedEarly?: boolean;
+    /** Lexical models: α and γ as trained and as chosen on validation. */
+    lexicalCalibration?: LexicalCalibration;
+  };
   backend: { name: string; simd: boolean; threads: boolean };
   vocabularySha256?: string;
   /** sha256 of profiles.bin, the warm users' lexical profiles (models with the lexical channel only). */

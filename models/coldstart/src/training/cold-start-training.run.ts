@@ -12,6 +12,7 @@ import {
 } from './cold-start-model.io';
 import {
   ColdStartTrainer,
+  servingHistories,
   type ColdStartTrainingData,
   type TrainerState,
   type TrainingProgress,
@@ -114,9 +115,23 @@ export async function runColdStartTraining(
   if (opts.data.validation && report.bestEpoch > 0) {
     model.dispose();
     model = (await loadColdStartModel(outputDir)).model;
+    // The saved epoch predates the lexical calibration: put the chosen α and γ back and rebuild the profiles.
+    const chosen = report.lexicalCalibration?.chosen;
+    if (chosen && model.lexical) {
+      const lexical = model.lexical;
+      tf.tidy(() => {
+        lexical.sharpness.assign(tf.scalar(chosen.sharpness));
+        lexical.logScale.assign(tf.scalar(Math.log(chosen.scale)));
+      });
+      await model.materializeProfiles(servingHistories(opts.data, config));
+    }
   }
   const finalCard = cardOf(report, 'complete');
-  finalCard.training = { ...finalCard.training!, stoppedEarly: report.stoppedEarly };
+  finalCard.training = {
+    ...finalCard.training!,
+    stoppedEarly: report.stoppedEarly,
+    ...(report.lexicalCalibration ? { lexicalCalibration: report.lexicalCalibration } : {}),
+  };
   const card = await saveColdStartModel(outputDir, model, finalCard);
   await rm(resumeDir, { recursive: true, force: true });
   return { model, card, report };

@@ -217,8 +217,7 @@ export class ColdStartTrainer {
     if (this.model.lexical && !opts.resumeFrom) this.model.lexical.initFromItems(data.itemTokens.values());
     // The history tower's vectors go into the user table (and the lexical profiles are built) before every
     // evaluation and at the end.
-    const historyOf = (u: number) =>
-      (history?.of.get(u) ?? []).slice(0, c.servingHistory).map((id) => tokensOf(id) ?? { modalities: {} });
+    const historyOf = servingHistories(data, c);
     const materialize = async () => {
       if (!history) return;
       this.model.materializeUsers(historyOf);
@@ -381,6 +380,23 @@ export class ColdStartTrainer {
     if (this.bestSnapshot) tf.dispose([...this.bestSnapshot.encoder.values(), ...this.bestSnapshot.users.values()]);
     this.bestSnapshot = undefined;
   }
+}
+
+/**
+ * The items a warm user's served vector and lexical profile are built from: their first `servingHistory` training
+ * positives, in data order, as tokens.
+ */
+export function servingHistories(
+  data: Pick<ColdStartTrainingData, 'positives' | 'itemTokens'>,
+  config: Pick<ColdStartConfig, 'servingHistory'>,
+): (userId: number) => ItemTokens[] {
+  const of = new Map<number, number[]>();
+  for (const x of data.positives) {
+    let l = of.get(x.userId);
+    if (!l) of.set(x.userId, (l = []));
+    if (l.length < config.servingHistory) l.push(x.itemId);
+  }
+  return (u) => (of.get(u) ?? []).map((id) => data.itemTokens.get(id) ?? { modalities: {} });
 }
 
 /** Each user's training positives (in data order), sampled `size` per step by the batch builder. */
