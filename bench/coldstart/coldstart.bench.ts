@@ -4,13 +4,16 @@ import { Rng } from '@tessera/common';
 import {
   ColdStartItemEncoder,
   ItemContentTokenizer,
+  LexicalChannel,
+  meanSparse,
   TfIdfVectorizer,
   type ItemContent,
   type ItemTokens,
   type SparseVector,
 } from '@tessera/models/coldstart';
-import { initTensorBackend } from '@tessera/tensor';
+import { initTensorBackend, ParamStore } from '@tessera/tensor';
 import { EmbeddedVectorStore } from '@tessera/vector-store';
+import { hybridSearch, lexicalPayload } from '../../apps/platform/src/coldstart/lexical-search';
 
 export interface ColdStartBenchOptions {
   items?: number;
@@ -46,7 +49,8 @@ function sparseDot(a: SparseVector, b: Map<number, number>): number {
 /**
  * Serving speed of the cold-start path at 10k items, each beside the TF-IDF content baseline in the
  * same run: items embedded per second (batches of 64; text only, and text + 16 image-patch tokens),
- * and recommendation requests per second (vector-store search vs scoring every item's TF-IDF vector).
+ * and recommendation requests per second (vector-store search, and with a lexical model's hybrid search, vs
+ * scoring every item's TF-IDF vector).
  */
 export async function runColdStartBench(opts: ColdStartBenchOptions = {}): Promise<object> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -111,6 +115,26 @@ export async function runColdStartBench(opts: ColdStartBenchOptions = {}): Promi
   }
   const vectorMs = performance.now() - t0;
 
+  // A model with the lexical channel: sparse vectors in the payload, the union of two windows re-scored.
+  const lexical = new LexicalChannel(new ParamStore(), textSpec, 'idf');
+  lexical.initFromItems(tokens);
+  const sparse = await lexical.itemVectors(tokens);
+  await store.createCollection('bench-lex', { vectors: { size: D, distance: 'Dot' } });
+  for (let i = 0; i < n; i += 1000)
+    await store.upsert(
+      'bench-lex',
+      vectors.slice(i, i + 1000).map((v, j) => ({ id: i + j, vector: v, payload: lexicalPayload(sparse[i + j]) })),
+    );
+  const gamma = await lexical.scale();
+  t0 = performance.now();
+  for (const liked of users) {
+    const q = new Float32Array(D);
+    for (const id of liked) vectors[id].forEach((x, k) => (q[k] += x / Math.max(1, liked.length)));
+    const profile = meanSparse(liked.map((id) => sparse[id]));
+    await hybridSearch(store, 'bench-lex', { vector: q, limit: 20, exclude: liked }, { profile, gamma });
+  }
+  const lexicalMs = performance.now() - t0;
+
   t0 = performance.now();
   for (const liked of users) {
     const profile = new Map<number, number>();
@@ -137,11 +161,13 @@ export async function runColdStartBench(opts: ColdStartBenchOptions = {}): Promi
     },
     recommendationsPerSecond: {
       vectorStore: perSecond(queries, vectorMs),
+      vectorStoreWithLexical: perSecond(queries, lexicalMs),
       tfidfBaseline: perSecond(queries, tfidfRecMs),
     },
     ratios: {
       embedTextVsTfidf: Math.round((tfidfMs / n / (textMs / n)) * 1000) / 1000,
       recommendVsTfidf: Math.round((tfidfRecMs / vectorMs) * 100) / 100,
+      recommendWithLexicalVsTfidf: Math.round((tfidfRecMs / lexicalMs) * 100) / 100,
     },
     node: process.version,
     cpus: cpus().length,

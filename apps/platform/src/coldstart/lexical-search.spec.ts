@@ -2,7 +2,7 @@ import { Rng } from '@tessera/common';
 import type { SparseVector } from '@tessera/models/coldstart';
 import { EmbeddedVectorStore } from '@tessera/vector-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hybridSearch, lexicalDot, lexicalFromPayload, lexicalPayload } from './lexical-search';
+import { hybridSearch, lexicalDot, lexicalFromPayload, lexicalPayload, profileWeights } from './lexical-search';
 
 const rng = new Rng(7);
 const dim = 8;
@@ -35,7 +35,8 @@ function exact(keep: (i: number) => boolean): { id: number; score: number }[] {
     .map((v, i) => ({
       id: i + 1,
       score:
-        v.reduce((a, x, k) => a + x * user[k], 0) + gamma * lexicalDot(profile, lexicalPayload(lexical[i]) as never),
+        v.reduce((a, x, k) => a + x * user[k], 0) +
+        gamma * lexicalDot(profileWeights(profile), lexicalPayload(lexical[i])),
     }))
     .filter((p) => keep(p.id - 1))
     .sort((a, b) => b.score - a.score);
@@ -70,6 +71,6 @@ describe('hybridSearch (dense + γ·lexical, served from the vector store)', () 
     const v = lexicalFromPayload(lexicalPayload(lexical[0]));
     expect(Array.from(v!.indices)).toEqual(Array.from(lexical[0].indices));
     expect(lexicalFromPayload({ lexKeys: [1, 2], lexValues: [0.5] })).toBeUndefined();
-    expect(lexicalDot(profile, { title: 'no lexical vector' })).toBe(0);
+    expect(lexicalDot(profileWeights(profile), { title: 'no lexical vector' })).toBe(0);
   });
 });

@@ -20,15 +20,21 @@ export function lexicalFromPayload(payload: Record<string, unknown> | null | und
   return { indices: Int32Array.from(keys as number[]), values: Float32Array.from(values as number[]) };
 }
 
+/** A profile as key → weight, built once per query. */
+export function profileWeights(profile: SparseVector): Map<number, number> {
+  return new Map(Array.from(profile.indices, (k, j) => [k, profile.values[j]]));
+}
+
 /** <profile, v_i> with v_i read from a point's payload (0 when the point carries no lexical vector). */
-export function lexicalDot(profile: SparseVector, payload: Record<string, unknown> | null | undefined): number {
+export function lexicalDot(
+  profile: ReadonlyMap<number, number>,
+  payload: Record<string, unknown> | null | undefined,
+): number {
   const keys = payload?.[LEXICAL_KEYS];
   const values = payload?.[LEXICAL_VALUES];
   if (!Array.isArray(keys) || !Array.isArray(values)) return 0;
-  const at = new Map<number, number>();
-  profile.indices.forEach((k, j) => at.set(k, profile.values[j]));
   let s = 0;
-  keys.forEach((k, j) => (s += (at.get(k as number) ?? 0) * (values[j] as number)));
+  for (let j = 0; j < keys.length; j++) s += (profile.get(keys[j] as number) ?? 0) * (values[j] as number);
   return s;
 }
 
@@ -68,11 +74,12 @@ export async function hybridSearch(
     base,
     { ...base, filter: request.filter ? { must: [request.filter, shared] } : { must: [shared] } },
   ]);
+  const weights = profileWeights(lexical.profile);
   const byId = new Map<string, ScoredPoint>();
   for (const p of [...dense, ...matching]) {
     if (byId.has(String(p.id))) continue;
     const payload = p.payload as Record<string, unknown> | null | undefined;
-    byId.set(String(p.id), { ...p, score: p.score + lexical.gamma * lexicalDot(lexical.profile, payload) });
+    byId.set(String(p.id), { ...p, score: p.score + lexical.gamma * lexicalDot(weights, payload) });
   }
   const threshold = request.scoreThreshold;
   return [...byId.values()]
