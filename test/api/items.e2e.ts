@@ -155,6 +155,8 @@ describe('items and ingest jobs over HTTP', () => {
       [{ model: 'vttwins', version: '..' }, 400],
       [{ model: 'vttwins', epochs: 3 }, 400],
       [{ model: 'vttwins', steps: 'many' }, 400],
+      [{ model: 'vttwins', lexical: true }, 400],
+      [{ model: 'coldstart', source: 'nowhere', userTower: 'tall' }, 400],
     ] as const;
     for (const [body, status] of bad) await request(url).post('/training/jobs').send(body).expect(status);
 

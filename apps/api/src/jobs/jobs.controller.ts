@@ -61,7 +61,14 @@ export class JobsController {
     if (body.version !== undefined) assertModelVersion(body.version);
     const dedupeKey = body.version ? `train:${body.model}:${body.version}` : undefined;
     if (body.model === 'vttwins') {
-      if (body.source || body.epochs || body.maxUsers || body.media !== undefined)
+      if (
+        body.source ||
+        body.epochs ||
+        body.maxUsers ||
+        body.media !== undefined ||
+        body.userTower !== undefined ||
+        body.lexical !== undefined
+      )
         throw new InvalidInputError('vttwins takes version and steps only');
       const job = await this.jobs.enqueue(
         TRAIN_VTTWINS_JOB,
@@ -82,6 +89,8 @@ export class JobsController {
       epochs: body.epochs,
       maxUsers: body.maxUsers,
       media: body.media,
+      userTower: body.userTower,
+      lexical: body.lexical,
     };
     const job = await this.jobs.enqueue(TRAIN_COLDSTART_JOB, payload, { dedupeKey, maxAttempts: 2 });
     return { id: job.id, name: job.name, deduplicated: job.deduplicated, url: `/jobs/${job.id}` };

@@ -54,6 +54,19 @@ export class CreateTrainingJobDto {
   @IsBoolean()
   media?: boolean;
 
+  @ApiPropertyOptional({
+    enum: ['free', 'history'],
+    description: 'coldstart: users as free vectors (default) or from the content of their positives',
+  })
+  @IsOptional()
+  @IsIn(['free', 'history'])
+  userTower?: 'free' | 'history';
+
+  @ApiPropertyOptional({ description: 'coldstart: add the learned sparse (lexical) score beside the dense one' })
+  @IsOptional()
+  @IsBoolean()
+  lexical?: boolean;
+
   @ApiPropertyOptional({ description: 'vttwins: optimiser steps' })
   @IsOptional()
   @IsInt()

@@ -20,6 +20,9 @@ export interface TrainColdStartPayload {
   maxUsers?: number;
   /** Learn from stored images and video frames too (default true). */
   media?: boolean;
+  userTower?: 'free' | 'history';
+  /** Add the lexical channel beside the dense score. */
+  lexical?: boolean;
 }
 
 export interface EmbedColdStartPayload {

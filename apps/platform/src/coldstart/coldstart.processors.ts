@@ -27,7 +27,11 @@ export class ColdStartProcessors {
       version,
       maxUsers: ctx.payload.maxUsers,
       media: ctx.payload.media,
-      config: ctx.payload.epochs ? { epochs: ctx.payload.epochs } : undefined,
+      config: {
+        ...(ctx.payload.epochs ? { epochs: ctx.payload.epochs } : {}),
+        ...(ctx.payload.userTower ? { userTower: ctx.payload.userTower } : {}),
+        ...(ctx.payload.lexical ? { lexical: true } : {}),
+      },
       progress: {
         start: (t) => void (epochs = t),
         update: (n) => void ctx.reportProgress(n, epochs + 1, 'training'),
