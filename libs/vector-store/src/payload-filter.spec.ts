@@ -25,6 +25,12 @@ describe('compileFilter', () => {
     expect(check({ must: [{ key: 'city', match: { value: 'berlin' } }] })).toBe(false);
     expect(check({ must: [{ key: 'tags', match: { value: 'b' } }] })).toBe(true);
     expect(check({ must: [{ key: 'tags', match: { any: ['x', 'a'] } }] })).toBe(true);
+    expect(check({ must: [{ key: 'tags', match: { any: ['x', 'y'] } }] })).toBe(false);
+    expect(check({ must: [{ key: 'city', match: { any: ['Paris', 'Berlin'] } }] })).toBe(true);
+    expect(check({ must: [{ key: 'n', match: { any: [4, 6] } }] })).toBe(false);
+    expect(check({ must: [{ key: 'missing', match: { any: ['a'] } }] })).toBe(false);
+    expect(check({ must: [{ key: 'empty', match: { any: ['a'] } }] })).toBe(false);
+    expect(check({ must: [{ key: 'deep.list[].k', match: { any: [9, 2] } }] })).toBe(true);
     expect(check({ must: [{ key: 'tags', match: { except: ['a'] } }] })).toBe(true);
     expect(check({ must: [{ key: 'tags', match: { except: ['a', 'b'] } }] })).toBe(false);
     expect(check({ must: [{ key: 'missing', match: { except: ['a'] } }] })).toBe(false);

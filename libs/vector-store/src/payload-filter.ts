@@ -111,7 +111,7 @@ function compileFieldCondition(c: Condition & { key: unknown }, where: string): 
 }
 
 /**
- * The common case, one top-level key with match.value or a range, without building value arrays:
+ * The common case, one top-level key with match.value, match.any or a range, without building value arrays:
  * filtered search scans every payload, so this is its inner loop.
  */
 function fastMatch(
@@ -127,6 +127,17 @@ function fastMatch(
     return (_id, payload) => {
       const v = payload?.[key];
       return v === want || (Array.isArray(v) && v.includes(want));
+    };
+  }
+  const any = (match as { any?: unknown } | undefined | null)?.any;
+  if (match && 'any' in match && Array.isArray(any) && (fc.range === undefined || fc.range === null)) {
+    // The list was validated with the full condition; a Set keeps long lists (lexical keys) cheap.
+    const wanted = new Set(any);
+    return (_id, payload) => {
+      const v = payload?.[key];
+      if (!Array.isArray(v)) return wanted.has(v);
+      for (const x of v) if (wanted.has(x)) return true;
+      return false;
     };
   }
   const range = fc.range as Range | undefined | null;
