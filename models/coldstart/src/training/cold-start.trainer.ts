@@ -390,22 +390,22 @@ export function servingHistories(
   data: Pick<ColdStartTrainingData, 'positives' | 'itemTokens'>,
   config: Pick<ColdStartConfig, 'servingHistory'>,
 ): (userId: number) => ItemTokens[] {
-  const of = new Map<number, number[]>();
-  for (const x of data.positives) {
-    let l = of.get(x.userId);
-    if (!l) of.set(x.userId, (l = []));
-    if (l.length < config.servingHistory) l.push(x.itemId);
-  }
+  const of = positivesByUser(data.positives, config.servingHistory);
   return (u) => (of.get(u) ?? []).map((id) => data.itemTokens.get(id) ?? { modalities: {} });
 }
 
-/** Each user's training positives (in data order), sampled `size` per step by the batch builder. */
-function historySampling(positives: readonly Interaction[], size: number): HistorySampling {
+/** Each user's training positives in data order, at most `cap` of them. */
+function positivesByUser(positives: readonly Interaction[], cap = Infinity): Map<number, number[]> {
   const of = new Map<number, number[]>();
   for (const x of positives) {
     let l = of.get(x.userId);
     if (!l) of.set(x.userId, (l = []));
-    l.push(x.itemId);
+    if (l.length < cap) l.push(x.itemId);
   }
-  return { of, size };
+  return of;
+}
+
+/** Each user's training positives (in data order), sampled `size` per step by the batch builder. */
+function historySampling(positives: readonly Interaction[], size: number): HistorySampling {
+  return { of: positivesByUser(positives), size };
 }
