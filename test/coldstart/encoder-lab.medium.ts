@@ -106,6 +106,8 @@ describe.skipIf(!enabled || !!merge || data.skip)(
         registry.register(`content-tfidf-rank${k}`, ({ seed }) => new LowRankTfIdfRecommender(k, seed));
       // The encoder's lexical channel alone, untrained (LAB_METHODS=lexical-init).
       registry.register('lexical-init', () => new LexicalInitRecommender(modalities));
+      registry.register('lexical-init-mindf2', () => new LexicalInitRecommender(modalities, 256, 2));
+      registry.register('lexical-init-mindf2-all', () => new LexicalInitRecommender(modalities, Infinity, 2));
       const classifier = labelClassifierConfig(datasetName);
       if (classifier)
         registry.register('label-classifier', ({ seed }) => new LabelClassifierRecommender(classifier, seed));

@@ -16,7 +16,7 @@ import {
  * and cuts, profiles over the first `history` positives). Shows what the channel's inputs allow before learning.
  */
 export class LexicalInitRecommender implements ColdStartRecommender {
-  readonly name = 'lexical-init';
+  readonly name: string;
   private readonly store = new ParamStore();
   private vectors = new Map<number, SparseVector>();
   private profiles = new Map<number, SparseVector>();
@@ -24,7 +24,10 @@ export class LexicalInitRecommender implements ColdStartRecommender {
   constructor(
     private readonly modalities: ModalityGroup[],
     private readonly history = 256,
-  ) {}
+    private readonly minDf = 1,
+  ) {
+    this.name = minDf > 1 ? `lexical-init-mindf${minDf}` : 'lexical-init';
+  }
 
   async fit(train: TrainingSet, contents: ItemContentMap): Promise<void> {
     const tokenizer = new ItemContentTokenizer(this.modalities);
@@ -33,7 +36,7 @@ export class LexicalInitRecommender implements ColdStartRecommender {
       const c = contents.get(id);
       return c ? tokenizer.tokenize(c) : { modalities: {} };
     });
-    const lexical = new LexicalChannel(this.store, tokenizer.modalitySpecs());
+    const lexical = new LexicalChannel(this.store, tokenizer.modalitySpecs(), 'idf', this.minDf);
     lexical.initFromItems(tokens);
     const v = await lexical.itemVectors(tokens);
     this.vectors = new Map(ids.map((id, i) => [id, v[i]]));

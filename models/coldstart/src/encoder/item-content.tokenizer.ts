@@ -21,6 +21,12 @@ export interface ModalityGroup {
   /** Hash buckets of this modality's vocabulary (default 2^15). */
   buckets?: number;
   /**
+   * Hash buckets of a separate vocabulary for the lexical channel (its tokens then go in `lexicalTokens`). A
+   * sparse weight per bucket is cheap where an embedding row per bucket is not, so it can afford far fewer
+   * collisions. Default: the lexical channel reads the transformer's ids.
+   */
+  lexicalBuckets?: number;
+  /**
    * Treat the fields as " | "-separated labels (tags, genres): each whole label is one token, as the
    * TF-IDF baseline reads them, instead of its words. Default false (word tokens).
    */
@@ -38,6 +44,7 @@ export interface ItemContentTokenizerState {
  */
 export class ItemContentTokenizer {
   private readonly vocabularies = new Map<string, HashedVocabulary>();
+  private readonly lexicalVocabularies = new Map<string, HashedVocabulary>();
 
   constructor(readonly groups: ModalityGroup[]) {
     if (groups.length === 0) throw new InvalidInputError('at least one modality group is needed');
@@ -45,6 +52,7 @@ export class ItemContentTokenizer {
       if (g.fields.length === 0 && !g.neighbours)
         throw new InvalidInputError(`modality group '${g.name}' reads no field`);
       this.vocabularies.set(g.name, new HashedVocabulary(g.buckets ?? 1 << 15));
+      if (g.lexicalBuckets !== undefined) this.lexicalVocabularies.set(g.name, new HashedVocabulary(g.lexicalBuckets));
     }
   }
 
@@ -65,6 +73,7 @@ export class ItemContentTokenizer {
       vocabSize: this.vocabularies.get(g.name)!.buckets,
       maxLength: g.maxLength,
       ...(g.lexicalMaxLength && g.lexicalMaxLength > g.maxLength ? { lexicalMaxLength: g.lexicalMaxLength } : {}),
+      ...(g.lexicalBuckets !== undefined ? { lexicalVocabSize: g.lexicalBuckets } : {}),
     }));
   }
 
@@ -72,19 +81,41 @@ export class ItemContentTokenizer {
   tokenize(content: ItemContent): ItemTokens {
     const modalities: ItemTokens['modalities'] = {};
     for (const g of this.groups) {
-      const vocab = this.vocabularies.get(g.name)!;
       const texts = g.fields.map((f) => content.fields[f] ?? '').filter((s) => s.length > 0);
-      const cut = Math.max(g.maxLength, g.lexicalMaxLength ?? 0);
-      const ids = g.labels ? vocab.encodeLabels(texts, cut) : vocab.encode(texts.join(' . '), cut);
-      if (g.neighbours && content.neighbours) {
-        for (const nb of content.neighbours) {
-          if (ids.length >= cut) break;
-          ids.push(vocab.idOf(`nb${nb}`));
-        }
-      }
-      if (ids.length > 0) modalities[g.name] = { kind: 'ids', tokens: ids };
+      const lexicalVocab = this.lexicalVocabularies.get(g.name);
+      const lexicalCut = Math.max(g.maxLength, g.lexicalMaxLength ?? 0);
+      // Without its own vocabulary the lexical channel reads the transformer's ids, so those run to its length.
+      const ids = this.encodeGroup(
+        g,
+        this.vocabularies.get(g.name)!,
+        texts,
+        content,
+        lexicalVocab ? g.maxLength : lexicalCut,
+      );
+      if (ids.length === 0) continue;
+      modalities[g.name] = lexicalVocab
+        ? { kind: 'ids', tokens: ids, lexicalTokens: this.encodeGroup(g, lexicalVocab, texts, content, lexicalCut) }
+        : { kind: 'ids', tokens: ids };
     }
     return { modalities };
+  }
+
+  /** The first `cut` ids of a group's fields (words or labels) and then its neighbours. */
+  private encodeGroup(
+    g: ModalityGroup,
+    vocab: HashedVocabulary,
+    texts: string[],
+    content: ItemContent,
+    cut: number,
+  ): number[] {
+    const ids = g.labels ? vocab.encodeLabels(texts, cut) : vocab.encode(texts.join(' . '), cut);
+    if (g.neighbours && content.neighbours) {
+      for (const nb of content.neighbours) {
+        if (ids.length >= cut) break;
+        ids.push(vocab.idOf(`nb${nb}`));
+      }
+    }
+    return ids;
   }
 
   state(): ItemContentTokenizerState {

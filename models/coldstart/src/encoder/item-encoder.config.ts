@@ -10,6 +10,11 @@ export interface IdsModalitySpec {
   maxLength: number;
   /** Tokens the lexical channel reads (≥ maxLength; default maxLength); the transformer still reads maxLength. */
   lexicalMaxLength?: number;
+  /**
+   * Set when the lexical channel reads its own ids (`lexicalTokens`, hashed into this many buckets) instead of
+   * the transformer's `tokens`: fewer hash collisions than an embedding table can afford.
+   */
+  lexicalVocabSize?: number;
 }
 
 /** A modality whose tokens are dense vectors (image patches, video frame features), projected to d. */
@@ -91,6 +96,8 @@ export function resolveEncoderConfig(config: ItemEncoderConfig): ResolvedEncoder
     if (m.kind === 'ids') {
       if (!Number.isInteger(m.vocabSize) || m.vocabSize < 2)
         problems.push(`${m.name}.vocabSize must be ≥ 2, got ${m.vocabSize}`);
+      if (m.lexicalVocabSize !== undefined && (!Number.isInteger(m.lexicalVocabSize) || m.lexicalVocabSize < 2))
+        problems.push(`${m.name}.lexicalVocabSize must be ≥ 2, got ${m.lexicalVocabSize}`);
     } else if (m.kind === 'dense') posInt(`${m.name}.inputDim`, m.inputDim);
     else problems.push(`${(m as ModalitySpec).name}.kind must be 'ids' or 'dense'`);
   }

@@ -191,6 +191,7 @@ export async function loadColdStartModel(
       userTower: card.config?.userTower,
       lexical: card.config?.lexical,
       lexicalWeights: card.config?.lexicalWeights,
+      lexicalMinDf: card.config?.lexicalMinDf,
     },
     userIds,
     tokenizer,

@@ -29,6 +29,8 @@ export type ColdStartModelConfig = ItemEncoderConfig & {
   lexical?: boolean;
   /** Whether the lexical channel learns its per-token weights or keeps them at idf (default `learned`). */
   lexicalWeights?: LexicalTokenWeights;
+  /** Tokens in fewer items than this get weight 0 in the lexical channel (default 1: every token counts). */
+  lexicalMinDf?: number;
 };
 
 /** One batch's user histories, flattened: pair k says item `items[pairItem[k]]` is in the history of user `pairUser[k]`. */
@@ -88,7 +90,12 @@ export class ColdStartModel {
       });
     }
     if (encoderConfig.lexical)
-      this.lexical = new LexicalChannel(this.store, this.encoder.config.modalities, encoderConfig.lexicalWeights);
+      this.lexical = new LexicalChannel(
+        this.store,
+        this.encoder.config.modalities,
+        encoderConfig.lexicalWeights,
+        encoderConfig.lexicalMinDf,
+      );
   }
 
   /**

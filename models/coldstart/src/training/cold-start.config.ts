@@ -35,6 +35,12 @@ export const coldStartConfigSchema = z.object({
   /** Lexical channel: learn a weight per token (`learned`), or keep the idf weights and learn only α and γ (`idf`). */
   lexicalWeights: z.enum(['idf', 'learned']).default('learned'),
   /**
+   * Lexical channel: tokens found in fewer items than this get weight 0, as the TF-IDF profile drops them. A token
+   * of one item cannot link two items; kept, it only dilutes that item's norm (CiteULike-a seed 1, untrained
+   * channel: NDCG@20 0.3538 with every token, 0.3569 at 2).
+   */
+  lexicalMinDf: z.number().int().min(1).default(2),
+  /**
    * Lexical channel: after training, pick α and γ on the validation split from a grid of multiples of the trained
    * values (training profiles hold `historySize` items, served ones up to `servingHistory`). Needs validation.
    */

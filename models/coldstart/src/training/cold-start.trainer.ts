@@ -89,7 +89,8 @@ export function dropTokens(items: readonly ItemTokens[], p: number, rng: Rng): I
       const kept: number[] = [];
       for (let t = 0; t < ids.length; t++) if (rng.next() >= p) kept.push(ids[t]);
       if (kept.length === 0) kept.push(ids[Math.floor(rng.next() * ids.length)]);
-      modalities[name] = { kind: 'ids', tokens: kept };
+      // The lexical channel's own ids (if any) stay whole: the channel reads every token when serving too.
+      modalities[name] = { ...mt, tokens: kept };
     }
     return { modalities };
   });

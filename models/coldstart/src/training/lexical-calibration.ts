@@ -13,17 +13,23 @@ export interface LexicalCalibration {
   /** α and γ before and after. */
   trained: { sharpness: number; scale: number };
   chosen: { sharpness: number; scale: number };
-  /** Validation Recall@K at the trained and the chosen values. */
-  trainedRecall: number;
-  chosenRecall: number;
+  /** Validation Recall@K and NDCG@K at the trained and at the chosen values. */
+  trainedMetrics: CalibrationMetrics;
+  chosenMetrics: CalibrationMetrics;
+}
+
+export interface CalibrationMetrics {
+  recall: number;
+  ndcg: number;
 }
 
 /**
- * Picks the lexical channel's sharpness α and weight γ on the validation task (a grid of multipliers of the
+ * Picks the lexical channel's sharpness α and weight γ on the validation task (a grid of multiples of the
  * trained values), then leaves the model at the best pair with its profiles rebuilt. Why: training sees profiles
  * of `historySize` sampled items, serving sees up to `servingHistory`, and a fuller profile makes the sparse score
- * more reliable than the loss could learn. The dense scores do not depend on α or γ, so they are computed once;
- * the sparse ones once per α. Only (1, 1) is kept on a tie.
+ * more reliable than the loss could learn. The pair maximises Recall@K + NDCG@K, the two metrics the item
+ * cold-start protocol reports (recall alone may buy depth with top places). The dense scores do not depend on α
+ * or γ, so they are computed once; the sparse ones once per α. Only (1, 1) is kept on a tie.
  */
 export async function calibrateLexical(
   model: ColdStartModel,
@@ -41,19 +47,20 @@ export async function calibrateLexical(
   const alpha0 = (await lexical.sharpness.data())[0];
   const gamma0 = await lexical.scale();
   const n = candidates.length;
-  const recallAt = (combined: Float32Array): number => {
+  const metricsOf = (combined: Float32Array): CalibrationMetrics => {
     const rankings = users.map((u, r) => ({
       ranked: topKIndices(combined.subarray(r * n, (r + 1) * n), k).map((i) => candidates[i]),
       relevant: task.relevant.get(u) ?? new Set<number>(),
     }));
-    return evaluateRankings(rankings, { ks: [k] })[`recall@${k}`];
+    const m = evaluateRankings(rankings, { ks: [k] });
+    return { recall: m[`recall@${k}`], ndcg: m[`ndcg@${k}`] };
   };
   const setAlpha = async (alpha: number) => {
     tf.tidy(() => lexical.sharpness.assign(tf.scalar(alpha)));
     await rebuildProfiles();
   };
-  let trainedRecall = Number.NaN;
-  let best = { a: 1, g: 1, recall: Number.NEGATIVE_INFINITY };
+  let trainedMetrics: CalibrationMetrics = { recall: Number.NaN, ndcg: Number.NaN };
+  let best = { a: 1, g: 1, metrics: trainedMetrics, objective: Number.NEGATIVE_INFINITY };
   for (const a of SHARPNESS_GRID) {
     await setAlpha(alpha0 * a);
     const items = await lexical.itemVectors(tokens);
@@ -64,10 +71,11 @@ export async function calibrateLexical(
     for (const g of SCALE_GRID) {
       const combined = new Float32Array(dense.length);
       for (let x = 0; x < combined.length; x++) combined[x] = dense[x] + gamma0 * g * sparse[x];
-      const recall = recallAt(combined);
-      if (a === 1 && g === 1) trainedRecall = recall;
-      const keep = recall > best.recall || (recall === best.recall && a === 1 && g === 1);
-      if (keep) best = { a, g, recall };
+      const metrics = metricsOf(combined);
+      const objective = metrics.recall + metrics.ndcg;
+      if (a === 1 && g === 1) trainedMetrics = metrics;
+      const keep = objective > best.objective || (objective === best.objective && a === 1 && g === 1);
+      if (keep) best = { a, g, metrics, objective };
     }
   }
   tf.tidy(() => lexical.logScale.assign(tf.scalar(Math.log(gamma0 * best.g))));
@@ -75,7 +83,7 @@ export async function calibrateLexical(
   return {
     trained: { sharpness: alpha0, scale: gamma0 },
     chosen: { sharpness: alpha0 * best.a, scale: gamma0 * best.g },
-    trainedRecall,
-    chosenRecall: best.recall,
+    trainedMetrics,
+    chosenMetrics: best.metrics,
   };
 }

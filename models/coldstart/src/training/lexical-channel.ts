@@ -28,6 +28,8 @@ export class LexicalChannel {
   readonly sharpness: tf.Variable;
   /** log γ, the weight of the sparse score beside the dense one. */
   readonly logScale: tf.Variable;
+  /** 1 for a key kept, 0 for a key in fewer than `minDf` items (it cannot link two items, it only dilutes norms). */
+  readonly keep: tf.Variable;
   readonly size: number;
   private readonly offsets = new Map<string, { offset: number; spec: IdsModalitySpec }>();
 
@@ -36,24 +38,28 @@ export class LexicalChannel {
     modalities: readonly ModalitySpec[],
     /** `idf`: a_t stay at log idf (only α and γ learn); `learned`: every a_t learns too. */
     readonly tokenWeights: LexicalTokenWeights = 'learned',
+    /** Keys seen in fewer items than this at `initFromItems` get weight 0 (1 keeps every key). */
+    readonly minDf = 1,
     prefix = 'lex',
   ) {
     let size = 0;
     for (const m of modalities) {
       if (m.kind !== 'ids') continue;
       this.offsets.set(m.name, { offset: size, spec: m });
-      size += m.vocabSize;
+      size += m.lexicalVocabSize ?? m.vocabSize;
     }
     if (size === 0) throw new InvalidInputError('the lexical channel needs at least one id modality');
     this.size = size;
     this.logWeights = store.add(`${prefix}.logw`, tf.zeros([size]), tokenWeights === 'learned');
     this.sharpness = store.add(`${prefix}.alpha`, tf.scalar(1));
     this.logScale = store.add(`${prefix}.logscale`, tf.scalar(Math.log(8)));
+    this.keep = store.add(`${prefix}.keep`, tf.ones([size]), false);
   }
 
   /**
    * Sets a_t = log idf_t from the items' document frequencies, idf = log((n + 1) / (df + 1)) + 1, as the
-   * TF-IDF profile weighs its terms (content only; no interaction is read).
+   * TF-IDF profile weighs its terms, and drops keys seen in fewer than `minDf` items (content only; no
+   * interaction is read).
    */
   initFromItems(items: Iterable<ItemTokens>): void {
     const df = new Float32Array(this.size);
@@ -63,7 +69,11 @@ export class LexicalChannel {
       for (const k of this.terms(it).keys) df[k]++;
     }
     const a = df.map((d) => Math.log(Math.log((n + 1) / (d + 1)) + 1));
-    tf.tidy(() => this.logWeights.assign(tf.tensor1d(a)));
+    const keep = df.map((d) => (d >= this.minDf ? 1 : 0));
+    tf.tidy(() => {
+      this.logWeights.assign(tf.tensor1d(a));
+      this.keep.assign(tf.tensor1d(keep));
+    });
   }
 
   /**
@@ -140,15 +150,19 @@ export class LexicalChannel {
     const w = await this.weights();
     return (item) => {
       const t = this.terms(item);
-      const values = new Float32Array(t.keys.length);
+      // Keys of weight 0 (below minDf) are left out, so profiles and payloads carry no dead entries.
+      const kept = t.keys.filter((k) => w[k] > 0);
+      const values = new Float32Array(kept.length);
       let norm = 0;
-      t.keys.forEach((k, j) => {
-        values[j] = t.tf[j] * w[k];
-        norm += values[j] * values[j];
-      });
+      for (let j = 0, at = 0; j < t.keys.length; j++) {
+        if (w[t.keys[j]] === 0) continue;
+        values[at] = t.tf[j] * w[t.keys[j]];
+        norm += values[at] * values[at];
+        at++;
+      }
       norm = Math.sqrt(norm);
       if (norm > 0) for (let j = 0; j < values.length; j++) values[j] /= norm;
-      return { indices: t.keys, values };
+      return { indices: kept, values };
     };
   }
 
@@ -157,9 +171,9 @@ export class LexicalChannel {
     return (await this.logScale.data()).map(Math.exp)[0];
   }
 
-  /** Token weights w_t = exp(α·a_t) as a plain array. */
+  /** Token weights w_t = keep_t·exp(α·a_t) as a plain array. */
   private async weights(): Promise<Float32Array> {
-    const w = tf.tidy(() => tf.exp(tf.mul(this.sharpness, this.logWeights)));
+    const w = tf.tidy(() => tf.mul(this.keep, tf.exp(tf.mul(this.sharpness, this.logWeights))));
     try {
       return Float32Array.from((await w.data()) as Float32Array);
     } finally {
@@ -169,7 +183,8 @@ export class LexicalChannel {
 
   /** (1 + log tf)·w_t of every entry, L2-normalised within its segment (one segment per item). */
   private normalisedValues(keys: Int32Array, tfs: Float32Array, owner: Int32Array, segments: number): tf.Tensor1D {
-    const w = tf.exp(tf.mul(this.sharpness, tf.gather(this.logWeights, tf.tensor1d(keys, 'int32'))));
+    const at = tf.tensor1d(keys, 'int32');
+    const w = tf.mul(tf.gather(this.keep, at), tf.exp(tf.mul(this.sharpness, tf.gather(this.logWeights, at))));
     const raw = tf.mul(w, tf.tensor1d(tfs));
     const seg = tf.tensor1d(owner, 'int32');
     const norms = tf.sqrt(tf.maximum(tf.unsortedSegmentSum(tf.square(raw), seg, segments), 1e-12));
@@ -182,7 +197,8 @@ export class LexicalChannel {
     for (const [name, mt] of Object.entries(item.modalities)) {
       const at = this.offsets.get(name);
       if (!at || mt.kind !== 'ids') continue;
-      const ids = mt.tokens as ArrayLike<number>;
+      // A modality with its own lexical vocabulary reads only those ids: the transformer's live in another space.
+      const ids = at.spec.lexicalVocabSize !== undefined ? (mt.lexicalTokens ?? []) : mt.tokens;
       const n = Math.min(ids.length, at.spec.lexicalMaxLength ?? at.spec.maxLength);
       for (let t = 0; t < n; t++) {
         if (ids[t] === 0) continue;
