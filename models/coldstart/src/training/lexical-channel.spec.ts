@@ -67,6 +67,61 @@ describe('lexical channel', () => {
     store.dispose();
   });
 
+  it('gives weight 0 to tokens of fewer than minDf items and leaves them out of the vectors (worked example)', async () => {
+    const lex = new LexicalChannel(new ParamStore(), specs, 'idf', 2);
+    // df: tag 1 in three items, tag 2 in two, tag 3 in one (dropped), cite 1 in one (dropped); n = 3.
+    lex.initFromItems([item([1, 2, 3]), item([1, 2]), item([1], [1])]);
+    const [v, only] = await lex.itemVectors([item([1, 2, 3], [1]), item([3], [1])]);
+    expect(Array.from(v.indices)).toEqual([1, 2]);
+    const idf = (df: number) => Math.log(4 / (df + 1)) + 1;
+    const norm = Math.hypot(idf(3), idf(2));
+    expect(v.values[0]).toBeCloseTo(idf(3) / norm, 5);
+    expect(v.values[1]).toBeCloseTo(idf(2) / norm, 5);
+    // An item of dropped tokens only has an empty vector (it matches nothing), not NaN.
+    expect(only.indices.length).toBe(0);
+    // The training batch agrees: the dropped tokens add nothing and stay out of the norm, so an item with them
+    // scores against the same item without them as against itself (γ·1).
+    const h = {
+      items: [item([1, 2, 3], [1])],
+      pairUser: Int32Array.from([0]),
+      pairItem: Int32Array.from([0]),
+      users: 1,
+    };
+    const batch = tf.tidy(() => lex.batchScores([item([1, 2])], h).arraySync());
+    expect(batch[0][0]).toBeCloseTo(await lex.scale(), 5);
+  });
+
+  it('reads its own ids (lexicalTokens) when the group has a lexical vocabulary, and only those', async () => {
+    const tokenizer = new ItemContentTokenizer([
+      {
+        name: 'tags',
+        fields: ['tags'],
+        labels: true,
+        maxLength: 2,
+        lexicalMaxLength: 4,
+        buckets: 16,
+        lexicalBuckets: 1 << 16,
+      },
+    ]);
+    const [spec] = tokenizer.modalitySpecs();
+    expect(spec).toMatchObject({ vocabSize: 16, lexicalVocabSize: 1 << 16, maxLength: 2, lexicalMaxLength: 4 });
+    const tokens = tokenizer.tokenize({ itemId: 1, fields: { tags: 'a | b | c | d | e' } });
+    const mt = tokens.modalities.tags;
+    if (mt.kind !== 'ids') throw new Error('expected ids');
+    // The transformer's ids stop at maxLength; the channel's run to lexicalMaxLength in their own, larger space.
+    expect(mt.tokens.length).toBe(2);
+    expect(mt.lexicalTokens!.length).toBe(4);
+    expect(Array.from(mt.lexicalTokens!).every((id) => id >= 1 && id < 1 << 16)).toBe(true);
+    const lex = new LexicalChannel(new ParamStore(), [spec]);
+    expect(lex.size).toBe(1 << 16);
+    lex.initFromItems([tokens]);
+    const [v] = await lex.itemVectors([tokens]);
+    expect(Array.from(v.indices)).toEqual([...new Set(mt.lexicalTokens as number[])].sort((a, b) => a - b));
+    // Without lexicalTokens the item has no lexical terms: the transformer's ids are never read as lexical keys.
+    const [none] = await lex.itemVectors([{ modalities: { tags: { kind: 'ids', tokens: mt.tokens } } }]);
+    expect(none.indices.length).toBe(0);
+  });
+
   it('scores a training batch exactly as the serving path scores profiles against item vectors', async () => {
     const store = new ParamStore();
     const lex = new LexicalChannel(store, specs);

@@ -8,6 +8,7 @@ describe('token dropout (training-time set regulariser)', () => {
     modalities: {
       tags: { kind: 'ids', tokens: Array.from({ length: 1000 }, (_, i) => i + 1) },
       one: { kind: 'ids', tokens: [7] },
+      withLexical: { kind: 'ids', tokens: [1, 2, 3, 4, 5, 6], lexicalTokens: [11, 12, 13, 14, 15, 16] },
       image: { kind: 'dense', tokens: [new Float32Array([1, 2])] },
     },
   };
@@ -26,6 +27,10 @@ describe('token dropout (training-time set regulariser)', () => {
     expect((a.modalities.tags.tokens as number[]).length).toBeGreaterThanOrEqual(1);
     expect(a.modalities.one.tokens).toEqual([7]);
     expect(a.modalities.image).toBe(item.modalities.image);
+    // The lexical channel's own ids stay whole: it reads every token when serving too.
+    const lexical = a.modalities.withLexical;
+    expect(lexical.kind === 'ids' && lexical.tokens.length).toBeLessThan(6);
+    expect(lexical.kind === 'ids' && lexical.lexicalTokens).toEqual([11, 12, 13, 14, 15, 16]);
     expect((item.modalities.tags.tokens as number[]).length).toBe(1000);
   });
 });
