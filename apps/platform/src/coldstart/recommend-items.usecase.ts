@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidInputError } from '@tessera/common';
-import { ItemRepository } from '@tessera/db';
+import { type Item, ItemRepository } from '@tessera/db';
 import { meanSparse, type SparseVector } from '@tessera/models/coldstart';
 import { Filter, ScoredPoint, VectorStore } from '@tessera/vector-store';
 import { CatalogueDatasetLoader } from './catalogue-dataset.loader';
@@ -56,7 +56,7 @@ export class RecommendItemsUsecase {
     const exclude = new Set(cmd.exclude ?? []);
     let liked = [...(cmd.liked ?? [])];
     const disliked = [...(cmd.disliked ?? [])];
-    await this.assertItemsExist([...liked, ...disliked, ...exclude]);
+    const named = await this.fetchItems([...liked, ...disliked, ...exclude]);
 
     let userVector: Float32Array | undefined;
     let profile: SparseVector | undefined;
@@ -100,7 +100,7 @@ export class RecommendItemsUsecase {
       // A history-tower model turns any list of liked items into a user vector, as it does for warm users.
       const tokens = [];
       for (const id of liked.slice(-HISTORY_CAP)) {
-        const item = await this.items.getById(id);
+        const item = named.get(id) ?? (await this.items.getById(id));
         tokens.push(
           (await catalogueItemTokens(item, await this.loader.contentOf(item), loaded.model, this.media)).tokens,
         );
@@ -122,8 +122,11 @@ export class RecommendItemsUsecase {
     return { modelVersion: loaded.version, hits: points.map((p) => toHit(p, source)), limit, offset };
   }
 
-  private async assertItemsExist(ids: string[]): Promise<void> {
-    for (const id of ids) await this.items.getById(id);
+  /** The named items by id; an unknown id throws (404), so a typo never silently narrows the request. */
+  private async fetchItems(ids: string[]): Promise<Map<string, Item>> {
+    const out = new Map<string, Item>();
+    for (const id of ids) if (!out.has(id)) out.set(id, await this.items.getById(id));
+    return out;
   }
 }
 

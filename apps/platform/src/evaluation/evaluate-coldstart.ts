@@ -179,7 +179,19 @@ export async function evaluateColdStartDataset(
     else dataset = await loadJesterColdStart(path);
     const registry = ColdStartMethodRegistry.withBaselines();
     const encoder = { ...quickEncoderConfig(cmd.dataset), ...(cmd.epochs ? { epochs: cmd.epochs } : {}) };
-    registerTesseraEncoder(registry, { modalities, config: encoder, validationFraction: 0.1 });
+    registerTesseraEncoder(registry, {
+      modalities,
+      config: encoder,
+      validationFraction: 0.1,
+      // The encoder's epochs and its lexical calibration go to the log, so a run's choices can be read afterwards.
+      onProgress: (p) => {
+        if (p.validationRecall !== undefined)
+          cmd.onLog?.(
+            `  tessera-encoder epoch ${p.epoch}: loss ${p.loss.toFixed(4)}, pseudo-cold validation recall ${p.validationRecall.toFixed(4)}`,
+          );
+        if (p.lexicalCalibration) cmd.onLog?.(`  lexical calibration: ${JSON.stringify(p.lexicalCalibration)}`);
+      },
+    });
     const classifier = labelClassifierConfig(cmd.dataset);
     if (classifier)
       registry.register('label-classifier', ({ seed }) => new LabelClassifierRecommender(classifier, seed));
