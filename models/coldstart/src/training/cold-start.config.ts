@@ -41,6 +41,13 @@ export const coldStartConfigSchema = z.object({
    */
   lexicalMinDf: z.number().int().min(1).default(2),
   /**
+   * Lexical channel: a user's profile in training. `sampled`: the `historySize` positives the history tower samples
+   * (in the graph, so α and γ get gradient from both sides). `full`: all their training positives up to
+   * `servingHistory` except the items the batch asks them to rank, as serving builds it (a constant of the step),
+   * so the dense part learns beside the sparse score at the strength it has when served.
+   */
+  lexicalProfile: z.enum(['sampled', 'full']).default('sampled'),
+  /**
    * Lexical channel: after training, pick α and γ on the validation split from a grid of multiples of the trained
    * values (training profiles hold `historySize` items, served ones up to `servingHistory`). Needs validation.
    */

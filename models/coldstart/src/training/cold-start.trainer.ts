@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError, Rng } from '@tessera/common';
+import type { SparseVector } from '../baselines';
 import type { Interaction } from '../data';
 import type { ItemTokens } from '../encoder';
 import { multimodalAlignmentLoss, rankingLosses } from '../losses';
@@ -14,6 +15,7 @@ import type { ColdStartConfig } from './cold-start.config';
 import type { ColdStartModel } from './cold-start-model';
 import { evaluateRankingTask, type RankingTask } from './cold-validation';
 import { calibrateLexical, type LexicalCalibration } from './lexical-calibration';
+import { type LexicalChannel, meanSparse } from './lexical-channel';
 
 /** What training sees: warm-item interactions only, plus content tokens for every item. */
 export interface ColdStartTrainingData {
@@ -125,8 +127,15 @@ export class ColdStartTrainer {
     batch: PreparedBatch,
     tokensOf: (itemId: number) => ItemTokens | undefined,
     seed: number,
+    /** Each user's training positives: the source of `lexicalProfile: 'full'` profiles. */
+    positivesOf?: ReadonlyMap<number, readonly number[]>,
   ): Promise<number> {
-    const value = this.applyStep(batch, tokensOf, seed);
+    let profiles: (SparseVector | undefined)[] | undefined;
+    if (this.model.lexical && this.config.lexicalProfile === 'full') {
+      if (!positivesOf) throw new InvalidInputError("lexicalProfile 'full' needs the users' training positives");
+      profiles = await lexicalBatchProfiles(this.model.lexical, batch, positivesOf, tokensOf, this.config.servingHistory);
+    }
+    const value = this.applyStep(batch, tokensOf, seed, profiles);
     try {
       return (await value.data())[0];
     } finally {
@@ -139,6 +148,7 @@ export class ColdStartTrainer {
     batch: PreparedBatch,
     tokensOf: (itemId: number) => ItemTokens | undefined,
     seed: number,
+    profiles?: (SparseVector | undefined)[],
   ): tf.Scalar {
     const c = this.config;
     const withDropout = (ids: readonly number[], salt: number) => {
@@ -147,7 +157,7 @@ export class ColdStartTrainer {
     };
     const items = withDropout(batch.itemIds, 0x70ced);
     const history = batch.history;
-    if ((this.model.userTower === 'history' || this.model.lexical) && !history)
+    if ((this.model.userTower === 'history' || (this.model.lexical && !profiles)) && !history)
       throw new InvalidInputError('a history-tower or lexical model needs batches with user histories');
     const historyItems = history ? withDropout(history.itemIds, 0x4157) : [];
     const lossFn = rankingLosses[c.loss];
@@ -168,9 +178,10 @@ export class ColdStartTrainer {
             ? (tf.gather(userVar, tf.tensor1d(batch.userRows, 'int32')) as tf.Tensor2D)
             : this.model.historyVectors(histories!);
           const dense = tf.matMul(users, z, false, true) as tf.Tensor2D;
-          const scores = this.model.lexical
-            ? (tf.add(dense, this.model.lexical.batchScores(items, histories!)) as tf.Tensor2D)
-            : dense;
+          const lexical = this.model.lexical;
+          const sparse =
+            lexical && (profiles ? lexical.profileScores(items, profiles) : lexical.batchScores(items, histories!));
+          const scores = sparse ? (tf.add(dense, sparse) as tf.Tensor2D) : dense;
           let total = lossFn({ ...batch, scores }, { temperature: c.temperature }).loss;
           if (c.alignmentWeight > 0 && views.length > 1) {
             total = tf.add(
@@ -213,14 +224,15 @@ export class ColdStartTrainer {
     }
     const index: InteractionIndex = indexInteractions(data.interactions);
     const tokensOf = (id: number) => data.itemTokens.get(id);
-    const needsHistory = this.model.userTower === 'history' || this.model.lexical !== undefined;
+    const needsHistory =
+      this.model.userTower === 'history' || (this.model.lexical !== undefined && c.lexicalProfile === 'sampled');
     const history = needsHistory ? historySampling(data.positives, c.historySize) : undefined;
     if (this.model.lexical && !opts.resumeFrom) this.model.lexical.initFromItems(data.itemTokens.values());
     // The history tower's vectors go into the user table (and the lexical profiles are built) before every
     // evaluation and at the end.
     const historyOf = servingHistories(data, c);
+    const positivesOf = this.model.lexical && c.lexicalProfile === 'full' ? positivesByUser(data.positives) : undefined;
     const materialize = async () => {
-      if (!history) return;
       this.model.materializeUsers(historyOf);
       await this.model.materializeProfiles(historyOf);
     };
@@ -261,7 +273,7 @@ export class ColdStartTrainer {
         const batch = buildBatch(slice(s), index, rowOf, sampler, c, history);
         if (!batch) continue;
         try {
-          lossSum += await this.stepAsync(batch, tokensOf, (c.seed * 65537 + epoch * 4099 + s) >>> 0);
+          lossSum += await this.stepAsync(batch, tokensOf, (c.seed * 65537 + epoch * 4099 + s) >>> 0, positivesOf);
           steps++;
         } catch (e) {
           // A pairwise batch without any ordered pair has nothing to learn; every other error is real.
@@ -393,6 +405,32 @@ export function servingHistories(
 ): (userId: number) => ItemTokens[] {
   const of = positivesByUser(data.positives, config.servingHistory);
   return (u) => (of.get(u) ?? []).map((id) => data.itemTokens.get(id) ?? { modalities: {} });
+}
+
+/**
+ * Lexical profiles of a batch's users under the current token weights: the mean v_h over their first `cap`
+ * training positives (as served), leaving out the items the batch asks them to rank.
+ */
+export async function lexicalBatchProfiles(
+  lexical: LexicalChannel,
+  batch: PreparedBatch,
+  positivesOf: ReadonlyMap<number, readonly number[]>,
+  tokensOf: (itemId: number) => ItemTokens | undefined,
+  cap: number,
+): Promise<(SparseVector | undefined)[]> {
+  const vectorOf = await lexical.vectorizer();
+  const cache = new Map<number, SparseVector>();
+  const vector = (id: number) => {
+    let v = cache.get(id);
+    if (!v) cache.set(id, (v = vectorOf(tokensOf(id) ?? { modalities: {} })));
+    return v;
+  };
+  const ranked = batch.userIds.map(() => new Set<number>());
+  batch.posUser.forEach((u, k) => ranked[u].add(batch.itemIds[batch.posItem[k]]));
+  return batch.userIds.map((user, u) => {
+    const history = (positivesOf.get(user) ?? []).slice(0, cap).filter((id) => !ranked[u].has(id));
+    return history.length > 0 ? meanSparse(history.map(vector)) : undefined;
+  });
 }
 
 /** Each user's training positives in data order, at most `cap` of them. */

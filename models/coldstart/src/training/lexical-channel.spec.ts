@@ -10,7 +10,7 @@ import { buildBatch, indexInteractions } from './cold-start-batch';
 import { parseColdStartConfig } from './cold-start.config';
 import { ColdStartModel } from './cold-start-model';
 import { loadColdStartModel, saveColdStartModel } from './cold-start-model.io';
-import { ColdStartTrainer } from './cold-start.trainer';
+import { ColdStartTrainer, lexicalBatchProfiles } from './cold-start.trainer';
 import { decodeProfiles, encodeProfiles, LexicalChannel, meanSparse, sparseScores } from './lexical-channel';
 
 beforeAll(async () => {
@@ -147,6 +147,43 @@ describe('lexical channel', () => {
     store.dispose();
   });
 
+  it('scores against fixed profiles as serving does, with gradients that match central differences', async () => {
+    const store = new ParamStore();
+    const lex = new LexicalChannel(store, specs);
+    const catalogue = [item([1, 2]), item([2, 3], [1]), item([1, 3]), item([1, 5, 5], [2]), item([2, 7], [1, 3])];
+    lex.initFromItems(catalogue);
+    tf.tidy(() => lex.logWeights.assign(tf.add(lex.logWeights, tf.randomUniform([lex.size], -0.3, 0.3, 'float32', 9))));
+    const vh = await lex.itemVectors(catalogue.slice(0, 3));
+    const profiles = [meanSparse([vh[0], vh[1]]), undefined, meanSparse([vh[2]])];
+    const ranked = catalogue.slice(2);
+    const scores = tf.tidy(() => lex.profileScores(ranked, profiles).arraySync());
+    const served = sparseScores(profiles, await lex.itemVectors(ranked));
+    const gamma = await lex.scale();
+    for (let u = 0; u < 3; u++)
+      for (let i = 0; i < 3; i++) expect(scores[u][i]).toBeCloseTo(gamma * served[u * 3 + i], 5);
+    expect(scores[1]).toEqual([0, 0, 0]);
+    expect(scores[0][0]).toBeGreaterThan(0);
+    const target = tf.tensor2d([
+      [0.3, -1, 2],
+      [1, 0.5, -0.7],
+      [-0.4, 0.8, 1.1],
+    ]);
+    const f = () =>
+      tf.tidy(() => {
+        const s = lex.profileScores(ranked, profiles);
+        return tf.add(tf.sum(tf.mul(s, target)), tf.mul(0.1, tf.sum(tf.square(s)))) as tf.Scalar;
+      });
+    const res = gradientCheckVariables(f, [lex.logWeights, lex.sharpness, lex.logScale], {
+      eps: 3e-3,
+      rtol: 2e-2,
+      atol: 1e-3,
+    });
+    expect(res.checked).toBeGreaterThan(8);
+    expect(res.ok, JSON.stringify(res.worst)).toBe(true);
+    target.dispose();
+    store.dispose();
+  });
+
   it('has gradients that match central differences (token weights, sharpness, scale)', () => {
     const store = new ParamStore();
     const lex = new LexicalChannel(store, specs);
@@ -226,6 +263,46 @@ describe('cold-start model with the lexical channel', () => {
       for (let i = 0; i < 2; i++) expect(full[i]).toBeCloseTo(dense[i] + gamma * expected[i], 5);
       // An unknown user scores 0 on both channels.
       expect(Array.from(full.subarray(2))).toEqual([0, 0]);
+    } finally {
+      trainer.dispose();
+      model.dispose();
+    }
+  });
+
+  it("builds 'full' training profiles as served, without the batch's own items; a step learns and leaks nothing", async () => {
+    const fullConfig = parseColdStartConfig({ ...config, lexicalProfile: 'full', lexicalWeights: 'idf' });
+    const model = new ColdStartModel({ ...fullConfig, modalities: specsTokens }, [1, 2, 3]);
+    const trainer = new ColdStartTrainer(fullConfig, model);
+    try {
+      model.lexical!.initFromItems(tokens.values());
+      const batch = buildBatch(
+        interactions.slice(0, 9),
+        indexInteractions(interactions),
+        (u) => model.rowOf(u),
+        new Rng(2),
+        fullConfig,
+      )!;
+      const tokensOf = (id: number) => tokens.get(id);
+      const profiles = await lexicalBatchProfiles(model.lexical!, batch, historyOf, tokensOf, 256);
+      const vectorOf = await model.lexical!.vectorizer();
+      batch.userIds.forEach((user, u) => {
+        const asked = new Set(
+          Array.from(batch.posUser.keys())
+            .filter((k) => batch.posUser[k] === u)
+            .map((k) => batch.itemIds[batch.posItem[k]]),
+        );
+        const kept = historyOf.get(user)!.filter((id) => !asked.has(id));
+        expect(kept.length).toBeLessThan(historyOf.get(user)!.length);
+        const expected = meanSparse(kept.map((id) => vectorOf(tokens.get(id)!)));
+        expect(Array.from(profiles[u]!.indices)).toEqual(Array.from(expected.indices));
+        Array.from(expected.values).forEach((x, j) => expect(profiles[u]!.values[j]).toBeCloseTo(x, 6));
+      });
+      await expect(trainer.stepAsync(batch, tokensOf, 1)).rejects.toThrow(/training positives/);
+      const [a0, g0] = [model.lexical!.sharpness.dataSync()[0], model.lexical!.logScale.dataSync()[0]];
+      expect(Number.isFinite(await trainer.stepAsync(batch, tokensOf, 1, historyOf))).toBe(true);
+      expect(await assertNoLeak(() => trainer.stepAsync(batch, tokensOf, 2, historyOf))).toBe(0);
+      expect(model.lexical!.sharpness.dataSync()[0]).not.toBe(a0);
+      expect(model.lexical!.logScale.dataSync()[0]).not.toBe(g0);
     } finally {
       trainer.dispose();
       model.dispose();

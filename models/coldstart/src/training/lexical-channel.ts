@@ -140,6 +140,50 @@ export class LexicalChannel {
     return tf.mul(tf.exp(this.logScale), tf.reshape(summed, [h.users, nI])) as tf.Tensor2D;
   }
 
+  /**
+   * Lexical scores [users, items] of a training batch against fixed profiles (call inside tf.tidy): γ·<p_u, v_i>
+   * with p_u a constant of the step and v_i differentiable in a, α and γ. Used when training profiles are built
+   * like served ones, from a user's whole history: too many items to keep in the graph, so their side carries no
+   * gradient. Computed over the (profile key, ranked entry) pairs that share a key.
+   */
+  profileScores(ranked: readonly ItemTokens[], profiles: readonly (SparseVector | undefined)[]): tf.Tensor2D {
+    const nI = ranked.length;
+    const keys: number[] = [];
+    const tfs: number[] = [];
+    const owner: number[] = [];
+    const postings = new Map<number, number[]>();
+    ranked.forEach((it, i) => {
+      const t = this.terms(it);
+      t.keys.forEach((k, j) => {
+        let list = postings.get(k);
+        if (!list) postings.set(k, (list = []));
+        list.push(keys.length);
+        keys.push(k);
+        tfs.push(t.tf[j]);
+        owner.push(i);
+      });
+    });
+    const entry: number[] = [];
+    const coef: number[] = [];
+    const segment: number[] = [];
+    profiles.forEach((p, u) => {
+      p?.indices.forEach((k, j) => {
+        const list = postings.get(k);
+        if (!list) return;
+        for (const r of list) {
+          entry.push(r);
+          coef.push(p.values[j]);
+          segment.push(u * nI + owner[r]);
+        }
+      });
+    });
+    if (segment.length === 0) return tf.zeros([profiles.length, nI]);
+    const v = this.normalisedValues(Int32Array.from(keys), Float32Array.from(tfs), Int32Array.from(owner), nI);
+    const contrib = tf.mul(tf.gather(v, tf.tensor1d(entry, 'int32')), tf.tensor1d(coef));
+    const summed = tf.unsortedSegmentSum(contrib, tf.tensor1d(segment, 'int32'), profiles.length * nI);
+    return tf.mul(tf.exp(this.logScale), tf.reshape(summed, [profiles.length, nI])) as tf.Tensor2D;
+  }
+
   /** The items' sparse vectors v_i as plain arrays (keys ascending); an item without id tokens gets an empty one. */
   async itemVectors(items: readonly ItemTokens[]): Promise<SparseVector[]> {
     return items.map(await this.vectorizer());
