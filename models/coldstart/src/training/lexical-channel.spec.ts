@@ -373,6 +373,36 @@ describe('cold-start model with the lexical channel', () => {
     }
   });
 
+  it('loads a model saved before the minDf mask existed (no lexicalMinDf in its card, no mask in its weights)', async () => {
+    const { lexicalMinDf: _dropped, ...oldConfig } = config;
+    const model = new ColdStartModel({ ...oldConfig, modalities: specsTokens }, [1, 2, 3]);
+    const dir = join(mkdtempSync(join(tmpdir(), 'tessera-lex-old-')), 'v1');
+    try {
+      expect(model.lexical!.keep).toBeUndefined();
+      expect(model.store.names().some((n) => n.endsWith('.keep'))).toBe(false);
+      model.lexical!.initFromItems(tokens.values());
+      await model.materializeProfiles((u) => (historyOf.get(u) ?? []).map((id) => tokens.get(id)!));
+      await saveColdStartModel(dir, model, {
+        version: 'v1',
+        status: 'complete',
+        data: {},
+        config: oldConfig as typeof config,
+        metrics: {},
+        seed: 3,
+      });
+      const { model: back } = await loadColdStartModel(dir);
+      try {
+        const items = [tokens.get(5)!];
+        expect((await back.lexicalVectors(items))![0]).toEqual((await model.lexicalVectors(items))![0]);
+      } finally {
+        back.dispose();
+      }
+    } finally {
+      model.dispose();
+      rmSync(dirname(dir), { recursive: true, force: true });
+    }
+  });
+
   it('saves and loads back with its token weights and user profiles; a damaged profiles.bin is refused', async () => {
     const model = new ColdStartModel({ ...config, modalities: specsTokens }, [1, 2, 3]);
     const dir = join(mkdtempSync(join(tmpdir(), 'tessera-lex-')), 'v1');

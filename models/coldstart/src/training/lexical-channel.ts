@@ -28,8 +28,11 @@ export class LexicalChannel {
   readonly sharpness: tf.Variable;
   /** log γ, the weight of the sparse score beside the dense one. */
   readonly logScale: tf.Variable;
-  /** 1 for a key kept, 0 for a key in fewer than `minDf` items (it cannot link two items, it only dilutes norms). */
-  readonly keep: tf.Variable;
+  /**
+   * 1 for a key kept, 0 for a key in fewer than `minDf` items (it cannot link two items, it only dilutes norms).
+   * Only with minDf > 1, so a model saved before the mask existed loads as it was trained.
+   */
+  readonly keep?: tf.Variable;
   readonly size: number;
   private readonly offsets = new Map<string, { offset: number; spec: IdsModalitySpec }>();
 
@@ -53,7 +56,7 @@ export class LexicalChannel {
     this.logWeights = store.add(`${prefix}.logw`, tf.zeros([size]), tokenWeights === 'learned');
     this.sharpness = store.add(`${prefix}.alpha`, tf.scalar(1));
     this.logScale = store.add(`${prefix}.logscale`, tf.scalar(Math.log(8)));
-    this.keep = store.add(`${prefix}.keep`, tf.ones([size]), false);
+    if (minDf > 1) this.keep = store.add(`${prefix}.keep`, tf.ones([size]), false);
   }
 
   /**
@@ -69,10 +72,9 @@ export class LexicalChannel {
       for (const k of this.terms(it).keys) df[k]++;
     }
     const a = df.map((d) => Math.log(Math.log((n + 1) / (d + 1)) + 1));
-    const keep = df.map((d) => (d >= this.minDf ? 1 : 0));
     tf.tidy(() => {
       this.logWeights.assign(tf.tensor1d(a));
-      this.keep.assign(tf.tensor1d(keep));
+      this.keep?.assign(tf.tensor1d(df.map((d) => (d >= this.minDf ? 1 : 0))));
     });
   }
 
@@ -217,7 +219,10 @@ export class LexicalChannel {
 
   /** Token weights w_t = keep_t·exp(α·a_t) as a plain array. */
   private async weights(): Promise<Float32Array> {
-    const w = tf.tidy(() => tf.mul(this.keep, tf.exp(tf.mul(this.sharpness, this.logWeights))));
+    const w = tf.tidy(() => {
+      const w = tf.exp(tf.mul(this.sharpness, this.logWeights));
+      return this.keep ? tf.mul(this.keep, w) : w;
+    });
     try {
       return Float32Array.from((await w.data()) as Float32Array);
     } finally {
@@ -228,7 +233,8 @@ export class LexicalChannel {
   /** (1 + log tf)·w_t of every entry, L2-normalised within its segment (one segment per item). */
   private normalisedValues(keys: Int32Array, tfs: Float32Array, owner: Int32Array, segments: number): tf.Tensor1D {
     const at = tf.tensor1d(keys, 'int32');
-    const w = tf.mul(tf.gather(this.keep, at), tf.exp(tf.mul(this.sharpness, tf.gather(this.logWeights, at))));
+    const w0 = tf.exp(tf.mul(this.sharpness, tf.gather(this.logWeights, at)));
+    const w = this.keep ? tf.mul(tf.gather(this.keep, at), w0) : w0;
     const raw = tf.mul(w, tf.tensor1d(tfs));
     const seg = tf.tensor1d(owner, 'int32');
     const norms = tf.sqrt(tf.maximum(tf.unsortedSegmentSum(tf.square(raw), seg, segments), 1e-12));
