@@ -133,7 +133,13 @@ export class ColdStartTrainer {
     let profiles: (SparseVector | undefined)[] | undefined;
     if (this.model.lexical && this.config.lexicalProfile === 'full') {
       if (!positivesOf) throw new InvalidInputError("lexicalProfile 'full' needs the users' training positives");
-      profiles = await lexicalBatchProfiles(this.model.lexical, batch, positivesOf, tokensOf, this.config.servingHistory);
+      profiles = await lexicalBatchProfiles(
+        this.model.lexical,
+        batch,
+        positivesOf,
+        tokensOf,
+        this.config.servingHistory,
+      );
     }
     const value = this.applyStep(batch, tokensOf, seed, profiles);
     try {
