@@ -86,23 +86,9 @@ export class LexicalChannel {
   batchScores(ranked: readonly ItemTokens[], h: UserHistories): tf.Tensor2D {
     const nI = ranked.length;
     const nH = h.items.length;
-    const rankedTerms = ranked.map((it) => this.terms(it));
     const histTerms = h.items.map((it) => this.terms(it));
     // Entries of both sides in one list: ranked items are segments 0..nI-1, history items nI..nI+nH-1.
-    const keys: number[] = [];
-    const tfs: number[] = [];
-    const owner: number[] = [];
-    const postings = new Map<number, number[]>();
-    rankedTerms.forEach((t, i) =>
-      t.keys.forEach((k, j) => {
-        let list = postings.get(k);
-        if (!list) postings.set(k, (list = []));
-        list.push(keys.length);
-        keys.push(k);
-        tfs.push(t.tf[j]);
-        owner.push(i);
-      }),
-    );
+    const { keys, tfs, owner, postings } = this.rankedEntries(ranked);
     const histStart: number[] = [];
     histTerms.forEach((t, hi) => {
       histStart.push(keys.length);
@@ -150,21 +136,7 @@ export class LexicalChannel {
    */
   profileScores(ranked: readonly ItemTokens[], profiles: readonly (SparseVector | undefined)[]): tf.Tensor2D {
     const nI = ranked.length;
-    const keys: number[] = [];
-    const tfs: number[] = [];
-    const owner: number[] = [];
-    const postings = new Map<number, number[]>();
-    ranked.forEach((it, i) => {
-      const t = this.terms(it);
-      t.keys.forEach((k, j) => {
-        let list = postings.get(k);
-        if (!list) postings.set(k, (list = []));
-        list.push(keys.length);
-        keys.push(k);
-        tfs.push(t.tf[j]);
-        owner.push(i);
-      });
-    });
+    const { keys, tfs, owner, postings } = this.rankedEntries(ranked);
     const entry: number[] = [];
     const coef: number[] = [];
     const segment: number[] = [];
@@ -184,6 +156,26 @@ export class LexicalChannel {
     const contrib = tf.mul(tf.gather(v, tf.tensor1d(entry, 'int32')), tf.tensor1d(coef));
     const summed = tf.unsortedSegmentSum(contrib, tf.tensor1d(segment, 'int32'), profiles.length * nI);
     return tf.mul(tf.exp(this.logScale), tf.reshape(summed, [profiles.length, nI])) as tf.Tensor2D;
+  }
+
+  /** The ranked items' entries (key, tf factor, item) in one list, and each key's entries (its postings). */
+  private rankedEntries(ranked: readonly ItemTokens[]) {
+    const keys: number[] = [];
+    const tfs: number[] = [];
+    const owner: number[] = [];
+    const postings = new Map<number, number[]>();
+    ranked.forEach((it, i) => {
+      const t = this.terms(it);
+      t.keys.forEach((k, j) => {
+        let list = postings.get(k);
+        if (!list) postings.set(k, (list = []));
+        list.push(keys.length);
+        keys.push(k);
+        tfs.push(t.tf[j]);
+        owner.push(i);
+      });
+    });
+    return { keys, tfs, owner, postings };
   }
 
   /** The items' sparse vectors v_i as plain arrays (keys ascending); an item without id tokens gets an empty one. */
