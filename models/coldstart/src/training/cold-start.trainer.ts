@@ -127,19 +127,13 @@ export class ColdStartTrainer {
     batch: PreparedBatch,
     tokensOf: (itemId: number) => ItemTokens | undefined,
     seed: number,
-    /** Each user's training positives: the source of `lexicalProfile: 'full'` profiles. */
+    /** Each user's first `servingHistory` training positives: the source of `lexicalProfile: 'full'` profiles. */
     positivesOf?: ReadonlyMap<number, readonly number[]>,
   ): Promise<number> {
     let profiles: (SparseVector | undefined)[] | undefined;
     if (this.model.lexical && this.config.lexicalProfile === 'full') {
       if (!positivesOf) throw new InvalidInputError("lexicalProfile 'full' needs the users' training positives");
-      profiles = await lexicalBatchProfiles(
-        this.model.lexical,
-        batch,
-        positivesOf,
-        tokensOf,
-        this.config.servingHistory,
-      );
+      profiles = await lexicalBatchProfiles(this.model.lexical, batch, positivesOf, tokensOf);
     }
     const value = this.applyStep(batch, tokensOf, seed, profiles);
     try {
@@ -237,7 +231,9 @@ export class ColdStartTrainer {
     // The history tower's vectors go into the user table (and the lexical profiles are built) before every
     // evaluation and at the end.
     const historyOf = servingHistories(data, c);
-    const positivesOf = this.model.lexical && c.lexicalProfile === 'full' ? positivesByUser(data.positives) : undefined;
+    // 'full' lexical training profiles start from the list serving builds a warm user from.
+    const positivesOf =
+      this.model.lexical && c.lexicalProfile === 'full' ? positivesByUser(data.positives, c.servingHistory) : undefined;
     const materialize = async () => {
       this.model.materializeUsers(historyOf);
       await this.model.materializeProfiles(historyOf);
@@ -414,15 +410,14 @@ export function servingHistories(
 }
 
 /**
- * Lexical profiles of a batch's users under the current token weights: the mean v_h over their first `cap`
- * training positives (as served), leaving out the items the batch asks them to rank.
+ * Lexical profiles of a batch's users under the current token weights: the mean v_h over their positives in
+ * `positivesOf` (as served), leaving out the items the batch asks them to rank.
  */
 export async function lexicalBatchProfiles(
   lexical: LexicalChannel,
   batch: PreparedBatch,
   positivesOf: ReadonlyMap<number, readonly number[]>,
   tokensOf: (itemId: number) => ItemTokens | undefined,
-  cap: number,
 ): Promise<(SparseVector | undefined)[]> {
   const vectorOf = await lexical.vectorizer();
   const cache = new Map<number, SparseVector>();
@@ -434,7 +429,7 @@ export async function lexicalBatchProfiles(
   const ranked = batch.userIds.map(() => new Set<number>());
   batch.posUser.forEach((u, k) => ranked[u].add(batch.itemIds[batch.posItem[k]]));
   return batch.userIds.map((user, u) => {
-    const history = (positivesOf.get(user) ?? []).slice(0, cap).filter((id) => !ranked[u].has(id));
+    const history = (positivesOf.get(user) ?? []).filter((id) => !ranked[u].has(id));
     return history.length > 0 ? meanSparse(history.map(vector)) : undefined;
   });
 }

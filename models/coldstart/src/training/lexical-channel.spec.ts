@@ -28,6 +28,28 @@ const item = (tags: number[], cites: number[] = []): ItemTokens => ({
   },
 });
 
+/**
+ * Gradient check of a, α and γ through a score matrix, on a non-trivial scalar of it (a weighted sum plus a square,
+ * so every path carries gradient).
+ */
+function checkScoreGradients(lex: LexicalChannel, scores: () => tf.Tensor2D, target: number[][]) {
+  const t = tf.tensor2d(target);
+  try {
+    const f = () =>
+      tf.tidy(() => {
+        const s = scores();
+        return tf.add(tf.sum(tf.mul(s, t)), tf.mul(0.1, tf.sum(tf.square(s)))) as tf.Scalar;
+      });
+    return gradientCheckVariables(f, [lex.logWeights, lex.sharpness, lex.logScale], {
+      eps: 3e-3,
+      rtol: 2e-2,
+      atol: 1e-3,
+    });
+  } finally {
+    t.dispose();
+  }
+}
+
 describe('lexical channel', () => {
   it('weighs an item by (1 + log tf)·idf, L2-normalised, and keeps modalities apart (worked example)', async () => {
     const lex = new LexicalChannel(new ParamStore(), specs);
@@ -163,24 +185,13 @@ describe('lexical channel', () => {
       for (let i = 0; i < 3; i++) expect(scores[u][i]).toBeCloseTo(gamma * served[u * 3 + i], 5);
     expect(scores[1]).toEqual([0, 0, 0]);
     expect(scores[0][0]).toBeGreaterThan(0);
-    const target = tf.tensor2d([
+    const res = checkScoreGradients(lex, () => lex.profileScores(ranked, profiles), [
       [0.3, -1, 2],
       [1, 0.5, -0.7],
       [-0.4, 0.8, 1.1],
     ]);
-    const f = () =>
-      tf.tidy(() => {
-        const s = lex.profileScores(ranked, profiles);
-        return tf.add(tf.sum(tf.mul(s, target)), tf.mul(0.1, tf.sum(tf.square(s)))) as tf.Scalar;
-      });
-    const res = gradientCheckVariables(f, [lex.logWeights, lex.sharpness, lex.logScale], {
-      eps: 3e-3,
-      rtol: 2e-2,
-      atol: 1e-3,
-    });
     expect(res.checked).toBeGreaterThan(8);
     expect(res.ok, JSON.stringify(res.worst)).toBe(true);
-    target.dispose();
     store.dispose();
   });
 
@@ -195,24 +206,12 @@ describe('lexical channel', () => {
       pairItem: Int32Array.from([0, 1, 1, 2]),
       users: 2,
     };
-    const target = tf.tensor2d([
+    const res = checkScoreGradients(lex, () => lex.batchScores(catalogue.slice(2), h), [
       [0.3, -1, 2],
       [1, 0.5, -0.7],
     ]);
-    // A non-trivial scalar of the scores: a weighted sum plus a square, so every path carries gradient.
-    const f = () =>
-      tf.tidy(() => {
-        const s = lex.batchScores(catalogue.slice(2), h);
-        return tf.add(tf.sum(tf.mul(s, target)), tf.mul(0.1, tf.sum(tf.square(s)))) as tf.Scalar;
-      });
-    const res = gradientCheckVariables(f, [lex.logWeights, lex.sharpness, lex.logScale], {
-      eps: 3e-3,
-      rtol: 2e-2,
-      atol: 1e-3,
-    });
     expect(res.checked).toBeGreaterThan(12);
     expect(res.ok, JSON.stringify(res.worst)).toBe(true);
-    target.dispose();
     store.dispose();
   });
 });
@@ -283,7 +282,7 @@ describe('cold-start model with the lexical channel', () => {
         fullConfig,
       )!;
       const tokensOf = (id: number) => tokens.get(id);
-      const profiles = await lexicalBatchProfiles(model.lexical!, batch, historyOf, tokensOf, 256);
+      const profiles = await lexicalBatchProfiles(model.lexical!, batch, historyOf, tokensOf);
       const vectorOf = await model.lexical!.vectorizer();
       batch.userIds.forEach((user, u) => {
         const asked = new Set(
